@@ -1,0 +1,66 @@
+# satfeed: run `make` (or `make help`) for the targets.
+#
+# Tools and versions are variables so CI or a developer can override them.
+# uv from PATH, else where `pip install --user` puts it.
+UV          ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+UV_VERSION  ?= 0.13.9
+PYTHON      ?= python3
+PYTEST_ARGS ?=
+RUN         := $(UV) run --frozen
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "; print "satfeed make targets:\n"} \
+	     /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[1m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: setup
+setup: ## Install Python deps from uv.lock and build/fetch the test bed (cached per machine)
+	@scripts/check-prereqs.sh
+	@test -x "$(UV)" || { \
+	  echo "installing uv $(UV_VERSION) from PyPI (pip install --user uv)"; \
+	  $(PYTHON) -m pip install --quiet --user "uv==$(UV_VERSION)"; }
+	$(UV) sync --frozen
+	$(RUN) satfeed-testbed setup
+
+.PHONY: lint
+lint: ## ruff (lint + format check) and mypy
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy
+
+.PHONY: fmt
+fmt: ## Format the code with ruff
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+.PHONY: test-unit
+test-unit: ## Fast tests that need no services (no set-up of the test bed)
+	$(UV) sync --frozen --quiet
+	$(RUN) pytest tests/unit $(PYTEST_ARGS)
+
+.PHONY: test-integration
+test-integration: ## Tests against the real services (starts and stops the test bed)
+	$(RUN) pytest tests/integration $(PYTEST_ARGS)
+
+.PHONY: test
+test: setup lint ## Everything: set-up, lint, unit and integration tests
+	$(RUN) pytest $(PYTEST_ARGS)
+
+.PHONY: testbed-up
+testbed-up: setup ## Start the test bed for exploring by hand; writes build/testbed.env
+	$(RUN) satfeed-testbed up
+
+.PHONY: testbed-down
+testbed-down: ## Stop what testbed-up started
+	$(RUN) satfeed-testbed down
+
+.PHONY: testbed-status
+testbed-status: ## Show which test bed services run
+	$(RUN) satfeed-testbed status
+
+.PHONY: clean
+clean: ## Remove build outputs of this checkout (not the per-machine cache)
+	-$(RUN) satfeed-testbed down
+	rm -rf build .venv .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""satfeed operator: Satellite resources to KafkaTopics and producers."""

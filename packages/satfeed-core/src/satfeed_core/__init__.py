@@ -1,0 +1,1 @@
+"""Code shared by every satfeed deployable: label contract, record schema, elements."""

@@ -1,0 +1,25 @@
+"""The label and annotation contract every satfeed part agrees on.
+
+The operator sets these on the children it creates; the frontend selects on them.
+Defined once here so the two can never drift apart.
+"""
+
+from typing import Final
+
+GROUP: Final = "satfeed.io"
+
+PART_OF_KEY: Final = "app.kubernetes.io/part-of"
+PART_OF_VALUE: Final = "satfeed"
+
+SATELLITE_KEY: Final = f"{GROUP}/satellite"
+"""On every child of a Satellite; the value is the Satellite's name."""
+
+STREAM_KEY: Final = f"{GROUP}/stream"
+POSITIONS_STREAM: Final = "positions"
+"""Every position KafkaTopic carries ``satfeed.io/stream: positions``."""
+
+DEFAULT_TOPIC_SELECTOR: Final = f"{STREAM_KEY}={POSITIONS_STREAM}"
+"""The frontend's default label selector for the KafkaTopics it shows."""
+
+STRIMZI_CLUSTER_KEY: Final = "strimzi.io/cluster"
+"""Strimzi's Topic Operator only manages KafkaTopics labelled with its cluster."""

@@ -1,0 +1,1 @@
+"""satfeed frontend: the live dashboard."""

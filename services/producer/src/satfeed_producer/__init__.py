@@ -1,0 +1,1 @@
+"""satfeed producer: positions from orbital elements into Kafka."""

@@ -1,0 +1,323 @@
+"""Smoke tests that prove each part of the test bed is the real thing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka.admin import NewTopic
+from playwright.sync_api import sync_playwright
+from satfeed_testbed.browser import CHROMIUM_ARGS, chromium_path
+from satfeed_testbed.kafka import KafkaBroker
+from satfeed_testbed.testbed import KAFKA_CLUSTER, TestBed
+from satfeed_testbed.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+
+RESOURCES = Path(__file__).parents[1] / "resources"
+
+
+def _create_topic(broker: KafkaBroker, name: str) -> None:
+    broker.admin().create_topics([NewTopic(name, 1, 1)])[name].result(30)
+
+
+def _produce(bootstrap: str, topic: str, key: bytes, value: bytes) -> None:
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True})
+    delivered: list[object] = []
+    producer.produce(
+        topic, key=key, value=value, on_delivery=lambda err, msg: delivered.append(err)
+    )
+    assert producer.flush(30) == 0
+    assert delivered == [None]
+
+
+def _consume_all(bootstrap: str, topic: str, expected: int) -> list[tuple[bytes, bytes]]:
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"smoke-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+        }
+    )
+    consumer.subscribe([topic])
+    records: list[tuple[bytes, bytes]] = []
+
+    def read() -> bool:
+        message = consumer.poll(1.0)
+        if message is not None and message.error() is None:
+            records.append((message.key() or b"", message.value() or b""))
+        return len(records) >= expected
+
+    try:
+        wait_for(read, 60, f"{expected} records in {topic}", interval=0)
+    finally:
+        consumer.close()
+    return records
+
+
+def test_kafka_round_trip_and_no_auto_create(testbed: TestBed) -> None:
+    topic = f"smoke-{uuid.uuid4().hex[:8]}"
+    _create_topic(testbed.kafka, topic)
+    _produce(testbed.kafka.bootstrap_servers, topic, b"terra", b'{"lat": 1.5}')
+    assert _consume_all(testbed.kafka.bootstrap_servers, topic, 1) == [(b"terra", b'{"lat": 1.5}')]
+
+    # As in a Strimzi-managed cluster, producing to an undeclared topic creates nothing.
+    producer = Producer(
+        {"bootstrap.servers": testbed.kafka.bootstrap_servers, "message.timeout.ms": 3000}
+    )
+    errors: list[object] = []
+    producer.produce("never-declared", value=b"x", on_delivery=lambda err, msg: errors.append(err))
+    producer.flush(10)
+    assert errors
+    assert errors[0] is not None
+    assert "never-declared" not in testbed.kafka.admin().list_topics(timeout=10).topics
+
+
+@pytest.fixture
+def own_broker(run_root: Path) -> Iterator[KafkaBroker]:
+    """A broker of this test's own, so stopping it disturbs no other test."""
+    broker = KafkaBroker(run_root / f"kafka-{uuid.uuid4().hex[:6]}")
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+def test_broker_restart_keeps_records(own_broker: KafkaBroker) -> None:
+    _create_topic(own_broker, "durable")
+    _produce(own_broker.bootstrap_servers, "durable", b"aqua", b"before restart")
+    own_broker.stop()
+    assert not own_broker.running()
+    with pytest.raises(KafkaException):
+        own_broker.admin().list_topics(timeout=2)
+    own_broker.start()
+    assert _consume_all(own_broker.bootstrap_servers, "durable", 1) == [
+        (b"aqua", b"before restart")
+    ]
+
+
+def test_apiserver_reports_its_real_version(testbed: TestBed) -> None:
+    version = json.loads(testbed.kube.kubectl_ok("version", "-o", "json"))
+    assert version["serverVersion"]["gitVersion"] == "v1.36.3"
+    assert version["clientVersion"]["gitVersion"] == "v1.36.3"
+
+
+def test_crd_and_custom_resource(testbed: TestBed, namespace: str) -> None:
+    testbed.kube.kubectl_ok("apply", "--server-side", "-f", str(RESOURCES / "widget-crd.yaml"))
+    testbed.kube.kubectl_ok("wait", "--for=condition=Established", "crd/widgets.testbed.satfeed.io")
+    widget: dict[str, Any] = {
+        "apiVersion": "testbed.satfeed.io/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w1", "namespace": namespace},
+        "spec": {"size": 3},
+    }
+    testbed.kube.apply(widget)
+    assert testbed.kube.get_json("get", "widget", "w1", "-n", namespace)["spec"] == {"size": 3}
+    # The schema is enforced by the real apiserver.
+    widget["metadata"]["name"] = "w2"
+    widget["spec"] = {"size": 0}
+    with pytest.raises(RuntimeError, match=r"spec.size"):
+        testbed.kube.apply(widget)
+
+
+def test_garbage_collector_removes_owned_configmap(testbed: TestBed, namespace: str) -> None:
+    testbed.kube.kubectl_ok("apply", "--server-side", "-f", str(RESOURCES / "widget-crd.yaml"))
+    testbed.kube.kubectl_ok("wait", "--for=condition=Established", "crd/widgets.testbed.satfeed.io")
+    owner = {
+        "apiVersion": "testbed.satfeed.io/v1",
+        "kind": "Widget",
+        "metadata": {"name": "owner", "namespace": namespace},
+        "spec": {"size": 1},
+    }
+    testbed.kube.apply(owner)
+    uid = testbed.kube.get_json("get", "widget", "owner", "-n", namespace)["metadata"]["uid"]
+    testbed.kube.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": "child",
+                "namespace": namespace,
+                "ownerReferences": [
+                    {
+                        "apiVersion": "testbed.satfeed.io/v1",
+                        "kind": "Widget",
+                        "name": "owner",
+                        "uid": uid,
+                        "controller": True,
+                    }
+                ],
+            },
+            "data": {"k": "v"},
+        }
+    )
+    testbed.kube.kubectl_ok("delete", "widget", "owner", "-n", namespace)
+    # The garbage collector notices new resource types on its discovery resync (30 s).
+    wait_for(
+        lambda: testbed.kube.kubectl("get", "configmap", "child", "-n", namespace).returncode != 0,
+        120,
+        "the garbage collector to delete the owned ConfigMap",
+    )
+
+
+def test_deployment_gets_a_replicaset(testbed: TestBed, namespace: str) -> None:
+    testbed.kube.kubectl_ok(
+        "create", "deployment", "web", "--image=example.invalid/web:1", "-n", namespace
+    )
+    replicasets = wait_for(
+        lambda: testbed.kube.get_json("get", "replicasets", "-n", namespace, "-l", "app=web")[
+            "items"
+        ],
+        60,
+        "the deployment controller to create a ReplicaSet",
+    )
+    assert replicasets[0]["metadata"]["ownerReferences"][0]["name"] == "web"
+
+
+def test_restricted_service_account_is_denied(testbed: TestBed, namespace: str) -> None:
+    kube = testbed.kube
+    kube.kubectl_ok("create", "serviceaccount", "reader", "-n", namespace)
+    kube.kubectl_ok(
+        "create", "role", "configmap-reader", "--verb=get,list", "--resource=configmaps",
+        "-n", namespace,
+    )  # fmt: skip
+    kube.kubectl_ok(
+        "create", "rolebinding", "reader", "--role=configmap-reader",
+        f"--serviceaccount={namespace}:reader", "-n", namespace,
+    )  # fmt: skip
+    as_reader = kube.service_account_kubeconfig(namespace, "reader")
+    allowed = kube.kubectl("get", "configmaps", "-n", namespace, kubeconfig=as_reader)
+    assert allowed.returncode == 0, allowed.stderr
+    denied = kube.kubectl("get", "secrets", "-n", namespace, kubeconfig=as_reader)
+    assert denied.returncode != 0
+    assert "forbidden" in denied.stderr.lower()
+    assert f"system:serviceaccount:{namespace}:reader" in denied.stderr
+
+
+def _kafkatopic(name: str, namespace: str, **spec: object) -> dict[str, object]:
+    return {
+        "apiVersion": "kafka.strimzi.io/v1",
+        "kind": "KafkaTopic",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"strimzi.io/cluster": KAFKA_CLUSTER},
+        },
+        "spec": {"partitions": 2, "replicas": 1, **spec},
+    }
+
+
+def _ready(testbed: TestBed, name: str, namespace: str) -> dict[str, Any] | None:
+    topic = testbed.kube.get_json("get", "kafkatopic", name, "-n", namespace)
+    status = topic.get("status") or {}
+    conditions = {c["type"]: c for c in status.get("conditions", [])}
+    if conditions.get("Ready", {}).get("status") == "True":
+        return dict(status)
+    return None
+
+
+def test_kafkatopic_becomes_ready_and_exists_in_kafka(testbed: TestBed, namespace: str) -> None:
+    kafka_name = f"positions.{namespace}"
+    testbed.kube.apply(_kafkatopic("terra", namespace, topicName=kafka_name))
+    status = wait_for(lambda: _ready(testbed, "terra", namespace), 60, "KafkaTopic Ready")
+    assert status["topicName"] == kafka_name
+    metadata = testbed.kafka.admin().list_topics(timeout=10)
+    assert len(metadata.topics[kafka_name].partitions) == 2
+
+    # A second KafkaTopic for the same Kafka topic is refused, as Strimzi does.
+    testbed.kube.apply(_kafkatopic("terra-copy", namespace, topicName=kafka_name))
+
+    def conflict() -> bool:
+        topic = testbed.kube.get_json("get", "kafkatopic", "terra-copy", "-n", namespace)
+        conditions = (topic.get("status") or {}).get("conditions", [])
+        return any(c.get("reason") == "ResourceConflict" for c in conditions)
+
+    wait_for(conflict, 60, "ResourceConflict on the duplicate KafkaTopic")
+    testbed.kube.kubectl_ok("delete", "kafkatopic", "terra-copy", "-n", namespace)
+    assert kafka_name in testbed.kafka.admin().list_topics(timeout=10).topics
+
+    testbed.kube.kubectl_ok("delete", "kafkatopic", "terra", "-n", namespace, "--timeout=60s")
+    wait_for(
+        lambda: kafka_name not in testbed.kafka.admin().list_topics(timeout=10).topics,
+        60,
+        "the Kafka topic to be deleted with its KafkaTopic",
+    )
+
+
+def test_helm_install_tiny_chart(testbed: TestBed, namespace: str) -> None:
+    helm = testbed.kube.tools.helm if testbed.kube.tools else None
+    assert helm is not None
+    proc = subprocess.run(
+        [
+            str(helm),
+            "install",
+            "tiny",
+            str(RESOURCES / "charts" / "tiny"),
+            "--namespace",
+            namespace,
+            "--kubeconfig",
+            str(testbed.kube.kubeconfig),
+            "--set",
+            "greeting=bonjour",
+            "--wait",
+            "--timeout=60s",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    configmap = testbed.kube.get_json("get", "configmap", "tiny-tiny", "-n", namespace)
+    assert configmap["data"] == {"greeting": "bonjour"}
+    assert configmap["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm"
+
+
+@pytest.fixture
+def loopback_site(tmp_path: Path) -> Iterator[str]:
+    (tmp_path / "index.html").write_text(
+        "<!doctype html><title>satfeed smoke</title><h1 id='hello'>Hello from loopback</h1>"
+    )
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, directory=str(tmp_path), **kwargs)  # type: ignore[arg-type]
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+def test_chromium_loads_a_loopback_page(loopback_site: str, run_root: Path) -> None:
+    screenshot = run_root / "artifacts" / "smoke-page.png"
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium_path()), args=list(CHROMIUM_ARGS)
+        )
+        try:
+            page = browser.new_page()
+            page.goto(loopback_site)
+            assert page.text_content("#hello") == "Hello from loopback"
+            page.screenshot(path=str(screenshot))
+        finally:
+            browser.close()
+    assert screenshot.read_bytes().startswith(b"\x89PNG")

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Builds the test bed's Go binaries (kube-apiserver, kube-controller-manager,
+# kubectl, etcd, helm) from source through the Go module proxy, into a cache
+# keyed by version so a cold build happens once per machine.
+#
+# Usage: build-go-tools.sh [kubernetes|etcd|helm|all]
+# Env:   SATFEED_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/satfeed)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache="${SATFEED_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/satfeed}"
+
+die() { echo "error: $*" >&2; exit 1; }
+
+command -v go >/dev/null 2>&1 \
+  || die "Go is not installed. Install Go 1.26 or newer (https://go.dev/doc/install) and make sure 'go' is on PATH."
+go_minor="$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')"
+[ "${go_minor:-0}" -ge 26 ] \
+  || die "Go $(go env GOVERSION) is too old: Kubernetes 1.36 needs Go 1.26 or newer."
+
+# Versions come from the wrapper modules' go.mod, the single place that pins them.
+mod_version() { # <go.mod> <module>
+  awk -v m="$2" '$1 == m && $2 ~ /^v/ { print $2; exit }
+                 $1 == "require" && $2 == m { print $3; exit }' "$1"
+}
+K8S_VERSION="$(mod_version "$here/go/kubernetes/go.mod" k8s.io/kubernetes)"
+ETCD_VERSION="$(mod_version "$here/go/etcd/go.mod" go.etcd.io/etcd/server/v3)"
+HELM_VERSION="${HELM_VERSION:-v3.22.0}"
+
+build_date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+
+# go build with a clear message when the module proxy cannot be reached.
+go_build() { # <dir> <out> <ldflags> <pkg>
+  local log; log="$(mktemp)"
+  if ! (cd "$1" && go build -trimpath -ldflags "$3" -o "$2" "$4") >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    rm -f "$log"
+    die "building $4 failed (see above). If a download failed, check that the Go module proxy ($(go env GOPROXY)) is reachable."
+  fi
+  rm -f "$log"
+}
+
+build_kubernetes() {
+  local out="$cache/bin/kubernetes-$K8S_VERSION"
+  local ver="$K8S_VERSION" major minor
+  major="$(echo "$ver" | sed -E 's/^v([0-9]+)\..*/\1/')"
+  minor="$(echo "$ver" | sed -E 's/^v[0-9]+\.([0-9]+)\..*/\1/')"
+  local ld="-s -w"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $pkg.gitVersion=$ver -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
+    ld+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$build_date"
+  done
+  for cmd in kube-apiserver kube-controller-manager kubectl; do
+    if [ -x "$out/$cmd" ]; then echo "cached: $out/$cmd"; continue; fi
+    echo "building $cmd $ver (cold builds take several minutes) ..."
+    mkdir -p "$out"
+    go_build "$here/go/kubernetes" "$out/$cmd.tmp" "$ld" "k8s.io/kubernetes/cmd/$cmd"
+    mv "$out/$cmd.tmp" "$out/$cmd"
+  done
+}
+
+build_etcd() {
+  local out="$cache/bin/etcd-$ETCD_VERSION"
+  if [ -x "$out/etcd" ]; then echo "cached: $out/etcd"; return; fi
+  echo "building etcd $ETCD_VERSION ..."
+  mkdir -p "$out"
+  go_build "$here/go/etcd" "$out/etcd.tmp" "-s -w" go.etcd.io/etcd/server/v3
+  mv "$out/etcd.tmp" "$out/etcd"
+}
+
+build_helm() {
+  local out="$cache/bin/helm-$HELM_VERSION"
+  if [ -x "$out/helm" ]; then echo "cached: $out/helm"; return; fi
+  echo "building helm $HELM_VERSION ..."
+  mkdir -p "$out"
+  local log; log="$(mktemp)"
+  if ! GOBIN="$out" go install -trimpath \
+      -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
+      "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >"$log" 2>&1; then
+    tail -n 30 "$log" >&2; rm -f "$log"
+    die "building helm $HELM_VERSION failed (see above); check that the Go module proxy is reachable."
+  fi
+  rm -f "$log"
+}
+
+case "${1:-all}" in
+  kubernetes) build_kubernetes ;;
+  etcd) build_etcd ;;
+  helm) build_helm ;;
+  all) build_etcd; build_kubernetes; build_helm ;;
+  versions) echo "KUBERNETES=$K8S_VERSION ETCD=$ETCD_VERSION HELM=$HELM_VERSION" ;;
+  *) die "unknown target '$1' (expected kubernetes, etcd, helm, all or versions)" ;;
+esac

@@ -1,0 +1,37 @@
+"""Debian's Chromium driven by Playwright (Playwright's own browser download cannot work
+here, so it is pointed at the system browser)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from .toolchain import SetupError
+
+# Headless flags that work as root in this sandbox with no outside network: without the
+# background-networking ones Chromium keeps dialling Google's hosts and gets refused.
+CHROMIUM_ARGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+)
+
+
+def chromium_path() -> Path:
+    explicit = os.environ.get("SATFEED_CHROMIUM")
+    for candidate in (explicit, shutil.which("chromium"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).exists():
+            return Path(candidate)
+    raise SetupError(
+        "Chromium is not installed: on Debian run 'apt-get install chromium' "
+        "(or set SATFEED_CHROMIUM to a Chromium binary)."
+    )

@@ -1,0 +1,164 @@
+"""A real Apache Kafka broker: one KRaft process that is broker and controller at once.
+
+Configured like a Strimzi-managed cluster where it matters to satfeed: topics are never
+auto-created. Ports are picked per run and kept in the config, so the same broker can be
+stopped and started again on the same data.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka.admin import AdminClient
+
+from .procs import ManagedProcess, free_port
+from .toolchain import find_java, maven_libs
+
+_client_log = logging.getLogger("satfeed_testbed.kafka.client")
+
+_LOG4J2 = """\
+status = warn
+appender.console.type = Console
+appender.console.name = console
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.console.ref = console
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.state.name = state.change.logger
+logger.state.level = WARN
+"""
+
+
+def _cluster_id() -> str:
+    """A Kafka cluster id: a random UUID in Kafka's url-safe base64 form."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+@dataclass
+class KafkaBroker:
+    run_dir: Path
+    """Config, data and log of this broker; kept across restarts."""
+    heap: str = "384m"
+
+    @property
+    def config_path(self) -> Path:
+        return self.run_dir / "server.properties"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.run_dir / "data"
+
+    @property
+    def process(self) -> ManagedProcess:
+        libs = maven_libs("kafka")
+        return ManagedProcess(
+            name="kafka",
+            argv=[
+                str(find_java(17)),
+                "-Xms128m",
+                f"-Xmx{self.heap}",
+                "-XX:+UseSerialGC",
+                "-Djava.awt.headless=true",
+                f"-Dlog4j2.configurationFile={self.run_dir / 'log4j2.properties'}",
+                "-cp",
+                f"{libs}/*",
+                "kafka.Kafka",
+                str(self.config_path),
+            ],
+            run_dir=self.run_dir,
+        )
+
+    @property
+    def bootstrap_servers(self) -> str:
+        for line in self.config_path.read_text().splitlines():
+            if line.startswith("advertised.listeners="):
+                return line.split("://", 1)[1]
+        raise RuntimeError(f"{self.config_path} has no advertised.listeners")
+
+    def configure(self) -> None:
+        """Write a fresh config with free ports and format the storage (first start only)."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        port, controller_port = free_port(), free_port()
+        self.config_path.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+                    "controller.listener.names=CONTROLLER",
+                    "inter.broker.listener.name=PLAINTEXT",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    f"log.dirs={self.data_dir}",
+                    # As in a Strimzi-managed cluster: topics exist only when declared.
+                    "auto.create.topics.enable=false",
+                    "num.partitions=1",
+                    "default.replication.factor=1",
+                    "offsets.topic.replication.factor=1",
+                    "offsets.topic.num.partitions=4",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "share.coordinator.state.topic.min.isr=1",
+                    # One test consumer group should not wait 3 s for imaginary peers.
+                    "group.initial.rebalance.delay.ms=0",
+                    "",
+                ]
+            )
+        )
+        (self.run_dir / "log4j2.properties").write_text(_LOG4J2)
+        libs = maven_libs("kafka")
+        format_proc = ManagedProcess(
+            name="kafka-format",
+            argv=[
+                str(find_java(17)),
+                "-Xmx128m",
+                f"-Dlog4j2.configurationFile={self.run_dir / 'log4j2.properties'}",
+                "-cp",
+                f"{libs}/*",
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "-t",
+                _cluster_id(),
+                "-c",
+                str(self.config_path),
+            ],
+            run_dir=self.run_dir,
+        )
+        format_proc.run_to_completion(timeout=120)
+
+    def admin(self) -> AdminClient:
+        # librdkafka's connection errors go to Python logging (captured by pytest),
+        # not straight to stderr.
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "logger": _client_log,
+        }
+        return AdminClient(config)
+
+    def start(self, timeout: float = 90) -> None:
+        if not self.config_path.exists():
+            self.configure()
+        process = self.process
+        process.start()
+        admin = self.admin()
+
+        def answers() -> bool:
+            return len(admin.list_topics(timeout=2).brokers) > 0
+
+        process.wait_until(answers, timeout, "did not answer an AdminClient")
+
+    def stop(self) -> None:
+        self.process.stop(timeout=30)
+
+    def running(self) -> bool:
+        return self.process.running()

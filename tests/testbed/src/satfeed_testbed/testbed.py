@@ -1,0 +1,110 @@
+"""The whole test bed: Kafka, the Kubernetes control plane, Strimzi's KafkaTopic CRD and
+the KafkaTopic operator stand-in, started together and stopped together."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import shutil
+import sys
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .kafka import KafkaBroker
+from .kube import ControlPlane
+from .procs import ManagedProcess, free_port, pid_files, stop_pid_file
+from .toolchain import kafkatopic_crd
+
+KAFKA_CLUSTER = "satfeed"
+"""The ``strimzi.io/cluster`` label value the test bed's topic operator serves."""
+
+
+@dataclass
+class TestBed:
+    __test__ = False  # not a pytest test class
+
+    run_dir: Path
+    kafka: KafkaBroker = field(init=False)
+    kube: ControlPlane = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.kafka = KafkaBroker(self.run_dir / "kafka")
+        self.kube = ControlPlane(self.run_dir / "kube")
+
+    @property
+    def topic_operator(self) -> ManagedProcess:
+        port_file = self.run_dir / "topic-operator" / "liveness.port"
+        port = port_file.read_text().strip() if port_file.exists() else "0"
+        return ManagedProcess(
+            name="topic-operator",
+            argv=[sys.executable, "-m", "satfeed_testbed.topic_operator"],
+            run_dir=self.run_dir / "topic-operator",
+            env={
+                **os.environ,
+                "KUBECONFIG": str(self.kube.kubeconfig),
+                "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
+                "STRIMZI_CLUSTER": KAFKA_CLUSTER,
+                "LIVENESS": f"http://127.0.0.1:{port}/healthz",
+            },
+        )
+
+    def env(self) -> dict[str, str]:
+        return {
+            "KUBECONFIG": str(self.kube.kubeconfig),
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
+            "SATFEED_KAFKA_CLUSTER": KAFKA_CLUSTER,
+        }
+
+    def start(self) -> None:
+        """Start everything; on any failure stop what started and raise with its log."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            # Kafka's JVM and the apiserver start faster side by side than one after another.
+            with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+                futures = [pool.submit(self.kafka.start), pool.submit(self.kube.start)]
+                for future in futures:
+                    future.result()
+            self.install_strimzi_crd()
+            self.start_topic_operator()
+        except BaseException:
+            self.stop()
+            raise
+
+    def install_strimzi_crd(self) -> None:
+        self.kube.kubectl_ok("apply", "--server-side", "-f", str(kafkatopic_crd()))
+        self.kube.kubectl_ok(
+            "wait",
+            "--for=condition=Established",
+            "--timeout=60s",
+            "crd/kafkatopics.kafka.strimzi.io",
+        )
+
+    def start_topic_operator(self, timeout: float = 60) -> None:
+        run_dir = self.run_dir / "topic-operator"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "liveness.port").write_text(str(free_port()))
+        process = self.topic_operator
+        process.start()
+        url = process.env["LIVENESS"] if process.env else ""
+
+        def live() -> bool:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+                return bool(response.status == 200)
+
+        process.wait_until(live, timeout, "did not answer its liveness probe")
+
+    def stop(self) -> None:
+        """Stop every process this test bed started (by its pid files), newest first."""
+        for pid_file in reversed(sorted(pid_files(self.run_dir), key=lambda p: p.stat().st_mtime)):
+            stop_pid_file(pid_file)
+
+    def write_env_file(self, path: Path) -> str:
+        text = "".join(f"{key}={value}\n" for key, value in self.env().items())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return text
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.run_dir, ignore_errors=True)

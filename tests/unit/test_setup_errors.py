@@ -1,0 +1,55 @@
+"""Set-up stops with a message that names what is missing and how to get it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from satfeed_testbed.toolchain import BUILD_SCRIPT, REPO_ROOT, SetupError, find_java, require_tool
+
+
+def test_missing_java_version_names_it_and_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(SetupError, match=r"Java 99 or newer is needed.*apt-get install"):
+        find_java(99)
+
+
+def test_missing_tool_is_named() -> None:
+    with pytest.raises(SetupError, match=r"'no-such-tool-xyz' is not installed: get it from X"):
+        require_tool("no-such-tool-xyz", "get it from X")
+
+
+def _without_go_path() -> str:
+    return os.pathsep.join(
+        p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "go").exists()
+    )
+
+
+def test_go_build_without_go_says_how_to_get_it() -> None:
+    proc = subprocess.run(
+        ["bash", str(BUILD_SCRIPT), "versions"],
+        env={**os.environ, "PATH": _without_go_path()},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "Go is not installed" in proc.stderr
+    assert "https://go.dev/doc/install" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_prereq_check_lists_every_missing_tool() -> None:
+    proc = subprocess.run(
+        ["/bin/bash", str(REPO_ROOT / "scripts" / "check-prereqs.sh")],
+        env={**os.environ, "PATH": "/nonexistent"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    for tool in ("go", "java", "mvn", "chromium"):
+        assert f"missing: {tool} " in proc.stderr
+    assert "make setup stopped" in proc.stderr
