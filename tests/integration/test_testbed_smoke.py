@@ -26,7 +26,8 @@ RESOURCES = Path(__file__).parents[1] / "resources"
 
 
 def _create_topic(broker: KafkaBroker, name: str) -> None:
-    broker.admin().create_topics([NewTopic(name, 1, 1)])[name].result(30)
+    admin = broker.admin()  # kept referenced: a collected client cancels its futures
+    admin.create_topics([NewTopic(name, 1, 1)])[name].result(30)
 
 
 def _produce(bootstrap: str, topic: str, key: bytes, value: bytes) -> None:

@@ -153,6 +153,12 @@ class ControlPlane:
                 "--bind-address=127.0.0.1",
                 f"--secure-port={ports['controller_manager']}",
                 f"--cert-dir={self.run_dir / 'controller-manager-certs'}",
+                # Each controller acts as its own ServiceAccount with its bootstrap role, as
+                # in a real cluster (the manager's own identity holds too little).
+                "--use-service-account-credentials=true",
+                # Our clients present certificates from one CA; no request-header proxy.
+                "--authentication-skip-lookup=true",
+                f"--client-ca-file={pki / 'ca.crt'}",
                 "--leader-elect=false",
                 "--profiling=false",
             ],
