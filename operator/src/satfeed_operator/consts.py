@@ -1,0 +1,57 @@
+"""Names the operator, its CRD, its children and the producer agree on.
+
+The label contract shared with the frontend lives in :mod:`satfeed_core.labels`; this module
+only adds what is the operator's own.
+"""
+
+from typing import Final
+
+from satfeed_core.labels import GROUP
+
+VERSION: Final = "v1alpha1"
+API_VERSION: Final = f"{GROUP}/{VERSION}"
+KIND: Final = "Satellite"
+PLURAL: Final = "satellites"
+
+KAFKATOPIC_API_VERSION: Final = "kafka.strimzi.io/v1"
+KAFKATOPIC_KIND: Final = "KafkaTopic"
+
+FIELD_MANAGER: Final = "satfeed-operator"
+"""Server-side apply field manager: the operator owns exactly the fields it sets."""
+
+DISPLAY_NAME_ANNOTATION: Final = f"{GROUP}/display-name"
+"""On every child: the Satellite's display name (the frontend shows it on the KafkaTopic)."""
+CHECKSUM_ANNOTATION: Final = f"{GROUP}/producer-checksum"
+"""On the producer's pod template: changes (and so rolls the pod) with its input."""
+
+# Child names: fixed per Satellite, so every reconcile finds (and applies) the same objects.
+PRODUCER_SUFFIX: Final = "-producer"
+ELEMENTS_SUFFIX: Final = "-elements"
+MAX_CHILD_NAME_LENGTH: Final = 63
+"""Child names stay valid DNS labels, as label values and pod host names must be."""
+MAX_SATELLITE_NAME_LENGTH: Final = MAX_CHILD_NAME_LENGTH - max(
+    len(PRODUCER_SUFFIX), len(ELEMENTS_SUFFIX)
+)
+
+TOPIC_PREFIX: Final = "satfeed.positions"
+"""Default Kafka topic: ``satfeed.positions.<namespace>.<name>``, unique across namespaces."""
+
+# Conditions on a Satellite's status.
+READY: Final = "Ready"
+TOPIC_READY: Final = "TopicReady"
+PRODUCER_READY: Final = "ProducerReady"
+ELEMENTS_VALID: Final = "ElementsValid"
+CONDITION_TYPES: Final = (READY, TOPIC_READY, PRODUCER_READY, ELEMENTS_VALID)
+
+# The producer contract (services/producer reads exactly these).
+PRODUCER_COMMAND: Final = "satfeed-producer"
+PRODUCER_CONTAINER: Final = "producer"
+ELEMENTS_KEY: Final = "elements"
+"""ConfigMap key holding the elements (TLE lines or OMM JSON)."""
+ELEMENTS_DIR: Final = "/etc/satfeed/elements"
+ELEMENTS_FILE: Final = f"{ELEMENTS_DIR}/{ELEMENTS_KEY}"
+HTTP_PORT: Final = 8080
+HTTP_PORT_NAME: Final = "http"
+PRODUCER_UID: Final = 10001
+FLUSH_GRACE_SECONDS: Final = 30
+"""Pod termination grace: the producer flushes for up to 10 s on SIGTERM, then exits 0."""

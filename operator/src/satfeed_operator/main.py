@@ -1,0 +1,64 @@
+"""``satfeed-operator``: run the operator with its configuration from the environment."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from datetime import timedelta
+
+import kopf
+
+from satfeed_operator import handlers  # registers the handlers with kopf
+from satfeed_operator.celestrak import GpCache
+from satfeed_operator.config import ConfigError, OperatorConfig, load_config
+from satfeed_operator.kube import KubeClient
+from satfeed_operator.reconcile import OperatorContext
+
+
+def build_context(config: OperatorConfig) -> OperatorContext:
+    return OperatorContext(
+        config=config,
+        kube=KubeClient(handlers.credentials),
+        gp=GpCache(
+            config.celestrak_url,
+            config.celestrak_user_agent,
+            timedelta(seconds=config.elements_refresh_seconds),
+        ),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="satfeed-operator",
+        description="Turn each Satellite into a KafkaTopic, an elements ConfigMap and a "
+        "producer Deployment. Configured by environment variables (docs/operator.md).",
+    )
+    parser.add_argument("--verbose", action="store_true", help="log kopf's debug messages")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(f"satfeed-operator: {exc}", file=sys.stderr)
+        return 2
+    kopf.configure(
+        verbose=args.verbose,
+        log_format=kopf.LogFormat.JSON if config.log_format == "json" else kopf.LogFormat.FULL,
+    )
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    asyncio.run(
+        kopf.operator(
+            clusterwide=config.clusterwide,
+            namespaces=config.namespaces,
+            # One replica (the chart uses Recreate), so no peering objects or permissions.
+            standalone=True,
+            liveness_endpoint=config.liveness_endpoint,
+            memo=kopf.Memo(satfeed=build_context(config)),
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,225 @@
+"""Pure builders of a Satellite's children: KafkaTopic, elements ConfigMap, producer Deployment.
+
+Each returns the complete object the operator wants, ready for server-side apply: fixed
+name, labels, owner reference. No client calls here, so they are unit-tested directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from satfeed_core.labels import (
+    PART_OF_KEY,
+    PART_OF_VALUE,
+    POSITIONS_STREAM,
+    SATELLITE_KEY,
+    STREAM_KEY,
+    STRIMZI_CLUSTER_KEY,
+)
+
+from satfeed_operator.api import Satellite
+from satfeed_operator.config import OperatorConfig
+from satfeed_operator.consts import (
+    CHECKSUM_ANNOTATION,
+    DISPLAY_NAME_ANNOTATION,
+    ELEMENTS_DIR,
+    ELEMENTS_FILE,
+    ELEMENTS_KEY,
+    FIELD_MANAGER,
+    FLUSH_GRACE_SECONDS,
+    HTTP_PORT,
+    HTTP_PORT_NAME,
+    KAFKATOPIC_API_VERSION,
+    KAFKATOPIC_KIND,
+    PRODUCER_COMMAND,
+    PRODUCER_CONTAINER,
+    PRODUCER_UID,
+)
+
+MANAGED_BY_KEY = "app.kubernetes.io/managed-by"
+COMPONENT_KEY = "app.kubernetes.io/component"
+
+
+def child_labels(satellite_name: str) -> dict[str, str]:
+    """Labels on every child; the operator watches its children by them."""
+    return {
+        PART_OF_KEY: PART_OF_VALUE,
+        MANAGED_BY_KEY: FIELD_MANAGER,
+        SATELLITE_KEY: satellite_name,
+    }
+
+
+def child_selector() -> str:
+    """Label selector matching every child of every Satellite."""
+    return f"{PART_OF_KEY}={PART_OF_VALUE},{MANAGED_BY_KEY}={FIELD_MANAGER},{SATELLITE_KEY}"
+
+
+def _metadata(
+    satellite: Satellite, name: str, display_name: str, extra_labels: Mapping[str, str] = {}
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "namespace": satellite.namespace,
+        "labels": {**child_labels(satellite.name), **extra_labels},
+        "annotations": {DISPLAY_NAME_ANNOTATION: display_name},
+        "ownerReferences": [satellite.owner_reference()],
+    }
+
+
+def build_configmap(satellite: Satellite, elements_text: str, display_name: str) -> dict[str, Any]:
+    """The ConfigMap the producer reads its elements from (key ``elements``)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _metadata(satellite, satellite.elements_configmap_name, display_name),
+        "data": {ELEMENTS_KEY: elements_text},
+    }
+
+
+def build_kafkatopic(
+    satellite: Satellite,
+    topic_name: str,
+    cluster: str,
+    display_name: str,
+    default_replicas: int | None,
+) -> dict[str, Any]:
+    """The Strimzi KafkaTopic of the Satellite's positions."""
+    topic = satellite.spec.topic
+    spec: dict[str, Any] = {
+        "topicName": topic_name,
+        "partitions": topic.partitions,
+        "config": {"retention.ms": topic.retention_ms, "cleanup.policy": "delete"},
+    }
+    replicas = topic.replicas or default_replicas
+    if replicas is not None:  # absent: the cluster's default.replication.factor
+        spec["replicas"] = replicas
+    labels = {STREAM_KEY: POSITIONS_STREAM, STRIMZI_CLUSTER_KEY: cluster}
+    return {
+        "apiVersion": KAFKATOPIC_API_VERSION,
+        "kind": KAFKATOPIC_KIND,
+        "metadata": _metadata(satellite, satellite.kafkatopic_name, display_name, labels),
+        "spec": spec,
+    }
+
+
+@dataclass(frozen=True)
+class ProducerPlan:
+    """What a producer Deployment is made of, besides the Satellite and operator config."""
+
+    topic_name: str
+    bootstrap_servers: str
+    display_name: str
+    norad_id: int
+    elements_text: str
+    replicas: int
+
+
+def producer_env(
+    satellite: Satellite, plan: ProducerPlan, config: OperatorConfig
+) -> list[dict[str, str]]:
+    """The producer's environment: the whole contract between operator and producer."""
+    values = {
+        "KAFKA_BOOTSTRAP_SERVERS": plan.bootstrap_servers,
+        "SATFEED_TOPIC": plan.topic_name,
+        "SATFEED_SATELLITE_ID": satellite.name,
+        "SATFEED_DISPLAY_NAME": plan.display_name,
+        "SATFEED_NORAD_ID": str(plan.norad_id),
+        "SATFEED_ELEMENTS_FILE": ELEMENTS_FILE,
+        "SATFEED_INTERVAL": f"{satellite.spec.interval_seconds:g}",
+        "SATFEED_BACKFILL": str(config.producer_backfill),
+        "SATFEED_HTTP_PORT": str(HTTP_PORT),
+        "SATFEED_LOG_FORMAT": config.producer_log_format,
+    }
+    return [{"name": name, "value": value} for name, value in values.items()]
+
+
+def producer_checksum(env: list[dict[str, str]], elements_text: str) -> str:
+    """Changes whenever the producer's input does, so the pod template (and pod) rolls.
+
+    The env alone would roll the pod on spec changes; the elements are in a ConfigMap,
+    whose changes a pod does not otherwise notice in its template.
+    """
+    digest = hashlib.sha256(json.dumps([env, elements_text], sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def build_deployment(
+    satellite: Satellite, plan: ProducerPlan, config: OperatorConfig
+) -> dict[str, Any]:
+    """The producer Deployment: one pod publishing the Satellite's positions."""
+    selector = {SATELLITE_KEY: satellite.name, COMPONENT_KEY: "producer"}
+    pod_labels = {**child_labels(satellite.name), **selector}
+    env = producer_env(satellite, plan, config)
+    probe_port = {"path": "/healthz", "port": HTTP_PORT_NAME}
+    container = {
+        "name": PRODUCER_CONTAINER,
+        "image": config.producer_image,
+        "imagePullPolicy": config.producer_image_pull_policy,
+        "command": [PRODUCER_COMMAND],
+        "env": env,
+        "ports": [{"name": HTTP_PORT_NAME, "containerPort": HTTP_PORT, "protocol": "TCP"}],
+        # The backfill at start-up publishes a few hundred records before the loop runs.
+        "startupProbe": {"httpGet": probe_port, "periodSeconds": 2, "failureThreshold": 30},
+        "livenessProbe": {"httpGet": probe_port, "periodSeconds": 10, "failureThreshold": 3},
+        "readinessProbe": {
+            "httpGet": {"path": "/readyz", "port": HTTP_PORT_NAME},
+            "periodSeconds": 5,
+            "failureThreshold": 2,
+        },
+        "resources": dict(satellite.spec.producer_resources or config.producer_resources),
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "volumeMounts": [
+            {"name": "elements", "mountPath": ELEMENTS_DIR, "readOnly": True},
+            {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 (a private emptyDir)
+        ],
+    }
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _metadata(satellite, satellite.producer_name, plan.display_name),
+        "spec": {
+            "replicas": plan.replicas,
+            # Recreate: two producers of one satellite would publish every sample twice.
+            "strategy": {"type": "Recreate"},
+            "revisionHistoryLimit": 3,
+            "selector": {"matchLabels": selector},
+            "template": {
+                "metadata": {
+                    "labels": pod_labels,
+                    "annotations": {
+                        CHECKSUM_ANNOTATION: producer_checksum(env, plan.elements_text),
+                        DISPLAY_NAME_ANNOTATION: plan.display_name,
+                    },
+                },
+                "spec": {
+                    "automountServiceAccountToken": False,  # the producer never calls the API
+                    "enableServiceLinks": False,
+                    "terminationGracePeriodSeconds": FLUSH_GRACE_SECONDS,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": PRODUCER_UID,
+                        "runAsGroup": PRODUCER_UID,
+                        "fsGroup": PRODUCER_UID,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [container],
+                    "volumes": [
+                        {
+                            "name": "elements",
+                            "configMap": {"name": satellite.elements_configmap_name},
+                        },
+                        {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
+                    ],
+                },
+            },
+        },
+    }

@@ -1,0 +1,535 @@
+"""Bring one Satellite's children and status in line with its spec. Idempotent.
+
+Every trigger ends here: the Satellite's own create/update/resume, any event on one of its
+children (so hand edits and deletions are undone), and the periodic resync. A reconcile
+reads the current state, server-side-applies the children it wants (with fixed names, so
+running it twice or after a crash creates nothing twice) and writes the status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final, cast
+
+import kopf
+from satfeed_core.elements import Elements
+
+from satfeed_operator.api import (
+    CelestrakSource,
+    ConfigMapSource,
+    OmmSource,
+    Satellite,
+    SpecError,
+    TleSource,
+    inline_elements_text,
+    parse_satellite,
+    source_kind,
+    source_path,
+    validate_elements,
+    validate_inline,
+)
+from satfeed_operator.celestrak import GpCache, GpRecord, gp_url
+from satfeed_operator.conditions import (
+    FALSE,
+    TRUE,
+    UNKNOWN,
+    Condition,
+    merge_conditions,
+    phase,
+    producer_condition,
+    producer_replicas,
+    ready_condition,
+    topic_condition,
+    transition_events,
+)
+from satfeed_operator.config import OperatorConfig
+from satfeed_operator.consts import (
+    API_VERSION,
+    ELEMENTS_KEY,
+    ELEMENTS_VALID,
+    KAFKATOPIC_API_VERSION,
+    PLURAL,
+    PRODUCER_READY,
+    READY,
+    TOPIC_READY,
+)
+from satfeed_operator.kube import ApiError, KubeClient, object_path
+from satfeed_operator.objects import (
+    ProducerPlan,
+    build_configmap,
+    build_deployment,
+    build_kafkatopic,
+)
+
+log = logging.getLogger(__name__)
+
+CONFLICT_RETRY_SECONDS: Final = 60.0
+"""Retry delay while a child's name is taken or a referenced ConfigMap is missing or bad."""
+
+Key = tuple[str, str]
+
+
+@dataclass
+class OperatorContext:
+    """Everything the handlers share, kept in kopf's memo."""
+
+    config: OperatorConfig
+    kube: KubeClient
+    gp: GpCache
+    _locks: dict[Key, asyncio.Lock] = field(default_factory=dict)
+    _users: Counter[Key] = field(default_factory=Counter)
+    _queued: set[Key] = field(default_factory=set)
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self, key: Key) -> AsyncIterator[None]:
+        """One reconcile of a Satellite at a time; the lock goes when nobody needs it."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key]
+                del self._locks[key]
+
+    async def reconcile_soon(self, namespace: str, name: str) -> None:
+        """Reconcile unless one is already waiting: it will read the newest state anyway.
+
+        Bursts of child events (a rollout updates a Deployment's status many times) thus
+        cost one or two reconciles, not one each.
+        """
+        key = (namespace, name)
+        if key in self._queued:
+            return
+        self._queued.add(key)
+        try:
+            async with self.exclusive(key):
+                self._queued.discard(key)
+                await reconcile(self, namespace, name)
+        finally:
+            self._queued.discard(key)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a reconcile leaves to kopf: retry later, or give up until the spec changes."""
+
+    retry_in: float | None = None
+    permanent: str | None = None
+
+
+@dataclass(frozen=True)
+class ElementsOutcome:
+    condition: Condition
+    text: str | None = None
+    """Validated elements for the producer's ConfigMap (None: none usable)."""
+    elements: Elements | None = None
+    fetched_at: datetime | None = None
+    next_fetch_at: datetime | None = None
+    retry_in: float | None = None
+    permanent: bool = False
+
+
+def satellite_path(namespace: str, name: str | None = None) -> str:
+    return object_path(API_VERSION, PLURAL, namespace, name)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _timestamp(moment: datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def _parse_timestamp(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def owned_by(child: Mapping[str, Any] | None, uid: str) -> bool:
+    refs = (child or {}).get("metadata", {}).get("ownerReferences") or []
+    return any(ref.get("uid") == uid and ref.get("controller") for ref in refs)
+
+
+async def reconcile(
+    ctx: OperatorContext, namespace: str, name: str, body: Mapping[str, Any] | None = None
+) -> Outcome:
+    """Reconcile the Satellite ``namespace/name`` (``body``: as just seen, else read)."""
+    path = satellite_path(namespace, name)
+    if body is None:
+        body = await ctx.kube.get(path)
+    if body is None or body.get("metadata", {}).get("deletionTimestamp"):
+        return Outcome()  # gone: its children go with it through their owner references
+    previous = body.get("status") or {}
+    try:
+        satellite = parse_satellite(body)
+    except SpecError as error:
+        invalid = Condition(READY, FALSE, "InvalidSpec", str(error))
+        not_checked = f"not checked until {error.path} is fixed"
+        conditions = [
+            Condition(kind, UNKNOWN, "InvalidSpec", not_checked)
+            for kind in (ELEMENTS_VALID, TOPIC_READY, PRODUCER_READY)
+        ] + [invalid]
+        generation = int(body.get("metadata", {}).get("generation") or 0)
+        await _write_status(ctx, body, conditions, generation, {})
+        return Outcome(permanent=str(error))
+    return await _reconcile_valid(ctx, body, satellite, previous)
+
+
+async def _reconcile_valid(
+    ctx: OperatorContext,
+    body: Mapping[str, Any],
+    satellite: Satellite,
+    previous: Mapping[str, Any],
+) -> Outcome:
+    kube = ctx.kube
+    ns = satellite.namespace
+    kafkatopic_path = object_path(KAFKATOPIC_API_VERSION, "kafkatopics", ns, satellite.name)
+    configmap_path = object_path("v1", "configmaps", ns, satellite.elements_configmap_name)
+    deployment_path = object_path("apps/v1", "deployments", ns, satellite.producer_name)
+    kafkatopic, configmap, deployment = await asyncio.gather(
+        kube.get(kafkatopic_path), kube.get(configmap_path), kube.get(deployment_path)
+    )
+    foreign = {
+        what: child
+        for what, child in (
+            ("KafkaTopic", kafkatopic),
+            ("ConfigMap", configmap),
+            ("Deployment", deployment),
+        )
+        if child is not None and not owned_by(child, satellite.uid)
+    }
+    current_text = None if "ConfigMap" in foreign else _configmap_text(configmap)
+    elements = await _resolve_elements(ctx, satellite, previous, current_text)
+    text = elements.text or current_text  # bad new elements: the producer keeps the old ones
+    in_use = elements.elements if elements.text else _parse_quietly(satellite, current_text)
+
+    cluster = satellite.spec.kafka_cluster or ctx.config.kafka_cluster
+    bootstrap = ctx.config.bootstrap_servers(cluster)
+    topic_name = _pinned_topic_name(satellite, kafkatopic, previous, foreign)
+    retry_in = elements.retry_in
+    permanent = elements.condition.message if elements.permanent else None
+
+    if bootstrap is None:
+        topic = Condition(
+            TOPIC_READY,
+            FALSE,
+            "UnknownKafkaCluster",
+            f"spec.kafkaCluster {cluster!r} is not a Kafka cluster this operator serves "
+            f"(it serves {', '.join(sorted(ctx.config.kafka_clusters))}); re-create the "
+            "Satellite with one of those, or add the cluster to the operator's "
+            "SATFEED_EXTRA_KAFKA_CLUSTERS",
+        )
+        producer = Condition(PRODUCER_READY, FALSE, "UnknownKafkaCluster", topic.message)
+        permanent = topic.message
+    elif text is None or in_use is None:
+        waiting = "created once the elements are valid (see ElementsValid)"
+        topic = Condition(TOPIC_READY, UNKNOWN, "WaitingForElements", f"the topic is {waiting}")
+        producer = Condition(
+            PRODUCER_READY, UNKNOWN, "WaitingForElements", f"the producer is {waiting}"
+        )
+    else:
+        display_name = satellite.spec.display_name or in_use.name or satellite.name
+        if "ConfigMap" not in foreign:
+            await kube.apply(configmap_path, build_configmap(satellite, text, display_name))
+        if "KafkaTopic" in foreign:
+            topic = _name_taken(TOPIC_READY, "KafkaTopic", foreign["KafkaTopic"], satellite)
+        else:
+            manifest = build_kafkatopic(
+                satellite, topic_name, cluster, display_name, ctx.config.topic_replicas
+            )
+            kafkatopic = await kube.apply(kafkatopic_path, manifest)
+            topic = topic_condition(kafkatopic, cluster)
+            if topic_name != satellite.wanted_topic_name:
+                topic = _rename_refused(topic_name, satellite)
+        running = deployment is not None and int(deployment["spec"].get("replicas") or 0) > 0
+        replicas = producer_replicas(satellite.spec.paused, topic, running)
+        if "Deployment" in foreign:
+            producer = _name_taken(PRODUCER_READY, "Deployment", foreign["Deployment"], satellite)
+        elif "ConfigMap" in foreign:
+            producer = _name_taken(PRODUCER_READY, "ConfigMap", foreign["ConfigMap"], satellite)
+        else:
+            plan = ProducerPlan(
+                topic_name=topic_name,
+                bootstrap_servers=bootstrap,
+                display_name=display_name,
+                norad_id=in_use.norad_id,
+                elements_text=text,
+                replicas=replicas,
+            )
+            deployment = await kube.apply(
+                deployment_path, build_deployment(satellite, plan, ctx.config)
+            )
+            producer = producer_condition(deployment, replicas, satellite.spec.paused)
+        if foreign:
+            retry_in = min(retry_in or CONFLICT_RETRY_SECONDS, CONFLICT_RETRY_SECONDS)
+
+    conditions = [
+        elements.condition,
+        topic,
+        producer,
+        ready_condition(elements.condition, topic, producer, topic_name),
+    ]
+    extra = {
+        "topicName": topic_name if kafkatopic is not None and "KafkaTopic" not in foreign else None,
+        "kafkaCluster": cluster,
+        "elements": _elements_status(satellite, elements, in_use),
+    }
+    await _write_status(ctx, body, conditions, satellite.generation, extra)
+    if elements.text and in_use is not None and _epoch_changed(previous, in_use):
+        kopf.event(
+            _body(body),
+            type="Normal",
+            reason="ElementsUpdated",
+            message=f"elements with epoch {_timestamp(in_use.epoch)} from "
+            f"{source_path(satellite.spec.elements)}",
+        )
+    return Outcome(retry_in=retry_in, permanent=permanent)
+
+
+def _configmap_text(configmap: Mapping[str, Any] | None) -> str | None:
+    if configmap is None:
+        return None
+    text = (configmap.get("data") or {}).get(ELEMENTS_KEY)
+    return text if isinstance(text, str) and text else None
+
+
+def _parse_quietly(satellite: Satellite, text: str | None) -> Elements | None:
+    """The elements the producer has now (they were valid when written)."""
+    if text is None:
+        return None
+    try:
+        return validate_elements(text, "ConfigMap", satellite.spec.norad_id)
+    except SpecError:
+        return None
+
+
+def _pinned_topic_name(
+    satellite: Satellite,
+    kafkatopic: Mapping[str, Any] | None,
+    previous: Mapping[str, Any],
+    foreign: Mapping[str, Any],
+) -> str:
+    """The Kafka topic in use: once created, it keeps its name (Kafka cannot rename)."""
+    if kafkatopic is not None and "KafkaTopic" not in foreign:
+        existing = (kafkatopic.get("spec") or {}).get("topicName")
+        if existing:
+            return str(existing)
+    return str(previous.get("topicName") or satellite.wanted_topic_name)
+
+
+def _rename_refused(topic_name: str, satellite: Satellite) -> Condition:
+    return Condition(
+        TOPIC_READY,
+        FALSE,
+        "TopicRenameRefused",
+        f"the spec asks for Kafka topic {satellite.wanted_topic_name} but this Satellite "
+        f"publishes to {topic_name}, and Kafka topics cannot be renamed; the operator keeps "
+        f"{topic_name}. Undo the change to spec.topic.name, or create a new Satellite for "
+        "the new topic",
+    )
+
+
+def _name_taken(
+    condition_type: str, kind: str, child: Mapping[str, Any], satellite: Satellite
+) -> Condition:
+    name = child.get("metadata", {}).get("name")
+    return Condition(
+        condition_type,
+        FALSE,
+        f"{kind}NameTaken",
+        f"{kind} {satellite.namespace}/{name} exists and does not belong to this Satellite; "
+        f"the operator leaves it alone. Delete or rename it, or give this Satellite "
+        f"another name",
+    )
+
+
+def _epoch_changed(previous: Mapping[str, Any], elements: Elements) -> bool:
+    before = (previous.get("elements") or {}).get("epoch")
+    return before is not None and before != _timestamp(elements.epoch)
+
+
+def _elements_status(
+    satellite: Satellite, outcome: ElementsOutcome, in_use: Elements | None
+) -> dict[str, Any]:
+    """``status.elements``: every key present, None removing what no longer applies."""
+    epoch = in_use.epoch if in_use else None
+    return {
+        "source": source_kind(satellite.spec.elements),
+        "name": (in_use.name or None) if in_use else None,
+        "noradId": in_use.norad_id if in_use else None,
+        "epoch": _timestamp(epoch),
+        "ageHours": int((_now() - epoch).total_seconds() // 3600) if epoch else None,
+        "fetchedAt": _timestamp(outcome.fetched_at),
+        "nextFetchAt": _timestamp(outcome.next_fetch_at),
+    }
+
+
+async def _resolve_elements(
+    ctx: OperatorContext,
+    satellite: Satellite,
+    previous: Mapping[str, Any],
+    current_text: str | None,
+) -> ElementsOutcome:
+    source = satellite.spec.elements
+    norad_id = satellite.spec.norad_id
+    path = source_path(source)
+    try:
+        match source:
+            case TleSource() | OmmSource():
+                elements = validate_inline(source, norad_id)
+                text = inline_elements_text(source)
+                assert text is not None
+                return _valid(elements, text, path)
+            case ConfigMapSource():
+                return await _from_configmap(ctx, satellite, source)
+            case CelestrakSource():
+                assert norad_id is not None  # parse_spec requires it for this source
+                return await _from_celestrak(ctx, norad_id, previous, current_text)
+    except SpecError as error:
+        inline = isinstance(source, TleSource | OmmSource)
+        return ElementsOutcome(
+            Condition(ELEMENTS_VALID, FALSE, "InvalidElements", str(error)),
+            permanent=inline,
+            retry_in=None if inline else CONFLICT_RETRY_SECONDS,
+        )
+
+
+def _valid(
+    elements: Elements, text: str, origin: str, fetch: GpRecord | None = None
+) -> ElementsOutcome:
+    who = f"{elements.name} ({elements.norad_id})" if elements.name else str(elements.norad_id)
+    message = f"elements of {who} from {origin}, epoch {_timestamp(elements.epoch)}"
+    if fetch is not None and fetch.error:
+        message += (
+            f"; the last refresh failed ({fetch.error}), next attempt at "
+            f"{_timestamp(fetch.next_fetch_at)}"
+        )
+    return ElementsOutcome(
+        Condition(ELEMENTS_VALID, TRUE, "Valid", message),
+        text=text,
+        elements=elements,
+        fetched_at=fetch.fetched_at if fetch else None,
+        next_fetch_at=fetch.next_fetch_at if fetch else None,
+    )
+
+
+async def _from_configmap(
+    ctx: OperatorContext, satellite: Satellite, source: ConfigMapSource
+) -> ElementsOutcome:
+    path = object_path("v1", "configmaps", satellite.namespace, source.name)
+    configmap = await ctx.kube.get(path)
+    where = f"ConfigMap {satellite.namespace}/{source.name}"
+    if configmap is None:
+        problem = Condition(
+            ELEMENTS_VALID,
+            FALSE,
+            "ConfigMapNotFound",
+            f"spec.elements.configMapRef.name: {where} does not exist; create it with the "
+            f"elements under key {source.key!r}",
+        )
+        return ElementsOutcome(problem, retry_in=CONFLICT_RETRY_SECONDS)
+    text = (configmap.get("data") or {}).get(source.key)
+    if not text:
+        keys = ", ".join(sorted(configmap.get("data") or {})) or "none"
+        problem = Condition(
+            ELEMENTS_VALID,
+            FALSE,
+            "ConfigMapKeyNotFound",
+            f"spec.elements.configMapRef.key: {where} has no key {source.key!r} (it has: "
+            f"{keys}); put the elements there or set spec.elements.configMapRef.key",
+        )
+        return ElementsOutcome(problem, retry_in=CONFLICT_RETRY_SECONDS)
+    field_path = f"spec.elements.configMapRef ({where}, key {source.key})"
+    elements = validate_elements(text, field_path, satellite.spec.norad_id)
+    return _valid(elements, text, where)
+
+
+async def _from_celestrak(
+    ctx: OperatorContext, norad_id: int, previous: Mapping[str, Any], current_text: str | None
+) -> ElementsOutcome:
+    earlier = previous.get("elements") or {}
+    if earlier.get("source") == "celestrak":
+        ctx.gp.seed(
+            norad_id,
+            current_text,
+            _parse_timestamp(earlier.get("fetchedAt")),
+            _parse_timestamp(earlier.get("nextFetchAt")),
+        )
+    record = await ctx.gp.elements(norad_id)
+    url = gp_url(ctx.gp.base_url, norad_id)
+    retry_in = max((record.next_fetch_at - _now()).total_seconds(), 1.0)
+    if record.text is None:
+        problem = Condition(
+            ELEMENTS_VALID,
+            FALSE,
+            "FetchFailed",
+            f"spec.elements.celestrak: {url} gave no elements: {record.error}. The operator "
+            f"tries again at {_timestamp(record.next_fetch_at)}; check spec.noradId and the "
+            "operator's SATFEED_CELESTRAK_URL",
+        )
+        return ElementsOutcome(
+            problem,
+            fetched_at=record.fetched_at,
+            next_fetch_at=record.next_fetch_at,
+            retry_in=retry_in,
+        )
+    elements = validate_elements(record.text, "spec.elements.celestrak", norad_id)
+    return _valid(elements, record.text, url, record)
+
+
+async def _write_status(
+    ctx: OperatorContext,
+    body: Mapping[str, Any],
+    conditions: list[Condition],
+    generation: int,
+    extra: Mapping[str, Any],
+) -> None:
+    """Patch the status if it changed, and post events for the transitions."""
+    previous = body.get("status") or {}
+    ready = conditions[-1]
+    status = {
+        "observedGeneration": generation,
+        "phase": phase(ready),
+        "conditions": merge_conditions(
+            previous.get("conditions"), conditions, generation, _timestamp(_now()) or ""
+        ),
+        **extra,
+    }
+    if _without_nones(status) == _without_nones({k: previous.get(k) for k in status}):
+        return
+    metadata = body.get("metadata") or {}
+    try:
+        await ctx.kube.patch_status(satellite_path(metadata["namespace"], metadata["name"]), status)
+    except ApiError as exc:
+        if exc.status == 404:
+            return  # deleted meanwhile
+        raise
+    for event in transition_events(previous.get("conditions"), conditions):
+        kopf.event(_body(body), type=event.type, reason=event.reason, message=event.message)
+
+
+def _body(body: Mapping[str, Any]) -> kopf.Body:
+    """``body`` in the form kopf's event posting takes."""
+    return kopf.Body(cast(kopf.RawBody, dict(body)))
+
+
+def _without_nones(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _without_nones(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nones(v) for v in value]
+    return value
