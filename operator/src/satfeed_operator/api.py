@@ -16,6 +16,8 @@ from typing import Any, Final
 from satfeed_core.elements import (
     Elements,
     ElementsError,
+    OmmError,
+    TleError,
     omm_elements,
     parse_elements,
     tle_elements,
@@ -327,7 +329,7 @@ def validate_elements(text: str, path: str, norad_id: int | None) -> Elements:
     try:
         candidates = parse_elements(text)
     except ElementsError as exc:
-        raise SpecError(path, str(exc).replace("\n", " "), _fix_for(path)) from None
+        raise SpecError(path, _describe(exc), _fix_for(path)) from None
     return _pick(candidates, path, norad_id)
 
 
@@ -341,17 +343,22 @@ def validate_inline(source: TleSource | OmmSource, norad_id: int | None) -> Elem
                 elements = omm_elements(record)
     except ElementsError as exc:
         path = _inline_error_path(source, exc)
-        raise SpecError(path, str(exc).replace("\n", " "), _fix_for(path)) from None
+        raise SpecError(path, _describe(exc), _fix_for(path)) from None
     return _pick([elements], source_path(source), norad_id)
 
 
+def _describe(error: ElementsError) -> str:
+    """The problem on one line (a condition message), without the caret drawing."""
+    if isinstance(error, TleError):
+        return f"line {error.line}, column {error.column}: {error.problem} ({error.hint})"
+    return f"{error.problem} ({error.hint})"
+
+
 def _inline_error_path(source: TleSource | OmmSource, error: ElementsError) -> str:
-    line = getattr(error, "line", None)
-    if isinstance(source, TleSource) and line in (1, 2):
-        return f"spec.elements.tle.line{line}"
-    omm_field = getattr(error, "field", None)
-    if isinstance(source, OmmSource) and omm_field:
-        return f"spec.elements.omm.{omm_field}"
+    if isinstance(source, TleSource) and isinstance(error, TleError):
+        return f"spec.elements.tle.line{error.line}"
+    if isinstance(source, OmmSource) and isinstance(error, OmmError):
+        return f"spec.elements.omm.{error.field}"
     return source_path(source)
 
 

@@ -14,7 +14,7 @@ from typing import Any, Final, Literal
 
 from satfeed_core.labels import SATELLITE_KEY
 
-from satfeed_operator.consts import ELEMENTS_VALID, PRODUCER_READY, READY, TOPIC_READY
+from satfeed_operator.consts import PRODUCER_READY, READY, TOPIC_READY
 
 TRUE: Final = "True"
 FALSE: Final = "False"
@@ -248,6 +248,3 @@ def transition_events(
                 StatusEvent("Warning", condition.reason, f"{condition.type}: {condition.message}")
             )
     return events
-
-
-CONDITION_ORDER: Final = (ELEMENTS_VALID, TOPIC_READY, PRODUCER_READY, READY)

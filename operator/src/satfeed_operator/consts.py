@@ -41,7 +41,6 @@ READY: Final = "Ready"
 TOPIC_READY: Final = "TopicReady"
 PRODUCER_READY: Final = "ProducerReady"
 ELEMENTS_VALID: Final = "ElementsValid"
-CONDITION_TYPES: Final = (READY, TOPIC_READY, PRODUCER_READY, ELEMENTS_VALID)
 
 # The producer contract (services/producer reads exactly these).
 PRODUCER_COMMAND: Final = "satfeed-producer"

@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     kopf.configure(
         verbose=args.verbose,
+        log_prefix=True,  # "[namespace/name]" on every line about an object
         log_format=kopf.LogFormat.JSON if config.log_format == "json" else kopf.LogFormat.FULL,
     )
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

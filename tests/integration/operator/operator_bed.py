@@ -197,8 +197,10 @@ def example(name: str, namespace: str) -> dict[str, Any]:
 
 
 def with_spec(manifest: Mapping[str, Any], **spec: Any) -> dict[str, Any]:
+    """``manifest`` with its spec fields replaced; None removes a field."""
     changed = copy.deepcopy(dict(manifest))
     changed["spec"].update(spec)
+    changed["spec"] = {key: value for key, value in changed["spec"].items() if value is not None}
     return changed
 
 

@@ -1,0 +1,327 @@
+"""Bad input: refused by the apiserver where the schema can tell, otherwise reported on the
+Satellite (Ready=False, a reason, a message saying what to do, an event), without crashing
+the operator or retrying in a loop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from satfeed_testbed.testbed import KAFKA_CLUSTER, TestBed
+from satfeed_testbed.waiting import wait_for
+
+from tests.integration.operator.operator_bed import (
+    OperatorProcess,
+    condition,
+    env_of,
+    events_for,
+    example,
+    get,
+    renamed,
+    wait_condition,
+    with_spec,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def terra(namespace: str, **spec: Any) -> dict[str, Any]:
+    return with_spec(example("terra", namespace), **spec)
+
+
+def refusal(testbed: TestBed, manifest: dict[str, Any]) -> str:
+    """The apiserver's error for ``manifest`` (the test fails if it is accepted)."""
+    proc = testbed.kube.kubectl("apply", "--server-side", "-f", "-", stdin=yaml.safe_dump(manifest))
+    assert proc.returncode != 0, f"accepted: {manifest}"
+    return proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"intervalSeconds": 0}, "spec.intervalSeconds must be 0.1 to 3600 seconds"),
+        ({"intervalSeconds": 3601}, "spec.intervalSeconds"),
+        ({"elements": None, "noradId": None}, "give spec.noradId"),
+        (
+            {"elements": {"tle": {"line1": "1 25994U", "line2": "2 25994"}}},
+            "spec.elements.tle.line1",
+        ),
+        (
+            {"elements": {"celestrak": {}, "configMapRef": {"name": "x"}}},
+            "exactly one of tle, omm, celestrak, configMapRef",
+        ),
+        ({"noradId": 0}, "spec.noradId"),
+        ({"topic": {"retention": "10s"}}, "spec.topic.retention must be at least 1m"),
+    ],
+    ids=[
+        "interval-0",
+        "interval-3601",
+        "no-source",
+        "tle-shape",
+        "two-sources",
+        "norad-0",
+        "retention",
+    ],
+)
+def test_the_schema_refuses_what_it_can_check(
+    testbed: TestBed,
+    satellite_crd: None,
+    namespace: str,
+    change: dict[str, Any],
+    expected: str,
+) -> None:
+    assert expected in refusal(testbed, terra(namespace, **change))
+
+
+def test_the_schema_refuses_a_name_too_long_for_the_children(
+    testbed: TestBed, satellite_crd: None, namespace: str
+) -> None:
+    manifest = renamed(terra(namespace), "t" * 55)
+    assert "metadata.name must be at most 54 characters" in refusal(testbed, manifest)
+    testbed.kube.apply(renamed(terra(namespace), "t" * 54))  # the longest name that fits
+
+
+def test_the_schema_refuses_changes_kafka_cannot_make(
+    testbed: TestBed, satellite_crd: None, namespace: str
+) -> None:
+    testbed.kube.apply(terra(namespace, topic={"name": "terra-a", "partitions": 2}))
+    message = refusal(testbed, terra(namespace, topic={"name": "terra-b", "partitions": 1}))
+    assert "spec.topic.name cannot change" in message
+    assert "spec.topic.partitions can only grow" in message
+    message = refusal(testbed, terra(namespace, kafkaCluster="other"))
+    assert "spec.kafkaCluster cannot be added, removed or changed" in message
+
+
+def assert_reported(
+    testbed: TestBed, namespace: str, name: str, type_: str, reason: str, *fragments: str
+) -> dict[str, Any]:
+    """``type_`` and Ready are False with ``reason``; a warning event says the same."""
+    kube = testbed.kube
+    satellite = wait_condition(kube, namespace, name, type_, "False", reason)
+    found = condition(satellite, type_)
+    assert found is not None
+    for fragment in fragments:
+        assert fragment in found["message"]
+    ready = condition(satellite, "Ready")
+    assert ready is not None
+    assert (ready["status"], ready["reason"]) == ("False", reason)
+    assert satellite["status"]["phase"] == "Error"
+    wait_for(
+        lambda: [
+            e
+            for e in events_for(kube, namespace, name)
+            if (e["type"], e["reason"]) == ("Warning", reason)
+        ],
+        15,
+        f"a Warning event {reason} on {name}",
+    )
+    return satellite
+
+
+def assert_quiet(
+    testbed: TestBed, namespace: str, satellite: dict[str, Any], operator: OperatorProcess
+) -> None:
+    """No retry loop: while another Satellite is handled start to end, the reported one
+    is not written again and its handler ran once."""
+    kube = testbed.kube
+    kube.apply(renamed(example("aura", namespace), "witness"))
+    wait_condition(kube, namespace, "witness", "TopicReady", "True")
+    name = satellite["metadata"]["name"]
+    again = get(kube, "satellite", namespace, name)
+    assert again is not None
+    assert again["metadata"]["resourceVersion"] == satellite["metadata"]["resourceVersion"]
+    assert operator.log().count(f"[{namespace}/{name}] Handler 'on_satellite_change'") <= 1
+
+
+def test_an_invalid_tle_checksum_is_reported_once(
+    testbed: TestBed, namespace: str, operator: OperatorProcess
+) -> None:
+    manifest = terra(namespace)
+    line1 = manifest["spec"]["elements"]["tle"]["line1"]
+    manifest["spec"]["elements"]["tle"]["line1"] = line1[:68] + str((int(line1[68]) + 1) % 10)
+    testbed.kube.apply(manifest)
+
+    satellite = assert_reported(
+        testbed,
+        namespace,
+        "terra",
+        "ElementsValid",
+        "InvalidElements",
+        "spec.elements.tle.line1",
+        "checksum",
+    )
+    assert not any(children for children in _children(testbed, namespace, "terra"))
+    assert_quiet(testbed, namespace, satellite, operator)
+
+    # Fixing the spec is all it takes.
+    testbed.kube.apply(terra(namespace))
+    wait_condition(testbed.kube, namespace, "terra", "TopicReady", "True")
+
+
+def test_elements_of_another_satellite_are_reported(
+    testbed: TestBed, namespace: str, operator: OperatorProcess
+) -> None:
+    testbed.kube.apply(terra(namespace, noradId=27424))
+    assert_reported(
+        testbed,
+        namespace,
+        "terra",
+        "ElementsValid",
+        "InvalidElements",
+        "no element set for NORAD id 27424",
+    )
+
+
+def test_an_unknown_kafka_cluster_is_reported(
+    testbed: TestBed, namespace: str, operator: OperatorProcess
+) -> None:
+    testbed.kube.apply(terra(namespace, kafkaCluster="nowhere"))
+    satellite = assert_reported(
+        testbed,
+        namespace,
+        "terra",
+        "TopicReady",
+        "UnknownKafkaCluster",
+        "'nowhere'",
+        KAFKA_CLUSTER,
+    )
+    assert not any(_children(testbed, namespace, "terra"))
+    assert_quiet(testbed, namespace, satellite, operator)
+
+
+def test_a_foreign_kafkatopic_of_the_same_name_is_left_alone(
+    testbed: TestBed, namespace: str, operator: OperatorProcess
+) -> None:
+    kube = testbed.kube
+    foreign: dict[str, Any] = {
+        "apiVersion": "kafka.strimzi.io/v1",
+        "kind": "KafkaTopic",
+        "metadata": {
+            "name": "terra",
+            "namespace": namespace,
+            "labels": {"strimzi.io/cluster": KAFKA_CLUSTER, "team": "other"},
+        },
+        "spec": {"partitions": 1, "replicas": 1},
+    }
+    kube.apply(foreign)
+    kube.apply(terra(namespace))
+
+    assert_reported(
+        testbed, namespace, "terra", "TopicReady", "KafkaTopicNameTaken", "does not belong"
+    )
+    kafkatopic = get(kube, "kafkatopic", namespace, "terra")
+    assert kafkatopic is not None
+    assert kafkatopic["metadata"]["labels"] == foreign["metadata"]["labels"]
+    assert not kafkatopic["metadata"].get("ownerReferences")
+    deployment = get(kube, "deployment", namespace, "terra-producer")
+    assert deployment is not None
+    assert deployment["spec"]["replicas"] == 0  # never write into someone else's topic
+
+
+def test_a_kafka_topic_managed_by_another_kafkatopic_is_a_conflict(
+    testbed: TestBed, namespace: str, operator: OperatorProcess
+) -> None:
+    kube = testbed.kube
+    taken = f"taken-{namespace}"
+    kube.apply(
+        {
+            "apiVersion": "kafka.strimzi.io/v1",
+            "kind": "KafkaTopic",
+            "metadata": {
+                "name": "someone-elses",
+                "namespace": namespace,
+                "labels": {"strimzi.io/cluster": KAFKA_CLUSTER},
+            },
+            "spec": {"topicName": taken, "partitions": 1, "replicas": 1},
+        }
+    )
+    wait_for(
+        lambda: condition(get(kube, "kafkatopic", namespace, "someone-elses"), "Ready"),
+        30,
+        "the other KafkaTopic to be Ready",
+    )
+    kube.apply(terra(namespace, topic={"name": taken}))
+
+    assert_reported(testbed, namespace, "terra", "TopicReady", "ResourceConflict", "someone-elses")
+    deployment = get(kube, "deployment", namespace, "terra-producer")
+    assert deployment is not None
+    assert deployment["spec"]["replicas"] == 0
+
+
+def test_a_topic_rename_is_refused_and_the_old_topic_kept(
+    testbed: TestBed, namespace: str, operator: OperatorProcess
+) -> None:
+    kube = testbed.kube
+    kube.apply(terra(namespace))
+    wait_condition(kube, namespace, "terra", "TopicReady", "True")
+    old_topic = f"satfeed.positions.{namespace}.terra"
+
+    # From the default name to an explicit one: the schema cannot see this is a rename.
+    kube.apply(terra(namespace, topic={"name": "terra-renamed"}))
+    assert_reported(
+        testbed, namespace, "terra", "TopicReady", "TopicRenameRefused", "cannot be renamed"
+    )
+    kafkatopic = get(kube, "kafkatopic", namespace, "terra")
+    deployment = get(kube, "deployment", namespace, "terra-producer")
+    assert kafkatopic is not None
+    assert deployment is not None
+    assert kafkatopic["spec"]["topicName"] == old_topic
+    assert env_of(deployment)["SATFEED_TOPIC"] == old_topic
+    assert deployment["spec"]["replicas"] == 1  # still publishing, to the old topic
+
+
+def test_a_missing_elements_configmap_is_reported(
+    testbed: TestBed, namespace: str, operator: OperatorProcess
+) -> None:
+    testbed.kube.apply(terra(namespace, elements={"configMapRef": {"name": "missing"}}))
+    assert_reported(
+        testbed,
+        namespace,
+        "terra",
+        "ElementsValid",
+        "ConfigMapNotFound",
+        f"ConfigMap {namespace}/missing does not exist",
+    )
+
+
+def test_elements_from_a_configmap(
+    testbed: TestBed, namespace: str, operator: OperatorProcess
+) -> None:
+    kube = testbed.kube
+    lines = terra(namespace)["spec"]["elements"]["tle"]
+    aqua_lines = example("aqua", namespace)["spec"]["elements"]["tle"]
+    group = "\n".join(
+        ["TERRA", lines["line1"], lines["line2"], "AQUA", aqua_lines["line1"], aqua_lines["line2"]]
+    )
+    kube.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "nasa", "namespace": namespace},
+            "data": {"eos.tle": group},
+        }
+    )
+    kube.apply(
+        terra(
+            namespace,
+            noradId=27424,
+            displayName=None,
+            elements={"configMapRef": {"name": "nasa", "key": "eos.tle"}},
+        )
+    )
+    satellite = wait_condition(kube, namespace, "terra", "ElementsValid", "True")
+    assert satellite["status"]["elements"]["name"] == "AQUA"
+    deployment = wait_for(
+        lambda: get(kube, "deployment", namespace, "terra-producer"), 30, "the producer"
+    )
+    assert env_of(deployment)["SATFEED_DISPLAY_NAME"] == "AQUA"
+
+
+def _children(testbed: TestBed, namespace: str, name: str) -> list[dict[str, Any] | None]:
+    kube = testbed.kube
+    return [
+        get(kube, "kafkatopic", namespace, name),
+        get(kube, "configmap", namespace, f"{name}-elements"),
+        get(kube, "deployment", namespace, f"{name}-producer"),
+    ]
