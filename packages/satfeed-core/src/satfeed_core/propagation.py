@@ -1,0 +1,348 @@
+"""Positions from element sets: SGP4, then Earth-fixed WGS-84 longitude, latitude, altitude.
+
+Two propagators stand behind one interface, :class:`Propagator`:
+
+- :class:`PyorbitalPropagator` (pyorbital) for one satellite with a near-Earth TLE;
+- :class:`Sgp4Propagator` (python-sgp4, Vallado's C++ SGP4) for anything else: deep-space
+  orbits (period of 225 minutes and more), perigees under 220 km, OMM element sets, and
+  many satellites at once, which it propagates in one compiled loop (``SatrecArray``).
+
+:func:`propagator_for` picks one. Both return :class:`Positions`: arrays with one row per
+satellite and one column per time. A satellite SGP4 cannot propagate at a time (it has
+decayed, its elements went out of range) gets NaN there and an SGP4 error code, and is
+reported by :meth:`Positions.failures` as a :class:`PropagationError`; the other satellites
+and times are unaffected.
+
+Longitude and latitude are geodetic on WGS-84. TEME is turned to Earth-fixed coordinates by
+Greenwich mean sidereal time (IAU 1982, as SGP4 and skyfield's TEME frame define it) taken
+from UTC; UT1 - UTC (under 0.9 s, about 0.4 km of ground track at most) and polar motion
+(about 10 m) are left out, as neither is known without downloaded Earth orientation data.
+Speed is the magnitude of the inertial (TEME) velocity, as satellite trackers show it.
+
+Needs the ``propagation`` extra: ``satfeed-core[propagation]``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final, Protocol, TypeAlias
+
+import numpy as np
+from numpy.typing import NDArray
+from pyorbital.orbital import Orbital, OrbitalError
+from sgp4.api import SGP4_ERRORS, WGS72, Satrec, SatrecArray
+
+from satfeed_core.elements import EARTH_RADIUS_KM, Elements
+
+Times: TypeAlias = datetime | Sequence[datetime] | NDArray[np.datetime64]
+"""Aware datetimes, or numpy datetime64 values (which are taken to be UTC)."""
+
+FloatArray: TypeAlias = NDArray[np.float64]
+
+# WGS-84, the ellipsoid maps and GPS use.
+_WGS84_A_KM: Final = 6378.137
+_WGS84_F: Final = 1.0 / 298.257223563
+_WGS84_B_KM: Final = _WGS84_A_KM * (1.0 - _WGS84_F)
+_WGS84_E2: Final = _WGS84_F * (2.0 - _WGS84_F)
+
+_MICROSECONDS_PER_DAY: Final = 86_400_000_000
+_JD_UNIX_EPOCH: Final = 2440587.5
+_JD_J2000: Final = 2451545.0
+# sgp4init counts its epoch in days from 1949 December 31 00:00 UT.
+_SGP4_EPOCH_ORIGIN: Final = datetime(1949, 12, 31, tzinfo=UTC)
+_DEGREE: Final = math.pi / 180.0
+_MINUTES_PER_DAY: Final = 1440.0
+_TLE_MEAN_MOTION_UNIT: Final = _MINUTES_PER_DAY / (2.0 * math.pi)  # rev/day per rad/min
+
+# What an SGP4 error code means for whoever looks after the satellite.
+_OUT_OF_RANGE: Final = "the elements are out of range, or too old to describe an orbit"
+_ADVICE: Final = {
+    # Code 1 comes mostly from the drag term pushing the eccentricity below zero.
+    1: "drag has pushed the mean eccentricity out of range: the satellite is re-entering, "
+    "or the elements are too old or wrong",
+    3: "drag has worn the orbit down past what SGP4 models: the elements are too old",
+    6: "the satellite has decayed (re-entered) by then",
+}
+
+
+class PropagationError(Exception):
+    """SGP4 could not give a satellite's position at a time; names the satellite and why."""
+
+    def __init__(self, elements: Elements, when: datetime, code: int) -> None:
+        self.elements = elements
+        self.when = when
+        self.code = code
+        label = f"NORAD {elements.norad_id}"
+        if elements.name:
+            label = f"{elements.name} ({label})"
+        age_days = elements.age_at(when) / timedelta(days=1)
+        super().__init__(
+            f"{label} has no position at {when.isoformat()}: sgp4 error {code}, "
+            f"{SGP4_ERRORS.get(code, 'unknown error')}. That means "
+            f"{_ADVICE.get(code, _OUT_OF_RANGE)}; the element set's "
+            f"epoch is {elements.epoch.isoformat()} ({age_days:+.1f} days): "
+            f"use a newer element set, or stop tracking the object if it has re-entered."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where one satellite is at one time."""
+
+    time: datetime
+    lon_deg: float
+    """Geodetic longitude, -180 (inclusive) to 180 (exclusive)."""
+    lat_deg: float
+    """Geodetic latitude on WGS-84, -90 to 90."""
+    alt_km: float
+    """Height above the WGS-84 ellipsoid."""
+    speed_km_s: float
+    """Magnitude of the inertial velocity."""
+
+
+@dataclass(frozen=True, eq=False)
+class Positions:
+    """Positions of satellites (rows, in ``elements`` order) at times (columns).
+
+    Where SGP4 failed, the values are NaN and ``error_code`` holds the SGP4 error (1..6);
+    elsewhere ``error_code`` is 0.
+    """
+
+    elements: tuple[Elements, ...]
+    times: NDArray[np.datetime64]
+    """``datetime64[us]``, UTC."""
+    lon_deg: FloatArray
+    lat_deg: FloatArray
+    alt_km: FloatArray
+    speed_km_s: FloatArray
+    error_code: NDArray[np.uint8]
+
+    def position(self, satellite: int = 0, time: int = 0) -> Position:
+        """One satellite at one time; raises :class:`PropagationError` if SGP4 failed there."""
+        when = _to_datetime(self.times[time])
+        code = int(self.error_code[satellite, time])
+        if code:
+            raise PropagationError(self.elements[satellite], when, code)
+        return Position(
+            time=when,
+            lon_deg=float(self.lon_deg[satellite, time]),
+            lat_deg=float(self.lat_deg[satellite, time]),
+            alt_km=float(self.alt_km[satellite, time]),
+            speed_km_s=float(self.speed_km_s[satellite, time]),
+        )
+
+    def failures(self) -> list[PropagationError]:
+        """One error for each satellite that failed at some time, for its first failed time."""
+        failed_rows = np.flatnonzero(self.error_code.any(axis=1))
+        first_failed_times = self.error_code[failed_rows].argmax(axis=1)
+        return [
+            PropagationError(
+                self.elements[row],
+                _to_datetime(self.times[column]),
+                int(self.error_code[row, column]),
+            )
+            for row, column in zip(failed_rows, first_failed_times, strict=True)
+        ]
+
+
+class Propagator(Protocol):
+    """Turns the element sets it was made with into positions at any times."""
+
+    @property
+    def elements(self) -> tuple[Elements, ...]: ...
+
+    def positions_at(self, times: Times) -> Positions: ...
+
+
+class Sgp4Propagator:
+    """Vallado's SGP4 (python-sgp4) for any number of satellites, all in one compiled loop."""
+
+    def __init__(self, elements: Elements | Sequence[Elements]) -> None:
+        self._elements = (elements,) if isinstance(elements, Elements) else tuple(elements)
+        self._satellites = SatrecArray([_satrec(each) for each in self._elements])
+
+    @property
+    def elements(self) -> tuple[Elements, ...]:
+        return self._elements
+
+    def positions_at(self, times: Times) -> Positions:
+        utc = _as_utc_array(times)
+        jd, fraction = _julian_dates(utc)
+        error_code, r_teme, v_teme = self._satellites.sgp4(jd, fraction)
+        return _positions(self._elements, utc, r_teme, v_teme, error_code.astype(np.uint8))
+
+
+class PyorbitalUnsupportedError(ValueError):
+    """pyorbital cannot model this element set; :class:`Sgp4Propagator` can."""
+
+
+class PyorbitalPropagator:
+    """pyorbital's SGP4 for one satellite with a near-Earth TLE.
+
+    pyorbital fails a whole call when any one time fails (and cannot say why), and does not
+    stop at the ground; for such a call the answer comes from :class:`Sgp4Propagator`,
+    which gives each time its own SGP4 error code.
+    """
+
+    def __init__(self, elements: Elements) -> None:
+        if elements.tle_lines is None:
+            raise PyorbitalUnsupportedError(f"{elements.name!r}: pyorbital reads no OMM")
+        line1, line2 = elements.tle_lines
+        try:
+            self._orbital = Orbital(elements.name or "satellite", line1=line1, line2=line2)
+            # pyorbital turns down perigees under 220 km only when asked for a position.
+            self._orbital.get_position(_as_utc_array(elements.epoch), normalize=False)
+        except (NotImplementedError, OrbitalError, ValueError) as exc:
+            # Deep-space orbits, low perigees and elements at the edge of their ranges.
+            raise PyorbitalUnsupportedError(f"{elements.name!r}: {exc}") from exc
+        self._elements = (elements,)
+        self._sgp4 = Sgp4Propagator(elements)
+
+    @property
+    def elements(self) -> tuple[Elements, ...]:
+        return self._elements
+
+    def positions_at(self, times: Times) -> Positions:
+        utc = _as_utc_array(times)
+        try:
+            r_by_axis, v_by_axis = self._orbital.get_position(utc, normalize=False)
+        except Exception:  # pyorbital raises bare Exceptions ("Satellite crashed", "e**2 >= 1")
+            return self._sgp4.positions_at(utc)
+        r_teme = np.asarray(r_by_axis, dtype=np.float64).T[np.newaxis]
+        v_teme = np.asarray(v_by_axis, dtype=np.float64).T[np.newaxis]
+        if np.any(np.linalg.norm(r_teme, axis=-1) < EARTH_RADIUS_KM):
+            return self._sgp4.positions_at(utc)
+        no_errors = np.zeros(r_teme.shape[:2], dtype=np.uint8)
+        return _positions(self._elements, utc, r_teme, v_teme, no_errors)
+
+
+def propagator_for(elements: Elements | Sequence[Elements]) -> Propagator:
+    """pyorbital for a single satellite it can model, else python-sgp4."""
+    if isinstance(elements, Elements):
+        try:
+            return PyorbitalPropagator(elements)
+        except PyorbitalUnsupportedError:
+            pass
+    return Sgp4Propagator(elements)
+
+
+def position_at(elements: Elements, when: datetime) -> Position:
+    """One satellite at one time; raises :class:`PropagationError` if SGP4 fails there."""
+    return propagator_for(elements).positions_at(when).position()
+
+
+def _satrec(elements: Elements) -> Satrec:
+    """An SGP4 model of the elements, set up as ``Satrec.twoline2rv`` would from a TLE."""
+    satrec = Satrec()
+    epoch_days = (elements.epoch - _SGP4_EPOCH_ORIGIN) / timedelta(days=1)
+    satrec.sgp4init(
+        WGS72,
+        "i",
+        0,  # the catalogue number is not used to propagate, and sgp4init stops at 339999
+        epoch_days,
+        elements.bstar_per_earth_radius,
+        elements.mean_motion_dot / (_TLE_MEAN_MOTION_UNIT * _MINUTES_PER_DAY),
+        elements.mean_motion_ddot / (_TLE_MEAN_MOTION_UNIT * _MINUTES_PER_DAY**2),
+        elements.eccentricity,
+        elements.arg_of_perigee_deg * _DEGREE,
+        elements.inclination_deg * _DEGREE,
+        elements.mean_anomaly_deg * _DEGREE,
+        elements.mean_motion_rev_per_day / _TLE_MEAN_MOTION_UNIT,
+        elements.raan_deg * _DEGREE,
+    )
+    return satrec
+
+
+def _as_utc_array(times: Times) -> NDArray[np.datetime64]:
+    """Times as a 1-D ``datetime64[us]`` array in UTC."""
+    if isinstance(times, np.ndarray):
+        return np.atleast_1d(times.astype("datetime64[us]")).ravel()
+    many = [times] if isinstance(times, datetime) else list(times)
+    for when in many:
+        if when.tzinfo is None:
+            raise ValueError(f"{when.isoformat()} has no time zone: give aware datetimes")
+    naive_utc = [when.astimezone(UTC).replace(tzinfo=None) for when in many]
+    return np.array(naive_utc, dtype="datetime64[us]")
+
+
+def _to_datetime(utc: np.datetime64) -> datetime:
+    microseconds = int(utc.astype("datetime64[us]").astype(np.int64))
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=microseconds)
+
+
+def _julian_dates(utc: NDArray[np.datetime64]) -> tuple[FloatArray, FloatArray]:
+    """Julian dates split into whole days (at 0h UTC) and the fraction, as SGP4 wants them."""
+    days, microseconds = np.divmod(utc.astype(np.int64), _MICROSECONDS_PER_DAY)
+    return days + _JD_UNIX_EPOCH, microseconds / _MICROSECONDS_PER_DAY
+
+
+def _gmst_rad(jd: FloatArray, fraction: FloatArray) -> FloatArray:
+    """Greenwich mean sidereal time, IAU 1982 (AIAA 2006-6753 appendix C), UT1 taken as UTC.
+
+    The whole-day and fraction parts are kept apart so the angle keeps its precision.
+    """
+    centuries = (jd - _JD_J2000 + fraction) / 36525.0
+    seconds = 67310.54841 + (8640184.812866 + (0.093104 - 6.2e-6 * centuries) * centuries) * (
+        centuries
+    )
+    turns = (jd % 1.0 + fraction + (seconds / 86400.0) % 1.0) % 1.0
+    return np.asarray(turns * (2.0 * math.pi), dtype=np.float64)
+
+
+def _geodetic_lat_alt(p: FloatArray, z: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """WGS-84 geodetic latitude (rad) and height (km) from the distance from the axis and z.
+
+    Heikkinen's closed form (Zhu 1993): exact, and one pass with no iteration, so it runs at
+    numpy speed on whole arrays.
+    """
+    a, b, e2 = _WGS84_A_KM, _WGS84_B_KM, _WGS84_E2
+    z2 = z * z
+    f = 54.0 * b * b * z2
+    g = p * p + (1.0 - e2) * z2 - e2 * (a * a - b * b)
+    c = e2 * e2 * f * p * p / (g * g * g)
+    s = np.cbrt(1.0 + c + np.sqrt(c * c + 2.0 * c))
+    k = s + 1.0 + 1.0 / s
+    big_p = f / (3.0 * k * k * g * g)
+    q = np.sqrt(1.0 + 2.0 * e2 * e2 * big_p)
+    r0 = -big_p * e2 * p / (1.0 + q) + np.sqrt(
+        0.5 * a * a * (1.0 + 1.0 / q)
+        - big_p * (1.0 - e2) * z2 / (q * (1.0 + q))
+        - 0.5 * big_p * p * p
+    )
+    p_minus = p - e2 * r0
+    u = np.sqrt(p_minus * p_minus + z2)
+    v = np.sqrt(p_minus * p_minus + (1.0 - e2) * z2)
+    z0 = b * b * z / (a * v)
+    height = u * (1.0 - b * b / (a * v))
+    latitude = np.arctan2(z + (e2 / (1.0 - e2)) * z0, p)
+    return latitude, height
+
+
+def _positions(
+    elements: tuple[Elements, ...],
+    utc: NDArray[np.datetime64],
+    r_teme: FloatArray,
+    v_teme: FloatArray,
+    error_code: NDArray[np.uint8],
+) -> Positions:
+    """Geodetic positions from TEME states of shape (satellites, times, 3)."""
+    x, y, z = r_teme[..., 0], r_teme[..., 1], r_teme[..., 2]
+    jd, fraction = _julian_dates(utc)
+    # Only the longitude depends on Earth's rotation: latitude and height need only the
+    # distance from the axis and z, which the rotation about z leaves alone.
+    longitude = (np.arctan2(y, x) - _gmst_rad(jd, fraction) + math.pi) % (2.0 * math.pi) - math.pi
+    latitude, height = _geodetic_lat_alt(np.hypot(x, y), z)
+    speed = np.sqrt(np.einsum("...i,...i->...", v_teme, v_teme))
+    failed = error_code != 0
+    return Positions(
+        elements=elements,
+        times=utc,
+        lon_deg=np.where(failed, np.nan, np.degrees(longitude)),
+        lat_deg=np.where(failed, np.nan, np.degrees(latitude)),
+        alt_km=np.where(failed, np.nan, height),
+        speed_km_s=np.where(failed, np.nan, speed),
+        error_code=error_code,
+    )
