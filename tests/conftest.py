@@ -61,6 +61,8 @@ def pytest_runtest_makereport(
     report = yield
     if report.failed:
         for run_dir in _active_runs:
-            for log in sorted(run_dir.rglob("*.log")):
+            # Service logs only: Kafka's data directory holds binary *.log segments too.
+            logs = (p for p in run_dir.rglob("*.log") if "data" not in p.parts)
+            for log in sorted(logs):
                 report.sections.append((f"service log {log.relative_to(run_dir)}", log_tail(log)))
     return report

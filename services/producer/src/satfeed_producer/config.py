@@ -1,0 +1,193 @@
+"""The producer's settings: command-line flags, each with an environment variable default.
+
+In Kubernetes the operator sets the environment variables; by hand the flags are handier.
+``satfeed-producer --help`` lists both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from satfeed_producer.cadence import MAX_INTERVAL_S, MIN_INTERVAL_S
+
+
+@dataclass(frozen=True)
+class ProducerConfig:
+    bootstrap_servers: str
+    topic: str
+    satellite_id: str
+    display_name: str | None
+    norad_id: int | None
+    elements_text: str | None
+    elements_file: Path | None
+    interval_s: float
+    backfill: int
+    buffer_records: int
+    flush_timeout_s: float
+    http_host: str
+    http_port: int
+    log_format: str
+    log_level: str
+
+
+# flag, environment variable, help, extra argparse keywords
+_OPTIONS: Sequence[tuple[str, str, str, dict[str, object]]] = (
+    (
+        "--bootstrap-servers",
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "Kafka bootstrap servers, host:port[,...]",
+        {},
+    ),
+    ("--topic", "SATFEED_TOPIC", "Kafka topic to publish into (it must exist)", {}),
+    (
+        "--satellite-id",
+        "SATFEED_SATELLITE_ID",
+        "the Satellite's name: record key and 'satellite' field",
+        {},
+    ),
+    ("--display-name", "SATFEED_DISPLAY_NAME", "display name (default: the elements' name)", {}),
+    (
+        "--norad-id",
+        "SATFEED_NORAD_ID",
+        "NORAD catalogue number; picks the satellite when the elements hold several",
+        {"type": int},
+    ),
+    (
+        "--elements",
+        "SATFEED_ELEMENTS",
+        "inline elements: TLE (2 or 3 lines) or CelesTrak OMM JSON",
+        {},
+    ),
+    (
+        "--elements-file",
+        "SATFEED_ELEMENTS_FILE",
+        "file with the elements (TLE or OMM JSON); re-read when its content changes",
+        {"type": Path},
+    ),
+    (
+        "--interval",
+        "SATFEED_INTERVAL",
+        f"seconds between samples, {MIN_INTERVAL_S:g} to {MAX_INTERVAL_S:g} (default 1)",
+        {"type": float, "default": 1.0},
+    ),
+    (
+        "--backfill",
+        "SATFEED_BACKFILL",
+        "samples to publish for the recent past at start-up (default 180); skips samples "
+        "already in the topic",
+        {"type": int, "default": 180},
+    ),
+    (
+        "--buffer-records",
+        "SATFEED_BUFFER_RECORDS",
+        "records held while Kafka is unreachable before new samples are dropped (default 100000)",
+        {"type": int, "default": 100_000},
+    ),
+    (
+        "--flush-timeout",
+        "SATFEED_FLUSH_TIMEOUT",
+        "seconds to deliver pending records on SIGTERM (default 10)",
+        {"type": float, "default": 10.0},
+    ),
+    (
+        "--http-host",
+        "SATFEED_HTTP_HOST",
+        "address of /healthz, /readyz, /metrics (default 0.0.0.0)",
+        {"default": "0.0.0.0"},  # noqa: S104 (a pod's probes come from outside it)
+    ),
+    (
+        "--http-port",
+        "SATFEED_HTTP_PORT",
+        "port of /healthz, /readyz, /metrics (default 8080; 0 picks a free one)",
+        {"type": int, "default": 8080},
+    ),
+    (
+        "--log-format",
+        "SATFEED_LOG_FORMAT",
+        "text or json (default text)",
+        {"choices": ("text", "json"), "default": "text"},
+    ),
+    (
+        "--log-level",
+        "SATFEED_LOG_LEVEL",
+        "DEBUG, INFO, WARNING or ERROR (default INFO)",
+        {"choices": ("DEBUG", "INFO", "WARNING", "ERROR"), "default": "INFO"},
+    ),
+)
+
+
+def parser() -> argparse.ArgumentParser:
+    described = argparse.ArgumentParser(
+        prog="satfeed-producer",
+        description="Compute a satellite's position from its orbital elements on a fixed "
+        "wall-clock cadence and publish one JSON record per sample into a Kafka topic.",
+        epilog="Every flag can also be set by the environment variable shown in brackets; "
+        "a flag wins over its variable.",
+    )
+    for flag, env, help_text, extra in _OPTIONS:
+        described.add_argument(flag, help=f"{help_text} [{env}]", **extra)  # type: ignore[arg-type]
+    return described
+
+
+def parse_config(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
+) -> ProducerConfig:
+    """Flags over environment over defaults; exits with a usage error naming the problem."""
+    environ = os.environ if environ is None else environ
+    described = parser()
+    for flag, env, _help, extra in _OPTIONS:
+        if env in environ and environ[env] != "":
+            converter = extra.get("type", str)
+            dest = flag.lstrip("-").replace("-", "_")
+            try:
+                value = converter(environ[env])  # type: ignore[operator]
+            except ValueError:
+                described.error(f"{env}={environ[env]!r} is not a valid {flag} value")
+            described.set_defaults(**{dest: value})
+    args = described.parse_args(argv)
+
+    for flag, dest in (
+        ("--bootstrap-servers", "bootstrap_servers"),
+        ("--topic", "topic"),
+        ("--satellite-id", "satellite_id"),
+    ):
+        if not getattr(args, dest):
+            env = next(e for f, e, _, _ in _OPTIONS if f == flag)
+            described.error(f"{flag} (or {env}) is required")
+    if (args.elements is None) == (args.elements_file is None):
+        described.error(
+            "give the elements either inline (--elements / SATFEED_ELEMENTS) or as a file "
+            "(--elements-file / SATFEED_ELEMENTS_FILE), exactly one of the two"
+        )
+    if not MIN_INTERVAL_S <= args.interval <= MAX_INTERVAL_S:
+        described.error(
+            f"--interval {args.interval:g} is out of range: use {MIN_INTERVAL_S:g} to "
+            f"{MAX_INTERVAL_S:g} seconds"
+        )
+    if args.backfill < 0:
+        described.error(f"--backfill {args.backfill} is negative: use 0 to disable it")
+    if args.buffer_records < 1:
+        described.error(f"--buffer-records {args.buffer_records} must be at least 1")
+    if not 0 <= args.http_port <= 65535:
+        described.error(f"--http-port {args.http_port} is not a TCP port (0 to 65535)")
+    return ProducerConfig(
+        bootstrap_servers=args.bootstrap_servers,
+        topic=args.topic,
+        satellite_id=args.satellite_id,
+        display_name=args.display_name,
+        norad_id=args.norad_id,
+        elements_text=args.elements,
+        elements_file=args.elements_file,
+        interval_s=args.interval,
+        backfill=args.backfill,
+        buffer_records=args.buffer_records,
+        flush_timeout_s=args.flush_timeout,
+        http_host=args.http_host,
+        http_port=args.http_port,
+        log_format=args.log_format,
+        log_level=args.log_level,
+    )

@@ -1,0 +1,209 @@
+"""``satfeed-producer``: sample a satellite's position on a fixed cadence into Kafka.
+
+Start-up: parse the settings (a usage error exits 2), load and check the elements (bad
+elements exit 2 with the line, column and problem), serve /healthz /readyz /metrics, wait
+until the topic exists (not ready meanwhile, logged once), backfill the recent past, then
+publish one record per grid time until SIGTERM or SIGINT, which flushes and exits 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from types import FrameType
+
+from confluent_kafka import KafkaException
+from satfeed_core.elements import Elements
+from satfeed_core.record import RecordError
+
+from satfeed_producer import cadence
+from satfeed_producer.config import ProducerConfig, parse_config
+from satfeed_producer.elements_source import ElementsSource
+from satfeed_producer.health import HealthServer
+from satfeed_producer.logs import configure_logging
+from satfeed_producer.metrics import ProducerMetrics
+from satfeed_producer.publisher import Publisher, TopicMissingError
+from satfeed_producer.sampling import Identity, sample
+
+log = logging.getLogger("satfeed_producer")
+
+EXIT_USAGE = 2
+_TOPIC_RETRY_S = 5.0
+
+
+class ProducerService:
+    def __init__(self, config: ProducerConfig, elements: Elements, source: ElementsSource) -> None:
+        self.config = config
+        self.elements = elements
+        self.source = source
+        self.metrics = ProducerMetrics()
+        self.publisher = Publisher(config, self.metrics)
+        self.stopping = threading.Event()
+        self.topic_ready = False
+        self.propagation_problem: str | None = None
+        self.health = HealthServer(
+            config.http_host, config.http_port, self.metrics.registry, self.readiness
+        )
+
+    @property
+    def identity(self) -> Identity:
+        return Identity(
+            self.config.satellite_id,
+            self.config.display_name or self.elements.name or self.config.satellite_id,
+        )
+
+    def readiness(self) -> tuple[bool, str]:
+        if not self.topic_ready:
+            return False, f"waiting for topic {self.config.topic!r} in Kafka"
+        if self.propagation_problem:
+            return False, self.propagation_problem
+        if self.publisher.in_outage:
+            return False, f"Kafka at {self.config.bootstrap_servers} is unreachable"
+        return True, "ok"
+
+    def stop(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("received %s: flushing and stopping", signal.Signals(signum).name)
+        self.stopping.set()
+
+    def wait_for_topic(self) -> None:
+        reported: str | None = None
+        while not self.stopping.is_set():
+            try:
+                partitions = self.publisher.check_topic()
+            except (TopicMissingError, KafkaException) as error:
+                problem = str(error)
+                if problem != reported:  # once per distinct problem, not once per retry
+                    log.error("%s; retrying every %.0f s", problem, _TOPIC_RETRY_S)
+                    reported = problem
+                self.stopping.wait(_TOPIC_RETRY_S)
+                continue
+            log.info("topic %r exists with %d partition(s)", self.config.topic, partitions)
+            self.topic_ready = True
+            return
+
+    def publish_at(self, indices: Sequence[int]) -> None:
+        times = [cadence.grid_time(i, self.config.interval_s) for i in indices]
+        records, errors = sample(self.elements, self.identity, times)
+        for record in records:
+            self.publisher.publish(record)
+        if errors:
+            self.metrics.propagation_failures.inc(len(errors))
+            problem = str(errors[-1])
+            if problem != self.propagation_problem:
+                log.error("%s", problem)
+            self.propagation_problem = problem
+        elif records:
+            self.propagation_problem = None
+        if times:
+            self.metrics.element_age.set((times[-1] - self.elements.epoch).total_seconds())
+
+    def backfill(self) -> None:
+        if self.config.backfill == 0:
+            return
+        try:
+            newest = self.publisher.newest_sample_time()
+        except KafkaException as error:
+            log.warning("cannot read the topic's newest sample (%s); backfilling all", error)
+            newest = None
+        indices = cadence.backfill_indices(
+            time.time(), self.config.interval_s, self.config.backfill, newest
+        )
+        self.publish_at(indices)
+        log.info("backfilled %d samples (newest already in the topic: %s)", len(indices), newest)
+
+    def reload_elements(self) -> None:
+        new = self.source.changed()
+        if new is None:
+            return
+        self.metrics.elements_reloads.inc()
+        log.info(
+            "loaded new elements from %s: epoch %s (was %s)",
+            self.source.origin,
+            new.epoch.isoformat(),
+            self.elements.epoch.isoformat(),
+        )
+        self.elements = new
+
+    def run(self) -> int:
+        self.health.start()
+        log.info(
+            "satfeed-producer for %s (NORAD %d) -> topic %r at %s every %g s; http on %s:%d",
+            self.config.satellite_id,
+            self.elements.norad_id,
+            self.config.topic,
+            self.config.bootstrap_servers,
+            self.config.interval_s,
+            self.config.http_host,
+            self.health.port,
+        )
+        try:
+            self.wait_for_topic()
+            if not self.stopping.is_set():
+                self.backfill()
+            next_tick = cadence.next_index(time.time(), self.config.interval_s)
+            while not self.stopping.is_set():
+                due = cadence.grid_time(next_tick, self.config.interval_s).timestamp()
+                # Wake at the grid time (from the clock, so waits never add up to drift);
+                # poll the Kafka client while waiting so callbacks run promptly.
+                while not self.stopping.is_set() and (wait := due - time.time()) > 0:
+                    self.stopping.wait(min(wait, 0.5))
+                    self.publisher.poll()
+                if self.stopping.is_set():
+                    break
+                self.reload_elements()
+                late = cadence.grid_index(time.time(), self.config.interval_s)
+                # After a stall (suspend, long GC) catch up on the missed grid times.
+                self.publish_at(range(next_tick, late + 1))
+                next_tick = late + 1
+        finally:
+            remaining = self.publisher.flush(self.config.flush_timeout_s)
+            if remaining:
+                log.error(
+                    "%d records were not delivered within %.0f s",
+                    remaining,
+                    self.config.flush_timeout_s,
+                )
+            else:
+                log.info(
+                    "all records delivered; stopped after delivering %d records",
+                    self.publisher.delivered,
+                )
+            self.health.stop()
+        return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    config = parse_config(argv)
+    configure_logging(config.log_format, config.log_level)
+    source = ElementsSource(
+        text=config.elements_text, path=config.elements_file, norad_id=config.norad_id
+    )
+    try:
+        elements = source.load()
+    except (ValueError, OSError) as error:
+        log.error("cannot use the elements: %s", error)
+        return EXIT_USAGE
+    # One sample now catches, before anything starts, what would fail every sample later.
+    try:
+        identity = Identity(config.satellite_id, config.display_name or elements.name)
+        _, errors = sample(elements, identity, [datetime.now(UTC)])
+    except RecordError as error:
+        log.error("cannot publish records: %s (check --satellite-id / --display-name)", error)
+        return EXIT_USAGE
+    if errors and not source.watched:
+        # Inline elements never change, so waiting would not help.
+        log.error("cannot compute positions: %s", errors[0])
+        return EXIT_USAGE
+    service = ProducerService(config, elements, source)
+    signal.signal(signal.SIGTERM, service.stop)
+    signal.signal(signal.SIGINT, service.stop)
+    return service.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""Kafka I/O: publishing records, riding out broker outages, reading back the newest sample.
+
+Delivery guarantees: the producer is idempotent with ``acks=all`` and records never expire
+in its buffer (``message.timeout.ms=0``), so every sample handed to Kafka is delivered
+exactly once, in order, however long an outage lasts. The buffer holds at most
+``buffer_records`` records; when it is full, *new* samples are dropped and counted in
+``satfeed_producer_records_dropped_total`` until Kafka is back (the buffered ones are not
+touched, so what reaches the topic has gaps, never duplicates or reordering).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from datetime import datetime
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from satfeed_core.record import (
+    PositionRecord,
+    RecordError,
+    decode_record,
+    encode_record,
+    record_key,
+)
+
+from satfeed_producer.config import ProducerConfig
+from satfeed_producer.metrics import ProducerMetrics
+
+log = logging.getLogger(__name__)
+_client_log = logging.getLogger("satfeed_producer.kafka_client")
+
+_OUTAGE_CODES = frozenset({KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT})
+# How far back per partition to look for this satellite's newest record.
+_READ_BACK = 64
+
+
+class TopicMissingError(RuntimeError):
+    """The topic does not exist; Kafka here never creates topics on first use."""
+
+
+class Publisher:
+    def __init__(self, config: ProducerConfig, metrics: ProducerMetrics) -> None:
+        self._config = config
+        self._metrics = metrics
+        self._lock = threading.Lock()
+        self._outage_since: float | None = None
+        self._buffer_full_logged = False
+        self._failure_codes_logged: set[int] = set()
+        self.delivered = 0
+        """Records Kafka acknowledged since start."""
+        self.last_contact: float | None = None
+        """Monotonic time Kafka last answered (an acknowledgement or metadata)."""
+        settings: dict[str, Any] = {
+            "bootstrap.servers": config.bootstrap_servers,
+            "client.id": f"satfeed-producer-{config.satellite_id}",
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 20,
+            "compression.type": "lz4",
+            "message.timeout.ms": 0,
+            "queue.buffering.max.messages": config.buffer_records,
+            "error_cb": self._on_error,
+            "logger": _client_log,
+        }
+        self._producer = Producer(settings)
+
+    # -- state -------------------------------------------------------------------------
+    @property
+    def in_outage(self) -> bool:
+        with self._lock:
+            return self._outage_since is not None
+
+    def _contact(self) -> None:
+        with self._lock:
+            self.last_contact = time.monotonic()
+            since, self._outage_since = self._outage_since, None
+            self._buffer_full_logged = False
+        if since is not None:
+            log.warning(
+                "Kafka is reachable again after %.0f s; delivering the buffered records",
+                time.monotonic() - since,
+            )
+
+    def _on_error(self, error: KafkaError) -> None:
+        if error.code() not in _OUTAGE_CODES:
+            log.warning("Kafka client error: %s", error.str())
+            return
+        with self._lock:
+            starting = self._outage_since is None
+            if starting:
+                self._outage_since = time.monotonic()
+        if starting:  # once per outage, not once per retry
+            log.warning(
+                "Kafka at %s is unreachable (%s); buffering up to %d records and retrying",
+                self._config.bootstrap_servers,
+                error.str(),
+                self._config.buffer_records,
+            )
+
+    # -- topic -------------------------------------------------------------------------
+    def check_topic(self, timeout_s: float = 10.0) -> int:
+        """The topic's partition count; raises TopicMissingError or KafkaException."""
+        metadata = self._producer.list_topics(self._config.topic, timeout=timeout_s)
+        self._contact()
+        topic = metadata.topics.get(self._config.topic)
+        if topic is None or topic.error is not None:
+            raise TopicMissingError(
+                f"topic {self._config.topic!r} does not exist in Kafka at "
+                f"{self._config.bootstrap_servers}, which does not create topics on first use: "
+                "create it (its KafkaTopic must be Ready) or fix --topic / SATFEED_TOPIC"
+            )
+        return len(topic.partitions)
+
+    def newest_sample_time(self, timeout_s: float = 10.0) -> datetime | None:
+        """Time of this satellite's newest record already in the topic, if any."""
+        consumer = Consumer(
+            {
+                "bootstrap.servers": self._config.bootstrap_servers,
+                "group.id": f"satfeed-producer-probe-{uuid.uuid4().hex}",
+                "enable.auto.commit": False,
+                "logger": _client_log,
+            }
+        )
+        try:
+            metadata = consumer.list_topics(self._config.topic, timeout=timeout_s)
+            partitions = metadata.topics[self._config.topic].partitions
+            assignments = []
+            remaining = 0
+            for partition in partitions:
+                low, high = consumer.get_watermark_offsets(
+                    TopicPartition(self._config.topic, partition), timeout=timeout_s
+                )
+                if high > low:
+                    start = max(low, high - _READ_BACK)
+                    assignments.append(TopicPartition(self._config.topic, partition, start))
+                    remaining += high - start
+            if not assignments:
+                return None
+            consumer.assign(assignments)
+            newest: datetime | None = None
+            deadline = time.monotonic() + timeout_s
+            while remaining > 0 and time.monotonic() < deadline:
+                message = consumer.poll(0.5)
+                if message is None or message.error() is not None:
+                    continue
+                remaining -= 1
+                newest = _later(newest, self._sample_time(message))
+            return newest
+        finally:
+            consumer.close()
+
+    def _sample_time(self, message: Message) -> datetime | None:
+        if message.key() != self._config.satellite_id.encode():
+            return None
+        try:
+            return decode_record(message.value() or b"").time
+        except RecordError:
+            return None
+
+    # -- records -----------------------------------------------------------------------
+    def publish(self, record: PositionRecord) -> bool:
+        """Hand one record to the Kafka client; False if it was dropped (buffer full)."""
+        try:
+            self._producer.produce(
+                self._config.topic,
+                key=record_key(record),
+                value=encode_record(record),
+                timestamp=round(record.time.timestamp() * 1000),
+                on_delivery=self._on_delivery,
+            )
+        except BufferError:
+            self._metrics.records_dropped.inc()
+            with self._lock:
+                first, self._buffer_full_logged = not self._buffer_full_logged, True
+            if first:
+                log.error(
+                    "the buffer of %d records is full while Kafka is unreachable: new samples "
+                    "are dropped (counted in satfeed_producer_records_dropped_total) until "
+                    "it is back",
+                    self._config.buffer_records,
+                )
+            return False
+        finally:
+            self.poll()
+        return True
+
+    def poll(self) -> None:
+        self._producer.poll(0)
+        self._metrics.buffered_records.set(len(self._producer))
+
+    def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
+        if error is None:
+            self.delivered += 1
+            self._metrics.records_sent.inc()
+            latency = message.latency()
+            if latency is not None:
+                self._metrics.delivery_latency.observe(latency)
+            self._contact()
+            return
+        self._metrics.delivery_failures.inc()
+        if error.code() not in self._failure_codes_logged:
+            self._failure_codes_logged.add(error.code())
+            log.error("Kafka did not accept a record for %s: %s", self._config.topic, error.str())
+
+    def flush(self, timeout_s: float) -> int:
+        """Deliver what is buffered within ``timeout_s``; returns how many records remain."""
+        remaining = self._producer.flush(timeout_s)
+        self._metrics.buffered_records.set(remaining)
+        return int(remaining)
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return max(a, b)

@@ -1,0 +1,70 @@
+"""Samples: element set + grid times -> position records (pure, no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from satfeed_core.elements import Elements
+from satfeed_core.propagation import PropagationError, propagator_for
+from satfeed_core.record import PositionRecord
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the records are about: the Satellite's name and its display name."""
+
+    satellite_id: str
+    display_name: str
+
+
+def sample(
+    elements: Elements, identity: Identity, times: Sequence[datetime]
+) -> tuple[list[PositionRecord], list[PropagationError]]:
+    """Records for every time SGP4 can propagate to, and the errors for the others."""
+    if not times:
+        return [], []
+    positions = propagator_for(elements).positions_at(list(times))
+    records: list[PositionRecord] = []
+    errors: list[PropagationError] = []
+    for index in range(len(times)):
+        try:
+            position = positions.position(0, index)
+        except PropagationError as error:
+            errors.append(error)
+            continue
+        records.append(
+            PositionRecord(
+                satellite=identity.satellite_id,
+                name=identity.display_name,
+                norad_id=elements.norad_id,
+                time=position.time,
+                lon=position.lon_deg,
+                lat=position.lat_deg,
+                alt_km=position.alt_km,
+                speed_km_s=position.speed_km_s,
+                elements_epoch=elements.epoch,
+            )
+        )
+    return records, errors
+
+
+def pick_elements(candidates: Sequence[Elements], norad_id: int | None, origin: str) -> Elements:
+    """The one element set to use from ``origin``; a clear ValueError when that is ambiguous."""
+    if norad_id is not None:
+        matching = [e for e in candidates if e.norad_id == norad_id]
+        if not matching:
+            found = ", ".join(str(e.norad_id) for e in candidates) or "none"
+            raise ValueError(
+                f"{origin} has no element set for NORAD {norad_id} (it has: {found}); "
+                f"give the elements of the satellite this producer tracks"
+            )
+        return max(matching, key=lambda e: e.epoch)
+    ids = sorted({e.norad_id for e in candidates})
+    if len(ids) != 1:
+        raise ValueError(
+            f"{origin} holds element sets of {len(ids)} satellites ({', '.join(map(str, ids))}); "
+            f"set --norad-id (SATFEED_NORAD_ID) to pick one"
+        )
+    return max(candidates, key=lambda e: e.epoch)

@@ -1,0 +1,471 @@
+"""The producer against the test bed's real Kafka broker."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.admin import NewTopic
+from satfeed_core.record import PositionRecord, decode_record
+from satfeed_core.sample_data import tle_file
+from satfeed_testbed.kafka import KafkaBroker
+from satfeed_testbed.procs import ManagedProcess, free_port
+from satfeed_testbed.testbed import TestBed
+from satfeed_testbed.waiting import wait_for
+
+from tests.unit.producer.tle_edit import checksum, shifted_epoch, three_line_sets
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def terra_lines() -> list[str]:
+    return three_line_sets(tle_file("earth-observation.tle"))["TERRA"]
+
+
+def create_topic(broker: KafkaBroker, partitions: int = 1) -> str:
+    name = f"positions-{uuid.uuid4().hex[:8]}"
+    admin = broker.admin()
+    admin.create_topics([NewTopic(name, partitions, 1)])[name].result(30)
+    return name
+
+
+@dataclass
+class RunningProducer:
+    process: ManagedProcess
+    http_port: int
+
+    def get(self, path: str) -> tuple[int, str]:
+        url = f"http://127.0.0.1:{self.http_port}{path}"
+        try:
+            with urllib.request.urlopen(url, timeout=3) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def log(self) -> str:
+        return self.process.log_path.read_text()
+
+    def metric(self, name: str) -> float:
+        for line in self.get("/metrics")[1].splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        raise KeyError(name)
+
+
+class ProducerRunner:
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        self.started: list[ManagedProcess] = []
+
+    def start(
+        self, bootstrap: str, topic: str, *args: str, name: str = "producer"
+    ) -> RunningProducer:
+        port = free_port()
+        common = ["--bootstrap-servers", bootstrap, "--topic", topic, "--satellite-id", "terra"]
+        common += ["--http-host", "127.0.0.1", "--http-port", str(port)]
+        process = ManagedProcess(
+            name=f"{name}-{uuid.uuid4().hex[:6]}",
+            argv=[
+                sys.executable,
+                "-m",
+                "satfeed_producer.main",
+                "--bootstrap-servers",
+                bootstrap,
+                "--topic",
+                topic,
+                "--satellite-id",
+                "terra",
+                "--http-host",
+                "127.0.0.1",
+                "--http-port",
+                str(port),
+                *args,
+            ],
+            run_dir=self.run_dir,
+        )
+        process.start()
+        self.started.append(process)
+        return RunningProducer(process, port)
+
+    def run_to_exit(self, *args: str) -> tuple[int, str]:
+        """Run with settings that make it exit at once; returns (exit code, output)."""
+        proc = subprocess.run(
+            [sys.executable, "-m", "satfeed_producer.main", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.fixture
+def producers(run_root: Path) -> Iterator[ProducerRunner]:
+    runner = ProducerRunner(run_root / "producers")
+    try:
+        yield runner
+    finally:
+        for process in runner.started:
+            process.stop()
+
+
+class TopicReader:
+    """Reads a topic from its start, keeping what it read across waits."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.records: list[tuple[bytes, PositionRecord]] = []
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"test-{uuid.uuid4().hex}",
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+            }
+        )
+        self._consumer.subscribe([topic])
+
+    def _poll(self) -> None:
+        message = self._consumer.poll(0.5)
+        if message is not None and message.error() is None:
+            self.records.append((message.key() or b"", decode_record(message.value() or b"")))
+
+    def wait(
+        self,
+        condition: Callable[[list[PositionRecord]], bool],
+        what: str,
+        timeout: float = 60,
+    ) -> list[PositionRecord]:
+        def holds() -> bool:
+            self._poll()
+            return condition([record for _, record in self.records])
+
+        wait_for(holds, timeout, what, interval=0)
+        return [record for _, record in self.records]
+
+    def at_least(self, count: int, timeout: float = 60) -> list[PositionRecord]:
+        return self.wait(lambda records: len(records) >= count, f"{count} records", timeout)
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
+@pytest.fixture
+def reader_for() -> Iterator[Callable[[str, str], TopicReader]]:
+    readers: list[TopicReader] = []
+
+    def make(bootstrap: str, topic: str) -> TopicReader:
+        readers.append(TopicReader(bootstrap, topic))
+        return readers[-1]
+
+    try:
+        yield make
+    finally:
+        for reader in readers:
+            reader.close()
+
+
+def topic_size(broker: KafkaBroker, topic: str) -> int:
+    consumer = Consumer({"bootstrap.servers": broker.bootstrap_servers, "group.id": "size"})
+    try:
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+        return int(high - low)
+    finally:
+        consumer.close()
+
+
+def elements_file(tmp_path: Path, lines: list[str]) -> Path:
+    path = tmp_path / "elements"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_records_arrive_with_schema_key_and_cadence_in_order(
+    testbed: TestBed,
+    producers: ProducerRunner,
+    reader_for: Callable[[str, str], TopicReader],
+    tmp_path: Path,
+    terra_lines: list[str],
+) -> None:
+    topic = create_topic(testbed.kafka)
+    started = datetime.now(UTC)
+    producer = producers.start(
+        testbed.kafka.bootstrap_servers, topic,
+        "--elements-file", str(elements_file(tmp_path, terra_lines)),
+        "--interval", "0.5", "--backfill", "20",
+    )  # fmt: skip
+    reader = reader_for(testbed.kafka.bootstrap_servers, topic)
+    records = reader.at_least(24)
+    assert {key for key, _ in reader.records} == {b"terra"}
+    times = [record.time for record in records]
+    assert times == sorted(times)
+    steps = {b - a for a, b in itertools.pairwise(times)}
+    assert steps == {timedelta(milliseconds=500)}  # every grid time once, none skipped
+    assert all(t.microsecond in (0, 500_000) for t in times)  # aligned to the wall clock
+    first = records[0]
+    assert first.satellite == "terra"
+    assert first.name == "TERRA"
+    assert first.norad_id == 25994
+    assert 690 < first.alt_km < 730  # TERRA flies at about 705 km
+    assert 7.3 < first.speed_km_s < 7.6
+    # Backfill: 20 samples reach 10 s back from the producer's start.
+    assert times[0] < started
+    wait_for(lambda: producer.get("/readyz")[0] == 200, 10, "/readyz 200")
+    # The producer counts an acknowledgement when its client reports it, a moment later.
+    wait_for(
+        lambda: producer.metric("satfeed_producer_records_sent_total") >= 24,
+        10,
+        "24 acknowledged records in the metrics",
+    )
+    assert producer.metric("satfeed_producer_element_age_seconds") > 0
+
+
+def test_restart_backfills_only_the_gap(
+    testbed: TestBed,
+    producers: ProducerRunner,
+    reader_for: Callable[[str, str], TopicReader],
+    tmp_path: Path,
+    terra_lines: list[str],
+) -> None:
+    topic = create_topic(testbed.kafka)
+    reader = reader_for(testbed.kafka.bootstrap_servers, topic)
+    args = ("--elements-file", str(elements_file(tmp_path, terra_lines)), "--interval", "0.5")
+    first = producers.start(testbed.kafka.bootstrap_servers, topic, *args, "--backfill", "4")
+    reader.at_least(8)
+    first.process.stop()
+    stopped_at = len(reader.at_least(8))
+    producers.start(testbed.kafka.bootstrap_servers, topic, *args, "--backfill", "180")
+    times = [record.time for record in reader.at_least(stopped_at + 12)]
+    assert len(times) == len(set(times)), "a restart wrote some samples twice"
+    assert times == sorted(times)
+    # 180 samples of backfill would reach 90 s back; only the restart gap was filled.
+    assert times[-1] - times[0] < timedelta(seconds=60)
+    assert set(b - a for a, b in itertools.pairwise(times)) == {timedelta(milliseconds=500)}
+
+
+def test_broker_outage_of_20_s_loses_and_duplicates_nothing(
+    run_root: Path,
+    producers: ProducerRunner,
+    reader_for: Callable[[str, str], TopicReader],
+    tmp_path: Path,
+    terra_lines: list[str],
+) -> None:
+    broker = KafkaBroker(run_root / f"kafka-outage-{uuid.uuid4().hex[:6]}")
+    broker.start()
+    try:
+        topic = create_topic(broker)
+        producer = producers.start(
+            broker.bootstrap_servers, topic,
+            "--elements-file", str(elements_file(tmp_path, terra_lines)),
+            "--interval", "0.5", "--backfill", "0",
+        )  # fmt: skip
+        reader = reader_for(broker.bootstrap_servers, topic)
+        reader.at_least(4)
+        broker.stop()
+        stopped = time.monotonic()
+        wait_for(
+            lambda: "is unreachable" in producer.log() and time.monotonic() - stopped >= 20,
+            60,
+            "the producer to notice the outage and 20 s of outage",
+        )
+        assert producer.get("/readyz")[0] == 503
+        broker.start()
+        restarted = datetime.now(UTC)
+        records = reader.wait(
+            lambda records: bool(records) and records[-1].time > restarted,
+            "records sampled after the restart",
+            timeout=90,
+        )
+        times = [record.time for record in records]
+        assert len(times) >= 50  # 20 s of outage at 2 Hz were not lost
+        assert len(times) == len(set(times)), "records were duplicated"
+        assert times == sorted(times)
+        assert set(b - a for a, b in itertools.pairwise(times)) == {timedelta(milliseconds=500)}, (
+            "records were lost"
+        )
+        wait_for(lambda: "reachable again" in producer.log(), 10, "the recovery log line")
+        assert producer.log().count("is unreachable") == 1  # logged once per outage
+        assert producer.metric("satfeed_producer_records_dropped_total") == 0
+        wait_for(lambda: producer.get("/readyz")[0] == 200, 30, "/readyz back to 200")
+    finally:
+        broker.stop()
+
+
+def test_replaced_elements_file_is_used_without_restart(
+    testbed: TestBed,
+    producers: ProducerRunner,
+    reader_for: Callable[[str, str], TopicReader],
+    tmp_path: Path,
+    terra_lines: list[str],
+) -> None:
+    topic = create_topic(testbed.kafka)
+    reader = reader_for(testbed.kafka.bootstrap_servers, topic)
+    path = elements_file(tmp_path, terra_lines)
+    producer = producers.start(
+        testbed.kafka.bootstrap_servers, topic,
+        "--elements-file", str(path), "--interval", "0.5", "--backfill", "0",
+    )  # fmt: skip
+    old_epoch = reader.at_least(2)[0].elements_epoch
+    tmp = path.with_suffix(".new")
+    tmp.write_text("\n".join(shifted_epoch(terra_lines, days=0.25)) + "\n")
+    os.replace(tmp, path)
+
+    records = reader.wait(
+        lambda records: records[-1].elements_epoch != old_epoch,
+        "records computed from the new elements",
+        timeout=30,
+    )
+    assert records[-1].elements_epoch - old_epoch == timedelta(hours=6)
+    assert producer.process.running()
+    assert producer.metric("satfeed_producer_elements_reloads_total") == 1
+
+
+def test_sigterm_flushes_pending_records_and_exits_0(
+    testbed: TestBed, tmp_path: Path, terra_lines: list[str]
+) -> None:
+    topic = create_topic(testbed.kafka)
+    log_path = tmp_path / "producer.log"
+    with log_path.open("wb") as log_file:
+        # Started directly (not as a ManagedProcess) to see its exit status.
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "satfeed_producer.main",
+                "--bootstrap-servers",
+                testbed.kafka.bootstrap_servers,
+                "--topic",
+                topic,
+                "--satellite-id",
+                "terra",
+                "--http-port",
+                "0",
+                "--http-host",
+                "127.0.0.1",
+                "--elements-file",
+                str(elements_file(tmp_path, terra_lines)),
+                "--interval",
+                "0.1",
+                "--backfill",
+                "50",
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(lambda: "backfilled" in log_path.read_text(), 30, "the backfill")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    log = log_path.read_text()
+    assert "all records delivered; stopped" in log, log
+    sent = int(log.rsplit("stopped after delivering ", 1)[1].split()[0])
+    assert sent >= 50
+    assert topic_size(testbed.kafka, topic) == sent
+
+
+def test_missing_topic_and_unreachable_kafka_mean_not_ready_with_a_reason(
+    testbed: TestBed, producers: ProducerRunner, tmp_path: Path, terra_lines: list[str]
+) -> None:
+    path = str(elements_file(tmp_path, terra_lines))
+    no_topic = producers.start(
+        testbed.kafka.bootstrap_servers, "no-such-topic", "--elements-file", path
+    )
+    wait_for(lambda: "does not exist" in no_topic.log(), 30, "the missing-topic error")
+    status, body = no_topic.get("/readyz")
+    assert status == 503
+    assert "waiting for topic 'no-such-topic'" in body
+    assert no_topic.get("/healthz")[0] == 200  # alive: it will go on once the topic exists
+    assert "create it (its KafkaTopic must be Ready)" in no_topic.log()
+
+    nobody = f"127.0.0.1:{free_port()}"
+    unreachable = producers.start(nobody, "positions", "--elements-file", path)
+    wait_for(lambda: unreachable.get("/readyz")[0] == 503, 30, "/readyz 503")
+    wait_for(lambda: "retrying" in unreachable.log(), 30, "the unreachable-Kafka error")
+    assert unreachable.process.running()
+    assert "Traceback" not in unreachable.log()
+
+
+def _bad_checksum(tle: list[str]) -> list[str]:
+    return [tle[0], tle[1][:-1] + str((int(tle[1][-1]) + 1) % 10), tle[2]]
+
+
+def _short_line(tle: list[str]) -> list[str]:
+    return [tle[0], tle[1][:60], tle[2]]
+
+
+def _other_catalogue_number(tle: list[str]) -> list[str]:
+    line2 = "2 25995" + tle[2][7:68]
+    return [tle[0], tle[1], line2 + str(checksum(line2))]
+
+
+def _garbage(tle: list[str]) -> list[str]:
+    return ["hello", "this is not", "a TLE"]
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (_bad_checksum, "line 1, column 69"),
+        (_short_line, "line 1"),
+        (_other_catalogue_number, "catalogue number"),
+        (_garbage, ""),
+    ],
+    ids=["bad-checksum", "wrong-length", "mismatched-catalogue-numbers", "garbage"],
+)
+def test_bad_elements_exit_2_with_a_clear_error(
+    producers: ProducerRunner,
+    terra_lines: list[str],
+    change: Callable[[list[str]], list[str]],
+    expected: str,
+) -> None:
+    lines = change(terra_lines)
+    code, output = producers.run_to_exit(
+        "--bootstrap-servers", "127.0.0.1:1", "--topic", "t", "--satellite-id", "terra",
+        "--elements", "\n".join(lines),
+    )  # fmt: skip
+    assert code == 2
+    assert "cannot use the elements" in output
+    assert expected in output
+    assert "Traceback" not in output
+
+
+def test_decayed_orbit_exits_2_naming_the_sgp4_error(producers: ProducerRunner) -> None:
+    # A real satellite whose epoch lies 20 years back: SGP4 finds it long decayed.
+    lines = three_line_sets(tle_file("earth-observation.tle"))["ISS (ZARYA)"]
+    old = [lines[0], lines[1][:18] + "06" + lines[1][20:], lines[2]]
+    old[1] = old[1][:68] + str(checksum(old[1]))
+    code, output = producers.run_to_exit(
+        "--bootstrap-servers", "127.0.0.1:1", "--topic", "t", "--satellite-id", "iss",
+        "--elements", "\n".join(old),
+    )  # fmt: skip
+    assert code == 2, output
+    assert "cannot compute positions" in output
+    assert "sgp4 error" in output
+    assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("interval", ["0", "-1"])
+def test_interval_zero_or_negative_exits_2(producers: ProducerRunner, interval: str) -> None:
+    code, output = producers.run_to_exit(
+        "--bootstrap-servers", "127.0.0.1:1", "--topic", "t", "--satellite-id", "terra",
+        "--elements-file", "/nonexistent", "--interval", interval,
+    )  # fmt: skip
+    assert code == 2
+    assert "out of range: use 0.1 to 3600 seconds" in output
