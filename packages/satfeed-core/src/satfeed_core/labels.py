@@ -23,3 +23,6 @@ DEFAULT_TOPIC_SELECTOR: Final = f"{STREAM_KEY}={POSITIONS_STREAM}"
 
 STRIMZI_CLUSTER_KEY: Final = "strimzi.io/cluster"
 """Strimzi's Topic Operator only manages KafkaTopics labelled with its cluster."""
+
+DISPLAY_NAME_ANNOTATION: Final = f"{GROUP}/display-name"
+"""On every child of a Satellite (the frontend reads it from the KafkaTopic)."""
