@@ -28,11 +28,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final, Protocol, TypeAlias
+from typing import Final, Literal, Protocol, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
-from pyorbital.orbital import Orbital, OrbitalError
 from sgp4.api import SGP4_ERRORS, WGS72, Satrec, SatrecArray
 
 from satfeed_core.elements import EARTH_RADIUS_KM, Elements
@@ -188,6 +187,10 @@ class PyorbitalPropagator:
     """
 
     def __init__(self, elements: Elements) -> None:
+        # Imported here: pyorbital pulls in scipy (about 55 MB resident), which a process
+        # that only ever uses the sgp4 path should not pay for.
+        from pyorbital.orbital import Orbital, OrbitalError
+
         if elements.tle_lines is None:
             raise PyorbitalUnsupportedError(f"{elements.name!r}: pyorbital reads no OMM")
         line1, line2 = elements.tle_lines
@@ -219,9 +222,13 @@ class PyorbitalPropagator:
         return _positions(self._elements, utc, r_teme, v_teme, no_errors)
 
 
-def propagator_for(elements: Elements | Sequence[Elements]) -> Propagator:
-    """pyorbital for a single satellite it can model, else python-sgp4."""
-    if isinstance(elements, Elements):
+Engine: TypeAlias = Literal["auto", "sgp4"]
+"""``auto``: pyorbital where it can model the satellite, else sgp4; ``sgp4``: sgp4 only."""
+
+
+def propagator_for(elements: Elements | Sequence[Elements], engine: Engine = "auto") -> Propagator:
+    """pyorbital for a single satellite it can model (unless ``engine`` says sgp4), else sgp4."""
+    if engine == "auto" and isinstance(elements, Elements):
         try:
             return PyorbitalPropagator(elements)
         except PyorbitalUnsupportedError:

@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from satfeed_core.propagation import Engine
+
 from satfeed_producer.cadence import MAX_INTERVAL_S, MIN_INTERVAL_S
 
 
@@ -32,6 +34,7 @@ class ProducerConfig:
     http_port: int
     log_format: str
     log_level: str
+    engine: Engine
 
 
 # flag, environment variable, help, extra argparse keywords
@@ -104,6 +107,13 @@ _OPTIONS: Sequence[tuple[str, str, str, dict[str, object]]] = (
         "SATFEED_HTTP_PORT",
         "port of /healthz, /readyz, /metrics (default 8080; 0 picks a free one)",
         {"type": int, "default": 8080},
+    ),
+    (
+        "--propagator",
+        "SATFEED_PROPAGATOR",
+        "auto: pyorbital where it can model the orbit, else python-sgp4; sgp4: python-sgp4 "
+        "only, which does not load pyorbital's scipy (about 55 MB less memory) (default auto)",
+        {"choices": ("auto", "sgp4"), "default": "auto"},
     ),
     (
         "--log-format",
@@ -190,4 +200,5 @@ def parse_config(
         http_port=args.http_port,
         log_format=args.log_format,
         log_level=args.log_level,
+        engine=args.propagator,
     )

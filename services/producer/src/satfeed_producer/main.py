@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from confluent_kafka import KafkaException
-from satfeed_core.elements import Elements
 from satfeed_core.record import RecordError
 
 from satfeed_producer import cadence
@@ -28,7 +27,7 @@ from satfeed_producer.health import HealthServer
 from satfeed_producer.logs import configure_logging
 from satfeed_producer.metrics import ProducerMetrics
 from satfeed_producer.publisher import Publisher, TopicMissingError
-from satfeed_producer.sampling import Identity, sample
+from satfeed_producer.sampling import Identity, Sampler
 
 log = logging.getLogger("satfeed_producer")
 
@@ -37,9 +36,9 @@ _TOPIC_RETRY_S = 5.0
 
 
 class ProducerService:
-    def __init__(self, config: ProducerConfig, elements: Elements, source: ElementsSource) -> None:
+    def __init__(self, config: ProducerConfig, sampler: Sampler, source: ElementsSource) -> None:
         self.config = config
-        self.elements = elements
+        self.sampler = sampler
         self.source = source
         self.metrics = ProducerMetrics()
         self.publisher = Publisher(config, self.metrics)
@@ -48,13 +47,6 @@ class ProducerService:
         self.propagation_problem: str | None = None
         self.health = HealthServer(
             config.http_host, config.http_port, self.metrics.registry, self.readiness
-        )
-
-    @property
-    def identity(self) -> Identity:
-        return Identity(
-            self.config.satellite_id,
-            self.config.display_name or self.elements.name or self.config.satellite_id,
         )
 
     def readiness(self) -> tuple[bool, str]:
@@ -88,7 +80,7 @@ class ProducerService:
 
     def publish_at(self, indices: Sequence[int]) -> None:
         times = [cadence.grid_time(i, self.config.interval_s) for i in indices]
-        records, errors = sample(self.elements, self.identity, times)
+        records, errors = self.sampler.sample(times)
         for record in records:
             self.publisher.publish(record)
         if errors:
@@ -100,7 +92,7 @@ class ProducerService:
         elif records:
             self.propagation_problem = None
         if times:
-            self.metrics.element_age.set((times[-1] - self.elements.epoch).total_seconds())
+            self.metrics.element_age.set((times[-1] - self.sampler.elements.epoch).total_seconds())
 
     def backfill(self) -> None:
         if self.config.backfill == 0:
@@ -125,16 +117,16 @@ class ProducerService:
             "loaded new elements from %s: epoch %s (was %s)",
             self.source.origin,
             new.epoch.isoformat(),
-            self.elements.epoch.isoformat(),
+            self.sampler.elements.epoch.isoformat(),
         )
-        self.elements = new
+        self.sampler = Sampler(new, self.sampler.identity, self.config.engine)
 
     def run(self) -> int:
         self.health.start()
         log.info(
             "satfeed-producer for %s (NORAD %d) -> topic %r at %s every %g s; http on %s:%d",
             self.config.satellite_id,
-            self.elements.norad_id,
+            self.sampler.elements.norad_id,
             self.config.topic,
             self.config.bootstrap_servers,
             self.config.interval_s,
@@ -189,9 +181,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("cannot use the elements: %s", error)
         return EXIT_USAGE
     # One sample now catches, before anything starts, what would fail every sample later.
+    identity = Identity(config.satellite_id, config.display_name or elements.name)
+    sampler = Sampler(elements, identity, config.engine)
     try:
-        identity = Identity(config.satellite_id, config.display_name or elements.name)
-        _, errors = sample(elements, identity, [datetime.now(UTC)])
+        _, errors = sampler.sample([datetime.now(UTC)])
     except RecordError as error:
         log.error("cannot publish records: %s (check --satellite-id / --display-name)", error)
         return EXIT_USAGE
@@ -199,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Inline elements never change, so waiting would not help.
         log.error("cannot compute positions: %s", errors[0])
         return EXIT_USAGE
-    service = ProducerService(config, elements, source)
+    service = ProducerService(config, sampler, source)
     signal.signal(signal.SIGTERM, service.stop)
     signal.signal(signal.SIGINT, service.stop)
     return service.run()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from satfeed_core.elements import Elements
-from satfeed_core.propagation import PropagationError, propagator_for
+from satfeed_core.propagation import Engine, PropagationError, Propagator, propagator_for
 from satfeed_core.record import PositionRecord
 
 
@@ -19,13 +19,27 @@ class Identity:
     display_name: str
 
 
-def sample(
-    elements: Elements, identity: Identity, times: Sequence[datetime]
+class Sampler:
+    """Turns grid times into records for one element set (its propagator is built once)."""
+
+    def __init__(self, elements: Elements, identity: Identity, engine: Engine = "auto") -> None:
+        self.elements = elements
+        self.identity = identity
+        self._propagator = propagator_for(elements, engine)
+
+    def sample(
+        self, times: Sequence[datetime]
+    ) -> tuple[list[PositionRecord], list[PropagationError]]:
+        """Records for every time SGP4 can propagate to, and the errors for the others."""
+        return _records(self.elements, self.identity, self._propagator, times)
+
+
+def _records(
+    elements: Elements, identity: Identity, propagator: Propagator, times: Sequence[datetime]
 ) -> tuple[list[PositionRecord], list[PropagationError]]:
-    """Records for every time SGP4 can propagate to, and the errors for the others."""
     if not times:
         return [], []
-    positions = propagator_for(elements).positions_at(list(times))
+    positions = propagator.positions_at(list(times))
     records: list[PositionRecord] = []
     errors: list[PropagationError] = []
     for index in range(len(times)):
