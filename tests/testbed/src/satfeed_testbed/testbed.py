@@ -14,7 +14,7 @@ from pathlib import Path
 from .kafka import KafkaBroker
 from .kube import ControlPlane
 from .procs import ManagedProcess, free_port, pid_files, stop_pid_file
-from .toolchain import kafkatopic_crd
+from .toolchain import strimzi_crd
 
 KAFKA_CLUSTER = "satfeed"
 """The ``strimzi.io/cluster`` label value the test bed's topic operator serves."""
@@ -72,7 +72,7 @@ class TestBed:
             raise
 
     def install_strimzi_crd(self) -> None:
-        self.kube.kubectl_ok("apply", "--server-side", "-f", str(kafkatopic_crd()))
+        self.kube.kubectl_ok("apply", "--server-side", "-f", str(strimzi_crd("KafkaTopic")))
         self.kube.kubectl_ok(
             "wait",
             "--for=condition=Established",
