@@ -25,10 +25,15 @@ setup: ## Install Python deps from uv.lock and build/fetch the test bed (cached 
 	$(RUN) satfeed-testbed setup
 
 .PHONY: lint
-lint: ## ruff (lint + format check) and mypy
+DOCKERFILES   := $(wildcard services/*/Dockerfile operator/Dockerfile)
+SHELL_SCRIPTS := .ci/run $(wildcard scripts/*.sh tests/testbed/scripts/*.sh)
+
+lint: ## ruff (lint + format check), mypy, hadolint (Dockerfiles), shellcheck (scripts)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
+	$(RUN) hadolint $(DOCKERFILES)
+	$(RUN) shellcheck $(SHELL_SCRIPTS)
 
 .PHONY: fmt
 fmt: ## Format the code with ruff
