@@ -1,0 +1,75 @@
+"""The Dash app and its Flask server: the page, ``/healthz``, ``/readyz``, ``/metrics``.
+
+Everything the page loads comes from this server (Dash's own bundles, plotly.js, the base
+map, the stylesheet): it works with no Internet access, and Dash's debug tools stay off.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Final
+
+import flask
+from dash import Dash
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from satfeed_frontend import callbacks as _callbacks  # noqa: F401 (registers the callbacks)
+from satfeed_frontend import layout
+from satfeed_frontend.service import EXTENSION_KEY, FrontendService
+
+ASSETS: Final = Path(__file__).parent / "assets"
+UPDATE_PATH: Final = "/_dash-update-component"
+
+
+def create_app(service: FrontendService) -> Dash:
+    app = Dash(
+        __name__,
+        title="satfeed",
+        update_title="",  # else the title would flicker "Updating..." on every poll
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        external_stylesheets=[],
+        external_scripts=[],
+        enable_mcp=False,
+    )
+    poll_interval_s = service.config.poll_interval_s
+
+    def page() -> Any:
+        return layout.page(poll_interval_s)
+
+    app.layout = page
+    server: flask.Flask = app.server
+    server.extensions[EXTENSION_KEY] = service
+    metrics = service.metrics
+
+    @server.get("/healthz")
+    def healthz() -> flask.Response:
+        return _text("ok", 200)
+
+    @server.get("/readyz")
+    def readyz() -> flask.Response:
+        ready, why = service.readiness()
+        return _text(why, 200 if ready else 503)
+
+    @server.get("/metrics")
+    def prometheus_metrics() -> flask.Response:
+        return flask.Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+
+    @server.before_request
+    def start_timer() -> None:
+        flask.g.started = time.perf_counter()
+
+    @server.after_request
+    def measure_poll(response: flask.Response) -> flask.Response:
+        if flask.request.path == UPDATE_PATH and "started" in flask.g:
+            metrics.poll_seconds.observe(time.perf_counter() - flask.g.started)
+            if response.status_code == 200:
+                metrics.update_bytes.observe(response.calculate_content_length() or 0)
+        return response
+
+    return app
+
+
+def _text(body: str, status: int) -> flask.Response:
+    return flask.Response(body + "\n", status=status, mimetype="text/plain")

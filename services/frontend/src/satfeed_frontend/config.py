@@ -1,0 +1,201 @@
+"""The frontend's settings: command-line flags, each with an environment variable default.
+
+``satfeed-frontend --help`` lists both. Discovery mode follows from what is given: a topic
+list (``--topics``) or a pattern (``--topic-pattern``) runs without Kubernetes; otherwise
+KafkaTopics are watched.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+from pathlib import Path
+
+from satfeed_core.cli import EnvFlag, env_flag_parser, parse_env_flags
+from satfeed_core.labels import DEFAULT_TOPIC_SELECTOR
+
+
+class DiscoveryMode(Enum):
+    KUBERNETES = "kubernetes"
+    STATIC = "static"
+    PATTERN = "pattern"
+
+
+@dataclass(frozen=True)
+class FrontendConfig:
+    bootstrap_servers: str
+    discovery: DiscoveryMode
+    namespaces: tuple[str, ...]
+    """Empty: every namespace."""
+    selector: str
+    kubeconfig: Path | None
+    topics: tuple[str, ...]
+    topic_pattern: re.Pattern[str] | None
+    history: int
+    """Records kept (and backfilled) per satellite."""
+    history_window: timedelta | None
+    """When set, only records this recent are backfilled and shown."""
+    stale_after: timedelta
+    poll_interval_s: float
+    http_host: str
+    http_port: int
+    http_threads: int
+    log_level: str
+
+
+def _comma_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+FLAGS: Sequence[EnvFlag] = (
+    EnvFlag(
+        "--bootstrap-servers", "KAFKA_BOOTSTRAP_SERVERS", "Kafka bootstrap servers, host:port[,...]"
+    ),
+    EnvFlag(
+        "--namespaces",
+        "SATFEED_NAMESPACES",
+        "comma-separated namespaces whose KafkaTopics to watch (default: all namespaces)",
+        {"default": ""},
+    ),
+    EnvFlag(
+        "--selector",
+        "SATFEED_TOPIC_SELECTOR",
+        f"label selector of the KafkaTopics to show (default {DEFAULT_TOPIC_SELECTOR})",
+        {"default": DEFAULT_TOPIC_SELECTOR},
+    ),
+    EnvFlag(
+        "--kubeconfig",
+        "KUBECONFIG",
+        "kubeconfig file (default: the pod's service account, else ~/.kube/config)",
+        {"type": Path},
+    ),
+    EnvFlag(
+        "--topics",
+        "SATFEED_TOPICS",
+        "without Kubernetes: comma-separated Kafka topics to show",
+        {"default": ""},
+    ),
+    EnvFlag(
+        "--topic-pattern",
+        "SATFEED_TOPIC_PATTERN",
+        "without Kubernetes: a regular expression; every Kafka topic it matches in full is shown",
+    ),
+    EnvFlag(
+        "--history",
+        "SATFEED_HISTORY",
+        "records kept and backfilled per satellite (default 180)",
+        {"type": int, "default": 180},
+    ),
+    EnvFlag(
+        "--history-seconds",
+        "SATFEED_HISTORY_SECONDS",
+        "also limit the history to this many seconds back (default: no time limit)",
+        {"type": float},
+    ),
+    EnvFlag(
+        "--stale-after",
+        "SATFEED_STALE_AFTER",
+        "seconds without a new record after which a satellite is shown as stale (default 5)",
+        {"type": float, "default": 5.0},
+    ),
+    EnvFlag(
+        "--poll-interval",
+        "SATFEED_POLL_INTERVAL",
+        "seconds between a browser's requests for new data (default 0.25); data changes at "
+        "the producers' cadence, so most requests are answered 'nothing new' at no cost",
+        {"type": float, "default": 0.25},
+    ),
+    EnvFlag(
+        "--http-host",
+        "SATFEED_HTTP_HOST",
+        "address to serve the page, /healthz, /readyz and /metrics on (default 0.0.0.0)",
+        {"default": "0.0.0.0"},  # noqa: S104 (a pod is reached from outside it)
+    ),
+    EnvFlag(
+        "--http-port",
+        "SATFEED_HTTP_PORT",
+        "port to serve on (default 8050)",
+        {"type": int, "default": 8050},
+    ),
+    EnvFlag(
+        "--http-threads",
+        "SATFEED_HTTP_THREADS",
+        "request threads (default 16); one process serves every browser",
+        {"type": int, "default": 16},
+    ),
+    EnvFlag(
+        "--log-level",
+        "SATFEED_LOG_LEVEL",
+        "DEBUG, INFO, WARNING or ERROR (default INFO)",
+        {"choices": ("DEBUG", "INFO", "WARNING", "ERROR"), "default": "INFO"},
+    ),
+)
+
+
+def parse_config(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
+) -> FrontendConfig:
+    """Flags over environment over defaults; exits with a usage error naming the problem."""
+    environ = os.environ if environ is None else environ
+    parser = env_flag_parser(
+        "satfeed-frontend",
+        "Serve a live dashboard of every satellite whose position topic is discovered: "
+        "KafkaTopics by label in Kubernetes, or Kafka topics by name or pattern.",
+        FLAGS,
+    )
+    args = parse_env_flags(parser, FLAGS, argv, environ)
+    if not args.bootstrap_servers:
+        parser.error("--bootstrap-servers (or KAFKA_BOOTSTRAP_SERVERS) is required")
+    topics = _comma_list(args.topics)
+    if topics and args.topic_pattern:
+        parser.error("give --topics or --topic-pattern, not both")
+    pattern: re.Pattern[str] | None = None
+    if args.topic_pattern:
+        try:
+            pattern = re.compile(args.topic_pattern)
+        except re.error as error:
+            parser.error(
+                f"--topic-pattern {args.topic_pattern!r} is not a regular expression: {error}"
+            )
+    discovery = (
+        DiscoveryMode.STATIC
+        if topics
+        else DiscoveryMode.PATTERN
+        if pattern
+        else DiscoveryMode.KUBERNETES
+    )
+    if args.history < 1:
+        parser.error(f"--history {args.history} must be at least 1")
+    if args.history_seconds is not None and args.history_seconds <= 0:
+        parser.error(f"--history-seconds {args.history_seconds:g} must be positive")
+    if args.stale_after <= 0:
+        parser.error(f"--stale-after {args.stale_after:g} must be positive")
+    if not 0.05 <= args.poll_interval <= 10:
+        parser.error(f"--poll-interval {args.poll_interval:g} is out of range: use 0.05 to 10 s")
+    if not 1 <= args.http_port <= 65535:
+        parser.error(f"--http-port {args.http_port} is not a TCP port (1 to 65535)")
+    if args.http_threads < 1:
+        parser.error(f"--http-threads {args.http_threads} must be at least 1")
+    return FrontendConfig(
+        bootstrap_servers=args.bootstrap_servers,
+        discovery=discovery,
+        namespaces=_comma_list(args.namespaces),
+        selector=args.selector,
+        kubeconfig=args.kubeconfig,
+        topics=topics,
+        topic_pattern=pattern,
+        history=args.history,
+        history_window=(
+            None if args.history_seconds is None else timedelta(seconds=args.history_seconds)
+        ),
+        stale_after=timedelta(seconds=args.stale_after),
+        poll_interval_s=args.poll_interval,
+        http_host=args.http_host,
+        http_port=args.http_port,
+        http_threads=args.http_threads,
+        log_level=args.log_level,
+    )

@@ -1,0 +1,299 @@
+"""The frontend process's one Kafka consumer, on one thread, feeding :class:`FeedState`.
+
+Partitions are assigned by hand (no consumer group, nothing committed): every frontend
+replica reads everything it shows. Once a second the thread asks Kafka which topics exist,
+asks the :class:`TopicSource` which of them to show, and assigns or unassigns partitions
+to match. A newly assigned partition starts ``history`` records before its end (or at the
+first record inside the history window, found with ``offsets_for_times``, as records'
+Kafka timestamps are their sample times), which is the backfill; from there it follows.
+
+Bad records are skipped and counted; each distinct problem is logged once per topic.
+When Kafka cannot be reached the thread keeps trying (the client reconnects by itself),
+and the feed carries the outage so the page can show its data as stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from satfeed_core.record import RecordError, decode_record
+
+from satfeed_frontend.data.discovery import TopicSource
+from satfeed_frontend.data.feed import FeedState
+from satfeed_frontend.metrics import FrontendMetrics
+
+log = logging.getLogger(__name__)
+kafka_client_log = logging.getLogger("satfeed_frontend.kafka_client")
+
+RECONCILE_EVERY_S: Final = 1.0
+LAG_EVERY_S: Final = 5.0
+_METADATA_TIMEOUT_S: Final = 5.0
+_BATCH: Final = 1000
+_CONSUME_TIMEOUT_S: Final = 0.1
+# librdkafka codes that mean "cannot reach the cluster" (others are about one request).
+_OUTAGE_CODES: Final = frozenset(
+    {KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT, KafkaError._RESOLVE}
+)
+
+PartitionKey = tuple[str, int]
+
+
+def start_offset(low: int, high: int, history: int, first_in_window: int | None) -> int:
+    """Where to start reading a partition: ``history`` records before its end, but not
+    before its first record, nor before the first record inside the time window
+    (``first_in_window``: -1 when every record is older, None without a window)."""
+    start = max(low, high - history)
+    if first_in_window is not None:
+        start = max(start, high if first_in_window < 0 else first_in_window)
+    return start
+
+
+@dataclass
+class _ProblemLog:
+    """Logs each distinct problem once, until it is cleared."""
+
+    reported: set[tuple[str, str]]
+
+    def once(self, scope: str, problem: str, level: int = logging.WARNING) -> None:
+        if (scope, problem) not in self.reported:
+            self.reported.add((scope, problem))
+            log.log(level, "%s", problem)
+
+    def clear(self, scope: str) -> bool:
+        before = len(self.reported)
+        self.reported = {entry for entry in self.reported if entry[0] != scope}
+        return len(self.reported) != before
+
+
+class FeedConsumer:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        feed: FeedState,
+        source: TopicSource,
+        metrics: FrontendMetrics,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.feed = feed
+        self.source = source
+        self.metrics = metrics
+        self.clock = clock
+        self.reachable = False
+        """True after Kafka answered, until it stops answering."""
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="kafka-consumer", daemon=True)
+        self._assigned: set[PartitionKey] = set()
+        self._problems = _ProblemLog(set())
+        self._in_outage = False
+        self._consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap_servers,
+                # Required by the client, never joined: partitions are assigned by hand.
+                "group.id": f"satfeed-frontend-{uuid.uuid4().hex}",
+                "enable.auto.commit": False,
+                "enable.auto.offset.store": False,
+                # Come back within 2 s of the broker's return, not after the default 10 s.
+                "reconnect.backoff.max.ms": 2000,
+                "error_cb": self._on_error,
+                "logger": kafka_client_log,
+            }
+        )
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        next_reconcile = next_lag = 0.0
+        try:
+            while not self._stopping.is_set():
+                now = time.monotonic()
+                if now >= next_reconcile:
+                    self._reconcile()
+                    next_reconcile = time.monotonic() + RECONCILE_EVERY_S
+                if now >= next_lag:
+                    self._measure_lag()
+                    next_lag = now + LAG_EVERY_S
+                if self._assigned:
+                    for message in self._consumer.consume(_BATCH, _CONSUME_TIMEOUT_S):
+                        self._handle(message)
+                else:
+                    self._consumer.poll(_CONSUME_TIMEOUT_S)  # serves error callbacks
+        except Exception:
+            log.exception("the Kafka consumer thread failed; the page no longer updates")
+            raise
+        finally:
+            self._consumer.close()
+
+    # -- assignment -----------------------------------------------------------------------
+
+    def _reconcile(self) -> None:
+        try:
+            metadata = self._consumer.list_topics(timeout=_METADATA_TIMEOUT_S)
+        except KafkaException as error:
+            self._outage(f"Kafka at {self.bootstrap_servers} is unreachable ({error.args[0]})")
+            return
+        self._reachable_again()
+        existing = {name for name, meta in metadata.topics.items() if meta.error is None}
+        infos = self.source.topics(existing)
+        self.feed.set_topics(infos)
+        wanted: set[PartitionKey] = set()
+        missing = 0
+        for info in infos:
+            meta = metadata.topics.get(info.topic)
+            if meta is None or meta.error is not None:
+                missing += 1
+                problem = f"topic {info.topic!r} of {info.source} does not exist in Kafka"
+                self.feed.set_topic_problem(info.topic, "does not exist in Kafka")
+                self._problems.once(f"topic:{info.topic}", problem)
+                continue
+            self.feed.set_topic_problem(info.topic, None)
+            if self._problems.clear(f"topic:{info.topic}"):
+                log.info("topic %r now exists in Kafka", info.topic)
+            wanted.update((info.topic, partition) for partition in meta.partitions)
+        self.metrics.missing_topics.set(missing)
+        gone = self._assigned - wanted
+        if gone:
+            self._consumer.incremental_unassign([TopicPartition(t, p) for t, p in sorted(gone)])
+            self._assigned -= gone
+            log.info("stopped reading %s", _describe(gone))
+        new = wanted - self._assigned
+        if new:
+            positioned = self._backfill_positions(sorted(new))
+            if positioned:
+                self._consumer.incremental_assign(positioned)
+                self._assigned.update((tp.topic, tp.partition) for tp in positioned)
+                log.info(
+                    "reading %s from %s",
+                    _describe((tp.topic, tp.partition) for tp in positioned),
+                    ", ".join(f"{tp.topic}[{tp.partition}]@{tp.offset}" for tp in positioned),
+                )
+        self.metrics.assigned_partitions.set(len(self._assigned))
+        self.metrics.satellites.set(self.feed.track_count())
+
+    def _backfill_positions(self, keys: list[PartitionKey]) -> list[TopicPartition]:
+        first_in_window: dict[PartitionKey, int] = {}
+        window = self.feed.window
+        try:
+            if window is not None:
+                since_ms = int((self.clock() - window).timestamp() * 1000)
+                found = self._consumer.offsets_for_times(
+                    [TopicPartition(t, p, since_ms) for t, p in keys], timeout=_METADATA_TIMEOUT_S
+                )
+                first_in_window = {(tp.topic, tp.partition): tp.offset for tp in found}
+            positioned = []
+            for topic, partition in keys:
+                low, high = self._consumer.get_watermark_offsets(
+                    TopicPartition(topic, partition), timeout=_METADATA_TIMEOUT_S
+                )
+                offset = start_offset(
+                    low, high, self.feed.capacity, first_in_window.get((topic, partition))
+                )
+                positioned.append(TopicPartition(topic, partition, offset))
+        except KafkaException as error:
+            # Assigned on the next round; until then the topic shows as waiting for records.
+            self._problems.once(
+                "backfill", f"cannot find where to start reading {_describe(keys)}: {error}"
+            )
+            return []
+        self._problems.clear("backfill")
+        return positioned
+
+    def _measure_lag(self) -> None:
+        if not self._assigned:
+            self.metrics.consumer_lag.set(0)
+            return
+        lag = 0
+        assigned = [TopicPartition(t, p) for t, p in self._assigned]
+        try:
+            for position in self._consumer.position(assigned):
+                if position.offset < 0:  # nothing fetched yet
+                    continue
+                _low, high = self._consumer.get_watermark_offsets(position, cached=True)
+                lag += max(0, high - position.offset)
+        except KafkaException:
+            return  # during an outage the last value stands
+        self.metrics.consumer_lag.set(lag)
+
+    # -- records --------------------------------------------------------------------------
+
+    def _handle(self, message: Message) -> None:
+        error = message.error()
+        if error is not None:
+            if error.code() in _OUTAGE_CODES:
+                self._outage(f"Kafka at {self.bootstrap_servers} is unreachable ({error.str()})")
+            else:
+                self._problems.once(
+                    f"read:{message.topic()}",
+                    f"cannot read topic {message.topic()!r}: {error.str()}",
+                )
+            return
+        topic = message.topic() or ""
+        try:
+            record = decode_record(message.value() or b"")
+        except RecordError as bad:
+            field = bad.field or "record"
+            self.metrics.records_malformed.labels(field=field).inc()
+            self._problems.once(
+                f"malformed:{topic}",
+                f"skipping malformed records in topic {topic!r} (partition {message.partition()}, "
+                f"offset {message.offset()}: {bad}); further ones are only counted in "
+                f"satfeed_frontend_records_malformed_total",
+            )
+            return
+        self._reachable_again()
+        if self.feed.add(topic, record):
+            self.metrics.records_consumed.inc()
+        else:
+            self.metrics.records_out_of_order.inc()
+
+    # -- outages --------------------------------------------------------------------------
+
+    def _on_error(self, error: KafkaError) -> None:
+        if error.code() in _OUTAGE_CODES:
+            self._outage(f"Kafka at {self.bootstrap_servers} is unreachable ({error.str()})")
+        else:
+            kafka_client_log.warning("Kafka client: %s", error.str())
+
+    def _outage(self, problem: str) -> None:
+        if not self._in_outage:  # once per outage, not once per retry
+            log.error("%s; retrying, the page shows its data as stale", problem)
+            self._in_outage = True
+        self.reachable = False
+        self.metrics.kafka_up.set(0)
+        self.feed.set_kafka_problem("Kafka is unreachable", self.clock())
+
+    def _reachable_again(self) -> None:
+        if self.reachable:
+            return
+        if self._in_outage:
+            log.info("Kafka at %s is reachable again", self.bootstrap_servers)
+            self._in_outage = False
+        self.reachable = True
+        self.metrics.kafka_up.set(1)
+        self.feed.set_kafka_problem(None, self.clock())
+
+
+def _describe(keys: Iterable[PartitionKey]) -> str:
+    by_topic: dict[str, list[int]] = {}
+    for topic, partition in keys:
+        by_topic.setdefault(topic, []).append(partition)
+    return ", ".join(
+        f"topic {topic!r} partition{'s' if len(ps) > 1 else ''} {','.join(map(str, sorted(ps)))}"
+        for topic, ps in sorted(by_topic.items())
+    )

@@ -1,0 +1,56 @@
+"""The page: a status line and the satellite picker, the map, one card per satellite, and the
+altitude and latitude/longitude plots. Built per page load, so each gets its own session id;
+the figures and cards are filled by the first poll."""
+
+from __future__ import annotations
+
+import uuid
+
+import dash
+from dash import dcc, html
+
+
+def graph_config() -> dcc.Graph.Config:
+    return {
+        "displaylogo": False,
+        "responsive": True,
+        # plotly.js fetches its base map from a CDN unless told otherwise: ours is local.
+        "topojsonURL": dash.get_asset_url("topojson/"),  # type: ignore[no-untyped-call]
+        "modeBarButtonsToRemove": ["toImage", "select2d", "lasso2d"],
+    }
+
+
+def page(poll_interval_s: float) -> html.Div:
+    return html.Div(
+        className="page",
+        children=[
+            dcc.Location(id="url", refresh=False),
+            dcc.Store(id="session", data=uuid.uuid4().hex),
+            dcc.Store(id="cursor"),
+            dcc.Interval(id="poll", interval=int(poll_interval_s * 1000)),
+            html.Header(
+                className="header",
+                children=[
+                    html.H1("satfeed"),
+                    html.Div(id="status", className="status", children="Connecting…"),
+                    dcc.Dropdown(
+                        id="select",
+                        multi=True,
+                        options=[],
+                        value=[],
+                        placeholder="All satellites: type a name or NORAD number to pick some",
+                        className="select",
+                    ),
+                ],
+            ),
+            dcc.Graph(id="map", className="map", config=graph_config()),
+            html.Div(id="cards", className="cards"),
+            html.Div(
+                className="plots",
+                children=[
+                    dcc.Graph(id="altitude", className="plot", config=graph_config()),
+                    dcc.Graph(id="ground", className="plot", config=graph_config()),
+                ],
+            ),
+        ],
+    )

@@ -1,0 +1,91 @@
+"""``satfeed-frontend``: serve the dashboard with gunicorn, one process, many threads.
+
+Why gunicorn this way: the design wants exactly one Kafka consumer per process, and every
+browser served from the memory it fills. So gunicorn runs one worker with a pool of request
+threads (``gthread``), and the consumer thread is started inside that worker, after the
+fork. Gunicorn still earns its place: a production HTTP parser, graceful shutdown on
+SIGTERM, and a dead worker is replaced with a fresh one (and a fresh consumer). To serve
+more browsers than one process can, run more replicas, each with its own consumer.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+
+from satfeed_frontend.config import FrontendConfig, parse_config
+
+log = logging.getLogger("satfeed_frontend")
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # The Kafka client logs every failed reconnect; the consumer logs an outage once.
+    logging.getLogger("satfeed_frontend.kafka_client").setLevel(
+        logging.DEBUG if level == "DEBUG" else logging.CRITICAL
+    )
+
+
+class FrontendServer(BaseApplication):  # type: ignore[misc]
+    def __init__(self, config: FrontendConfig) -> None:
+        self.config = config
+        self.service: Any = None
+        super().__init__()
+
+    def load_config(self) -> None:
+        settings = {
+            "bind": f"{self.config.http_host}:{self.config.http_port}",
+            "workers": 1,  # one consumer per process: see the module's docstring
+            "worker_class": "gthread",
+            "threads": self.config.http_threads,
+            "timeout": 60,
+            "graceful_timeout": 10,
+            "keepalive": 30,  # browsers poll several times a second: keep connections
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": self.config.log_level.lower(),
+            "proc_name": "satfeed-frontend",
+            # The control socket would be one fixed path shared by every instance on a host.
+            "control_socket_disable": True,
+            "worker_exit": self._worker_exit,
+        }
+        for key, value in settings.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        # Runs in the worker, after the fork: threads started here live in the worker.
+        from satfeed_frontend.app import create_app
+        from satfeed_frontend.service import FrontendService
+
+        self.service = FrontendService(self.config)
+        self.service.start()
+        log.info(
+            "satfeed-frontend %s: Kafka %s, discovery %s; serving on %s:%d",
+            self.service.instance,
+            self.config.bootstrap_servers,
+            self.config.discovery.value,
+            self.config.http_host,
+            self.config.http_port,
+        )
+        return create_app(self.service).server
+
+    def _worker_exit(self, _server: Any, _worker: Any) -> None:
+        if self.service is not None:
+            self.service.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    config = parse_config(argv)
+    configure_logging(config.log_level)
+    FrontendServer(config).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

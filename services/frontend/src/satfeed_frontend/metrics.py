@@ -1,0 +1,108 @@
+"""The frontend's Prometheus metrics, in a registry of its own (no process-global state)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Final
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+SESSION_TIMEOUT_S: Final = 15.0
+"""A browser that has not polled for this long is no longer counted as a session."""
+
+
+class Sessions:
+    """Browsers that polled recently, by the id each page load makes for itself; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last_seen: dict[str, float] = {}
+
+    def seen(self, session_id: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._last_seen[session_id] = now
+            if len(self._last_seen) > 64:  # prune now and then, so the dict stays bounded
+                self._prune(now)
+
+    def active(self, now: float | None = None) -> int:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._prune(now)
+            return len(self._last_seen)
+
+    def _prune(self, now: float) -> None:
+        for session_id, seen in list(self._last_seen.items()):
+            if now - seen > SESSION_TIMEOUT_S:
+                del self._last_seen[session_id]
+
+
+class FrontendMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.records_consumed = Counter(
+            "satfeed_frontend_records_consumed",
+            "Valid position records read from Kafka",
+            registry=self.registry,
+        )
+        self.records_malformed = Counter(
+            "satfeed_frontend_records_malformed",
+            "Records skipped because they are not valid position records, by the field at fault "
+            "('record' when the whole record is unusable)",
+            ["field"],
+            registry=self.registry,
+        )
+        self.records_out_of_order = Counter(
+            "satfeed_frontend_records_out_of_order",
+            "Records skipped because they are not newer than their satellite's newest record",
+            registry=self.registry,
+        )
+        self.consumer_lag = Gauge(
+            "satfeed_frontend_consumer_lag_records",
+            "Records in the assigned partitions not read yet",
+            registry=self.registry,
+        )
+        self.assigned_partitions = Gauge(
+            "satfeed_frontend_assigned_partitions",
+            "Kafka partitions the consumer reads",
+            registry=self.registry,
+        )
+        self.missing_topics = Gauge(
+            "satfeed_frontend_missing_topics",
+            "Discovered topics that do not exist in Kafka",
+            registry=self.registry,
+        )
+        self.kafka_up = Gauge(
+            "satfeed_frontend_kafka_up",
+            "1 while Kafka answers, 0 during an outage",
+            registry=self.registry,
+        )
+        self.discovery_errors = Counter(
+            "satfeed_frontend_discovery_errors",
+            "Failed lists or watches of KafkaTopics, by namespace ('' for all namespaces)",
+            ["namespace"],
+            registry=self.registry,
+        )
+        self.satellites = Gauge(
+            "satfeed_frontend_satellites",
+            "Satellites with records in memory",
+            registry=self.registry,
+        )
+        self.sessions = Gauge(
+            "satfeed_frontend_sessions",
+            f"Browser pages that polled in the last {SESSION_TIMEOUT_S:g} s",
+            registry=self.registry,
+        )
+        self.poll_seconds = Histogram(
+            "satfeed_frontend_poll_seconds",
+            "Server time to answer one browser poll",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+            registry=self.registry,
+        )
+        self.update_bytes = Histogram(
+            "satfeed_frontend_update_bytes",
+            "Size of the answers to browser polls that carried data",
+            buckets=(256, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576),
+            registry=self.registry,
+        )

@@ -1,0 +1,178 @@
+"""One browser's poll: what to send it, given what it already has.
+
+Each browser keeps a small cursor in a ``dcc.Store``: which server process drew its page,
+which tracks it shows (as a digest) and the highest sample number it has drawn. From that
+alone the server knows what the browser lacks, so no per-browser state lives on the server
+and every answer is sized by what is new, not by the history or by the number of browsers.
+
+A new view (first load, a changed selection, a track that came or went, a restarted
+server) gets whole figures; otherwise only new samples are sent, and when nothing is new
+and the page was refreshed less than a second ago, nothing at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from dash import Patch
+
+from satfeed_frontend import figures
+from satfeed_frontend.data.feed import FeedState, FeedStatus, Snapshot, TopicInfo, TrackView
+
+REFRESH_AT_LEAST_EVERY: Final = timedelta(seconds=1)
+"""Ages and stale marks move on even when no sample comes (a broker outage)."""
+
+PredictionSource = Callable[[Sequence[TrackView], datetime], Mapping[str, figures.PredictedTrack]]
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    instance: str
+    view: str
+    seq: int
+    sent_at: float
+    """POSIX time of the last answer that carried data."""
+
+    def to_store(self) -> dict[str, Any]:
+        return {"instance": self.instance, "view": self.view, "seq": self.seq, "sent": self.sent_at}
+
+    @classmethod
+    def from_store(cls, data: object) -> Cursor | None:
+        """None for an empty or foreign store (then the page is drawn anew)."""
+        if not isinstance(data, dict):
+            return None
+        try:
+            return cls(
+                instance=str(data["instance"]),
+                view=str(data["view"]),
+                seq=int(data["seq"]),
+                sent_at=float(data["sent"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
+class FullDraw:
+    tracks: tuple[TrackView, ...]
+    """Every track (the picker lists them all)."""
+    map_figure: dict[str, Any]
+    altitude_figure: dict[str, Any]
+    ground_figure: dict[str, Any]
+    cards: list[Any]
+    status: str
+    cursor: Cursor
+
+
+@dataclass(frozen=True)
+class Increment:
+    map_extension: list[Any] | None
+    altitude_extension: list[Any] | None
+    ground_extension: list[Any] | None
+    cards_patch: Patch
+    status: str
+    cursor: Cursor
+
+
+def selected(tracks: Sequence[TrackView], selection: Sequence[str]) -> tuple[TrackView, ...]:
+    """Tracks picked by satellite name or NORAD number; every track when nothing is picked."""
+    if not selection:
+        return tuple(tracks)
+    wanted = set(selection)
+    return tuple(t for t in tracks if t.satellite in wanted or str(t.norad_id) in wanted)
+
+
+def view_digest(instance: str, tracks: Sequence[TrackView], selection: Sequence[str]) -> str:
+    """Names what a full draw put on the page (the picker lists every track, the figures
+    show the selected ones); any change needs a new full draw."""
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(instance.encode())
+    for track in tracks:
+        digest.update(f"\0{track.key}\0{track.display_name}\0{track.norad_id}".encode())
+    digest.update("\1".join(selection).encode())
+    return digest.hexdigest()
+
+
+def status_text(snapshot: Snapshot, shown: int, now: datetime) -> str:
+    """One line above the map: live or stale, and what needs attention."""
+    status: FeedStatus = snapshot.status
+    parts: list[str] = []
+    if status.kafka_problem and status.kafka_problem_since:
+        since = now - status.kafka_problem_since
+        parts.append(
+            f"Stale: {status.kafka_problem} for {figures.format_age(since)} "
+            f"(since {status.kafka_problem_since:%H:%M:%S} UTC)"
+        )
+    else:
+        total = len(snapshot.tracks)
+        parts.append(
+            f"Live: {shown} of {total} satellites shown"
+            if shown != total
+            else f"Live: {total} satellites"
+        )
+    waiting = snapshot.waiting_topics()
+    problems = dict(status.topic_problems)
+    quiet = [info for info in waiting if info.topic not in problems]
+    if quiet:
+        parts.append("waiting for records from " + ", ".join(_describe(info) for info in quiet))
+    parts += [f"{topic}: {problem}" for topic, problem in sorted(problems.items())]
+    parts += [
+        f"{scope or 'all namespaces'}: {problem}"
+        for scope, problem in sorted(status.discovery_problems.items())
+    ]
+    return " · ".join(parts)
+
+
+def _describe(info: TopicInfo) -> str:
+    return f"{info.source} (topic {info.topic})"
+
+
+def poll(
+    feed: FeedState,
+    instance: str,
+    stored_cursor: object,
+    selection: Sequence[str],
+    now: datetime,
+    stale_after: timedelta,
+    history: int,
+    predict: PredictionSource,
+) -> FullDraw | Increment | None:
+    """What to send a browser; None when it is up to date."""
+    cursor = Cursor.from_store(stored_cursor)
+    if cursor is not None and cursor.instance != instance:
+        cursor = None  # drawn by a server process that has since restarted
+    snapshot = feed.snapshot(after=cursor.seq if cursor else 0)
+    shown = selected(snapshot.tracks, selection)
+    digest = view_digest(instance, snapshot.tracks, selection)
+    if cursor is None or cursor.view != digest:
+        snapshot = feed.snapshot()
+        shown = selected(snapshot.tracks, selection)
+        return FullDraw(
+            tracks=snapshot.tracks,
+            map_figure=figures.map_figure(shown, predict(shown, now)),
+            altitude_figure=figures.altitude_figure(shown),
+            ground_figure=figures.ground_figure(shown),
+            cards=figures.cards(shown, now, stale_after),
+            status=status_text(snapshot, len(shown), now),
+            cursor=Cursor(
+                instance,
+                view_digest(instance, snapshot.tracks, selection),
+                snapshot.head,
+                now.timestamp(),
+            ),
+        )
+    has_new = any(track.samples for track in shown)
+    if not has_new and now.timestamp() - cursor.sent_at < REFRESH_AT_LEAST_EVERY.total_seconds():
+        return None
+    return Increment(
+        map_extension=figures.map_extension(shown, history),
+        altitude_extension=figures.altitude_extension(shown, history),
+        ground_extension=figures.ground_extension(shown, history),
+        cards_patch=figures.cards_patch(shown, now, stale_after),
+        status=status_text(snapshot, len(shown), now),
+        cursor=Cursor(instance, digest, snapshot.head, now.timestamp()),
+    )
