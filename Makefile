@@ -26,7 +26,7 @@ setup: ## Install Python deps from uv.lock and build/fetch the test bed (cached 
 
 .PHONY: lint
 DOCKERFILES   := $(wildcard services/*/Dockerfile operator/Dockerfile)
-SHELL_SCRIPTS := .ci/run $(wildcard scripts/*.sh tests/testbed/scripts/*.sh)
+SHELL_SCRIPTS := .ci/run deploy/cluster.sh $(wildcard scripts/*.sh tests/testbed/scripts/*.sh)
 
 lint: ## ruff (lint + format check), mypy, hadolint (Dockerfiles), shellcheck (scripts)
 	$(RUN) ruff check .
@@ -64,6 +64,31 @@ testbed-down: ## Stop what testbed-up started
 .PHONY: testbed-status
 testbed-status: ## Show which test bed services run
 	$(RUN) satfeed-testbed status
+
+# --- A real cluster (needs Docker plus kind or minikube, helm, kubectl) -----------------
+CLUSTER := deploy/cluster.sh
+
+.PHONY: kind-up minikube-up images kind-load minikube-load deploy satellites dashboard e2e-cluster down
+kind-up: ## Create a kind cluster, install Strimzi and a single-node Kafka, wait until Ready
+	$(CLUSTER) kind-up
+minikube-up: ## Same on minikube
+	$(CLUSTER) minikube-up
+images: ## Build the producer, frontend and operator images with docker
+	$(CLUSTER) images
+kind-load: ## Load the images into the kind cluster
+	$(CLUSTER) kind-load
+minikube-load: ## Load the images into minikube
+	$(CLUSTER) minikube-load
+deploy: ## helm upgrade --install the operator and frontend charts, wait
+	$(CLUSTER) deploy
+satellites: ## Apply the TERRA, AQUA and AURA examples, wait until Ready
+	$(CLUSTER) satellites
+dashboard: ## Port-forward the frontend to http://127.0.0.1:8050
+	$(CLUSTER) dashboard
+e2e-cluster: ## On the cluster: Satellites Ready, topics Ready, frontend up, helm test
+	$(CLUSTER) e2e
+down: ## Delete the kind cluster or minikube profile
+	$(CLUSTER) down
 
 .PHONY: clean
 clean: ## Remove build outputs of this checkout (not the per-machine cache)
