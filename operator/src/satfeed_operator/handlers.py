@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 from typing import Any
 
 import kopf
@@ -81,8 +80,6 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     # after downloading every ConfigMap and Deployment of the cluster.
     for plural in ("configmaps", "deployments", "kafkatopics"):
         settings.watching.label_selectors[plural] = child_selector()
-    settings.posting.reporting_component = FIELD_MANAGER
-    settings.posting.reporting_instance = socket.gethostname()  # the pod's name
     memo["resync"] = asyncio.create_task(_resync_forever(ctx))
 
 

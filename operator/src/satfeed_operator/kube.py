@@ -24,11 +24,26 @@ _MERGE: Final = "application/merge-patch+json"
 class ApiError(Exception):
     """The apiserver refused a request; ``status`` is the HTTP status."""
 
-    def __init__(self, status: int, method: str, path: str, reason: str, message: str) -> None:
+    def __init__(
+        self,
+        status: int,
+        method: str,
+        path: str,
+        reason: str,
+        message: str,
+        causes: tuple[str, ...] = (),
+    ) -> None:
         self.status = status
         self.reason = reason
         self.message = message
+        self.causes = causes
+        """The ``type`` of each of the Status's ``details.causes``."""
         super().__init__(f"{method} {path}: {status} {reason}: {message}")
+
+    @property
+    def namespace_terminating(self) -> bool:
+        """Refused because the namespace is being deleted (and its content with it)."""
+        return "NamespaceTerminating" in self.causes
 
 
 def object_path(
@@ -148,10 +163,12 @@ def _api_error(status: int, method: str, path: str, text: str) -> ApiError:
         document = {}
     if not isinstance(document, dict):
         document = {}
+    causes = (document.get("details") or {}).get("causes") or []
     return ApiError(
         status,
         method,
         path,
         str(document.get("reason") or "Error"),
         str(document.get("message") or text[:500]),
+        tuple(str(cause.get("type")) for cause in causes if isinstance(cause, dict)),
     )

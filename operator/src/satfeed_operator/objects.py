@@ -223,3 +223,35 @@ def build_deployment(
             },
         },
     }
+
+
+def build_event(
+    involved: Mapping[str, Any], type_: str, reason: str, message: str, now: str, instance: str
+) -> dict[str, Any]:
+    """A core/v1 Event about ``involved`` (what ``kubectl describe`` shows under Events)."""
+    metadata = involved.get("metadata") or {}
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {
+            "generateName": f"{metadata.get('name')}.",
+            "namespace": metadata.get("namespace"),
+        },
+        "involvedObject": {
+            "apiVersion": involved.get("apiVersion"),
+            "kind": involved.get("kind"),
+            "name": metadata.get("name"),
+            "namespace": metadata.get("namespace"),
+            "uid": metadata.get("uid"),
+        },
+        "type": type_,
+        "reason": reason,
+        # The apiserver refuses event messages over 1 KiB.
+        "message": message if len(message) <= 1024 else message[:1021] + "...",
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "count": 1,
+        "source": {"component": FIELD_MANAGER},
+        "reportingComponent": FIELD_MANAGER,
+        "reportingInstance": instance,
+    }

@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final, cast
+from typing import Any, Final
 
-import kopf
 from satfeed_core.elements import Elements
 
 from satfeed_operator.api import (
@@ -40,6 +40,7 @@ from satfeed_operator.conditions import (
     TRUE,
     UNKNOWN,
     Condition,
+    StatusEvent,
     merge_conditions,
     phase,
     producer_condition,
@@ -64,6 +65,7 @@ from satfeed_operator.objects import (
     ProducerPlan,
     build_configmap,
     build_deployment,
+    build_event,
     build_kafkatopic,
 )
 
@@ -82,6 +84,8 @@ class OperatorContext:
     config: OperatorConfig
     kube: KubeClient
     gp: GpCache
+    instance: str = field(default_factory=socket.gethostname)
+    """Reported on events: in a pod, the pod's name."""
     _locks: dict[Key, asyncio.Lock] = field(default_factory=dict)
     _users: Counter[Key] = field(default_factory=Counter)
     _queued: set[Key] = field(default_factory=set)
@@ -186,7 +190,12 @@ async def reconcile(
         generation = int(body.get("metadata", {}).get("generation") or 0)
         await _write_status(ctx, body, conditions, generation, {})
         return Outcome(permanent=str(error))
-    return await _reconcile_valid(ctx, body, satellite, previous)
+    try:
+        return await _reconcile_valid(ctx, body, satellite, previous)
+    except ApiError as exc:
+        if exc.namespace_terminating:
+            return Outcome()  # the namespace goes, and the Satellite with it
+        raise
 
 
 async def _reconcile_valid(
@@ -290,12 +299,15 @@ async def _reconcile_valid(
     }
     await _write_status(ctx, body, conditions, satellite.generation, extra)
     if elements.text and in_use is not None and _epoch_changed(previous, in_use):
-        kopf.event(
-            _body(body),
-            type="Normal",
-            reason="ElementsUpdated",
-            message=f"elements with epoch {_timestamp(in_use.epoch)} from "
-            f"{source_path(satellite.spec.elements)}",
+        await _post_event(
+            ctx,
+            body,
+            StatusEvent(
+                "Normal",
+                "ElementsUpdated",
+                f"elements with epoch {_timestamp(in_use.epoch)} from "
+                f"{source_path(satellite.spec.elements)}",
+            ),
         )
     return Outcome(retry_in=retry_in, permanent=permanent)
 
@@ -519,12 +531,25 @@ async def _write_status(
             return  # deleted meanwhile
         raise
     for event in transition_events(previous.get("conditions"), conditions):
-        kopf.event(_body(body), type=event.type, reason=event.reason, message=event.message)
+        await _post_event(ctx, body, event)
 
 
-def _body(body: Mapping[str, Any]) -> kopf.Body:
-    """``body`` in the form kopf's event posting takes."""
-    return kopf.Body(cast(kopf.RawBody, dict(body)))
+async def _post_event(ctx: OperatorContext, body: Mapping[str, Any], event: StatusEvent) -> None:
+    """Post ``event`` on the Satellite; a lost event is logged, never a failed reconcile.
+
+    Posted by the operator's own client rather than ``kopf.event``, which works only inside
+    kopf's handlers, not in the resync task.
+    """
+    metadata = body.get("metadata") or {}
+    manifest = build_event(
+        body, event.type, event.reason, event.message, _timestamp(_now()) or "", ctx.instance
+    )
+    try:
+        await ctx.kube.request(
+            "POST", object_path("v1", "events", metadata.get("namespace")), body=manifest
+        )
+    except ApiError as exc:
+        log.warning("could not post event %s on %s: %s", event.reason, metadata.get("name"), exc)
 
 
 def _without_nones(value: Any) -> Any:

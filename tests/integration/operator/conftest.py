@@ -15,6 +15,7 @@ from satfeed_testbed.testbed import TestBed
 
 from tests.integration.operator.operator_bed import (
     OperatorProcess,
+    assert_no_rbac_refusal,
     grant_namespaced,
     install_crd,
 )
@@ -57,9 +58,7 @@ def start_operator(
         for operator in started:
             operator.stop()
     for operator in started:
-        # Every request the operator needs is granted by the chart's rules: a refusal in
-        # its log means the rules lack something.
-        assert "forbidden" not in operator.log().lower(), operator.tail()
+        assert_no_rbac_refusal(operator)
 
 
 @pytest.fixture

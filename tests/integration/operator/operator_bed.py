@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import sys
 import urllib.request
 from collections.abc import Mapping
@@ -184,6 +185,15 @@ class OperatorProcess:
 
     def tail(self) -> str:
         return log_tail(self.process.log_path, 60)
+
+
+_RBAC_REFUSAL = re.compile(r'forbidden: User "[^"]+" cannot', re.IGNORECASE)
+
+
+def assert_no_rbac_refusal(operator: OperatorProcess) -> None:
+    """Every request the operator made was granted by the chart's rules."""
+    refusals = _RBAC_REFUSAL.findall(operator.log())
+    assert not refusals, f"the chart's RBAC rules lack a permission:\n{operator.tail()}"
 
 
 # --- reading Satellites and their children -------------------------------------------------
