@@ -116,7 +116,9 @@ class FeedConsumer:
     def stop(self, timeout: float = 10.0) -> None:
         self._stopping.set()
         if self._thread.is_alive():
-            self._thread.join(timeout)
+            self._thread.join(timeout)  # the thread closes the client on its way out
+        elif self._thread.ident is None:
+            self._consumer.close()  # never started
 
     def _run(self) -> None:
         next_reconcile = next_lag = 0.0

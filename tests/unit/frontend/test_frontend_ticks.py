@@ -1,0 +1,178 @@
+"""One browser's poll: a whole page for a new view, then only what is new, sized by the
+news alone (not by the history, nor by how many browsers poll)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+import pytest
+from satfeed_frontend.callbacks import (
+    options,
+    search_from_selection,
+    selection_from_search,
+)
+from satfeed_frontend.data.feed import FeedState, TopicInfo, TrackView
+from satfeed_frontend.figures import PredictedTrack
+from satfeed_frontend.ticks import FullDraw, Increment, poll
+
+from tests.unit.frontend.frontend_samples import T0, position
+
+STALE = timedelta(seconds=5)
+
+
+def no_predictions(tracks: Sequence[TrackView], now: datetime) -> Mapping[str, PredictedTrack]:
+    return {}
+
+
+def fill(feed: FeedState, satellites: int, seconds: range) -> None:
+    for second in seconds:
+        for i in range(satellites):
+            feed.add(f"t{i}", position(f"s{i}", second, lon=(second % 360) - 180, norad_id=100 + i))
+
+
+def new_feed(satellites: int, history: int = 180) -> FeedState:
+    feed = FeedState(history)
+    feed.set_topics(TopicInfo(f"t{i}", f"KafkaTopic ns/s{i}") for i in range(satellites))
+    return feed
+
+
+def ask(
+    feed: FeedState,
+    cursor: object,
+    now: datetime,
+    selection: Sequence[str] = (),
+    instance: str = "one",
+) -> FullDraw | Increment | None:
+    return poll(feed, instance, cursor, selection, now, STALE, feed.capacity, no_predictions)
+
+
+def size(result: FullDraw | Increment) -> int:
+    if isinstance(result, FullDraw):
+        parts: list[object] = [
+            result.map_figure,
+            result.altitude_figure,
+            result.ground_figure,
+            result.cards,
+        ]
+    else:
+        parts = [
+            result.map_extension,
+            result.altitude_extension,
+            result.ground_extension,
+            result.cards_patch,
+        ]
+    # Compact JSON, as Dash sends it; a Patch is its list of operations.
+    body = json.dumps(
+        [*parts, result.status, result.cursor.to_store()],
+        separators=(",", ":"),
+        default=lambda value: value.to_plotly_json(),
+    )
+    return len(body.encode())
+
+
+def test_first_poll_draws_everything_then_only_news_is_sent() -> None:
+    feed = new_feed(3)
+    fill(feed, 3, range(100))
+    now = T0 + timedelta(seconds=100)
+    first = ask(feed, None, now)
+    assert isinstance(first, FullDraw)
+    assert [len(trace["lon"]) for trace in first.map_figure["data"][:3]] == [100] * 3
+    cursor = first.cursor.to_store()
+    assert ask(feed, cursor, now + timedelta(milliseconds=250)) is None  # nothing new yet
+    fill(feed, 3, range(100, 101))
+    second = ask(feed, cursor, now + timedelta(milliseconds=500))
+    assert isinstance(second, Increment)
+    assert second.map_extension is not None
+    assert [len(points) for points in second.map_extension[0]["lon"]] == [1, 1] * 3
+
+
+@pytest.mark.parametrize("satellites", [3, 30])
+def test_an_update_is_under_1_kb_per_satellite_whatever_the_history(satellites: int) -> None:
+    sizes = []
+    now = T0 + timedelta(seconds=1000)
+    for history in (10, 180):
+        feed = new_feed(satellites, history)
+        fill(feed, satellites, range(1000 - history, 1000))
+        drawn = ask(feed, None, now)
+        assert drawn is not None
+        fill(feed, satellites, range(1000, 1001))
+        update = ask(feed, drawn.cursor.to_store(), now + timedelta(seconds=1))
+        assert isinstance(update, Increment)
+        sizes.append(size(update))
+    # 18 times the history: only digits of counters and limits differ.
+    assert sizes[1] < sizes[0] * 1.05, f"an update grew with the history: {sizes}"
+    assert sizes[1] / satellites < 1024
+
+
+def test_the_page_refreshes_ages_during_an_outage_without_news() -> None:
+    feed = new_feed(1)
+    fill(feed, 1, range(5))
+    drawn = ask(feed, None, T0 + timedelta(seconds=5))
+    assert drawn is not None
+    feed.set_kafka_problem("Kafka is unreachable", T0 + timedelta(seconds=6))
+    later = ask(feed, drawn.cursor.to_store(), T0 + timedelta(seconds=40))
+    assert isinstance(later, Increment)
+    assert later.status.startswith("Stale: Kafka is unreachable for 34 s (since 18:00:06 UTC)")
+    assert later.map_extension is None  # no news: nothing is appended
+    assert "no data for 36 s" in str(later.cards_patch.to_plotly_json())
+
+
+def test_a_new_view_or_a_restarted_server_draws_the_page_anew() -> None:
+    feed = new_feed(2)
+    fill(feed, 2, range(3))
+    now = T0 + timedelta(seconds=3)
+    drawn = ask(feed, None, now)
+    assert drawn is not None
+    cursor = drawn.cursor.to_store()
+    picked = ask(feed, cursor, now, selection=["s1"])
+    assert isinstance(picked, FullDraw)
+    assert [trace["name"] for trace in picked.altitude_figure["data"]] == ["TERRA"]
+    assert len(picked.tracks) == 2  # the picker still lists both
+    assert isinstance(ask(feed, cursor, now, instance="restarted"), FullDraw)
+    feed.set_topics([TopicInfo("t0", "KafkaTopic ns/s0")])  # s1's KafkaTopic went
+    gone = ask(feed, cursor, now)
+    assert isinstance(gone, FullDraw)
+    assert len(gone.map_figure["data"]) == 3
+    assert isinstance(ask(feed, {"garbage": True}, now), FullDraw)
+
+
+def test_selection_by_satellite_name_or_norad_number() -> None:
+    feed = new_feed(3)
+    fill(feed, 3, range(2))
+    drawn = ask(feed, None, T0, selection=["s0", "102"])
+    assert isinstance(drawn, FullDraw)
+    assert len(drawn.altitude_figure["data"]) == 2
+
+
+def test_status_names_topics_without_records_and_their_problems() -> None:
+    feed = new_feed(3)
+    fill(feed, 1, range(2))
+    feed.set_topic_problem("t2", "does not exist in Kafka")
+    feed.set_discovery_problem("secret", "forbidden to list KafkaTopics in namespace 'secret'")
+    drawn = ask(feed, None, T0)
+    assert drawn is not None
+    assert drawn.status == (
+        "Live: 1 satellites · waiting for records from KafkaTopic ns/s1 (topic t1) · "
+        "t2: does not exist in Kafka · secret: forbidden to list KafkaTopics in namespace 'secret'"
+    )
+
+
+def test_the_url_keeps_the_selection() -> None:
+    assert selection_from_search("?sat=terra&sat=25544") == ["terra", "25544"]
+    assert selection_from_search("?sat=terra,aqua") == ["terra", "aqua"]
+    assert selection_from_search("") == []
+    assert search_from_selection(["terra", "aqua"]) == "?sat=terra&sat=aqua"
+    assert search_from_selection([]) == ""
+
+
+def test_picker_lists_every_satellite_and_keeps_picks_without_data() -> None:
+    feed = new_feed(2)
+    fill(feed, 2, range(1))
+    entries = options(feed.snapshot().tracks, ["s0", "101", "gone"])
+    assert entries == [
+        {"label": "TERRA · NORAD 100", "value": "s0"},
+        {"label": "TERRA · NORAD 101", "value": "s1"},
+        {"label": "gone (no data)", "value": "gone"},
+    ]
