@@ -190,10 +190,15 @@ class OperatorProcess:
 _RBAC_REFUSAL = re.compile(r'forbidden: User "[^"]+" cannot', re.IGNORECASE)
 
 
+def refusals(operator: OperatorProcess) -> list[str]:
+    """The requests of the operator that RBAC refused, as its log shows them."""
+    found: list[str] = _RBAC_REFUSAL.findall(operator.log())
+    return found
+
+
 def assert_no_rbac_refusal(operator: OperatorProcess) -> None:
     """Every request the operator made was granted by the chart's rules."""
-    refusals = _RBAC_REFUSAL.findall(operator.log())
-    assert not refusals, f"the chart's RBAC rules lack a permission:\n{operator.tail()}"
+    assert not refusals(operator), f"the chart's RBAC rules lack a permission:\n{operator.tail()}"
 
 
 # --- reading Satellites and their children -------------------------------------------------

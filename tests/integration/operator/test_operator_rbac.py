@@ -1,0 +1,80 @@
+"""The chart's RBAC rules are exactly what the operator needs.
+
+A missing permission fails every other test of the operator (their teardown looks for
+refusals in its log). Here each granted verb is taken away in turn, and the operator must
+then be refused something while it handles an ordinary Satellite: a verb it can do
+without is one the chart should not grant.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+import yaml
+from satfeed_testbed.testbed import TestBed
+from satfeed_testbed.waiting import wait_for
+
+from tests.integration.operator.operator_bed import (
+    SERVICE_ACCOUNT,
+    OperatorProcess,
+    example,
+    grant_namespaced,
+    rbac_rules,
+    refusals,
+    with_spec,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def _each_verb() -> list[tuple[int, str]]:
+    return [(index, verb) for index, rule in enumerate(rbac_rules()) for verb in rule["verbs"]]
+
+
+def _describe(case: tuple[int, str]) -> str:
+    index, verb = case
+    rule = rbac_rules()[index]
+    groups = ",".join(group or "core" for group in rule["apiGroups"])
+    return f"{verb}-{'+'.join(rule['resources'])}.{groups}"
+
+
+def without(index: int, verb: str) -> list[dict[str, Any]]:
+    rules = copy.deepcopy(rbac_rules())
+    rules[index]["verbs"].remove(verb)
+    return [rule for rule in rules if rule["verbs"]]
+
+
+@pytest.mark.parametrize("case", _each_verb(), ids=_describe)
+def test_every_granted_verb_is_needed(
+    testbed: TestBed, satellite_crd: None, namespace: str, run_root: Any, case: tuple[int, str]
+) -> None:
+    kube = testbed.kube
+    kubeconfig = grant_namespaced(kube, namespace)
+    kube.apply(
+        yaml.safe_dump(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "Role",
+                "metadata": {"name": SERVICE_ACCOUNT, "namespace": namespace},
+                "rules": without(*case),
+            }
+        )
+    )
+    operator = OperatorProcess(
+        testbed, run_root / "operator" / f"rbac-{_describe(case)}", kubeconfig, (namespace,)
+    )
+    try:
+        operator.start()
+        # Creating, pausing (an event) and tampering with a child (restoring it) use every
+        # permission the chart grants.
+        kube.apply(with_spec(example("terra", namespace), paused=True))
+        kube.kubectl("delete", "configmap", "terra-elements", "-n", namespace, "--wait=false")
+        wait_for(
+            lambda: refusals(operator),
+            20,
+            f"a refusal without {_describe(case)} (if none comes, the chart grants it needlessly)",
+        )
+    finally:
+        operator.stop()
