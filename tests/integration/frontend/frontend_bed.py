@@ -1,0 +1,236 @@
+"""Running satfeed-frontend against the test bed, and feeding and reading it.
+
+The frontend is the real console script's module in a subprocess, acting as a ServiceAccount
+that may only get, list and watch KafkaTopics in the namespaces it is granted, as its chart
+will run it. Records come from the real producer, or are written directly with the shared
+encoder (and deliberately broken, for the bad-input tests).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Producer
+from satfeed_core.labels import DISPLAY_NAME_ANNOTATION, POSITIONS_STREAM, STREAM_KEY
+from satfeed_core.record import PositionRecord, encode_record
+from satfeed_testbed.kube import ControlPlane
+from satfeed_testbed.procs import ManagedProcess, free_port
+from satfeed_testbed.testbed import KAFKA_CLUSTER, TestBed
+from satfeed_testbed.waiting import wait_for
+
+SERVICE_ACCOUNT = "satfeed-frontend"
+READER_RULES = [
+    {
+        "apiGroups": ["kafka.strimzi.io"],
+        "resources": ["kafkatopics"],
+        "verbs": ["get", "list", "watch"],
+    }
+]
+
+
+def grant_reader(kube: ControlPlane, namespace: str) -> Path:
+    """The frontend's ServiceAccount in ``namespace``, allowed to read KafkaTopics there
+    only; returns a kubeconfig acting as it."""
+    kube.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": SERVICE_ACCOUNT, "namespace": namespace},
+        }
+    )
+    kube.apply(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": SERVICE_ACCOUNT, "namespace": namespace},
+            "rules": READER_RULES,
+        }
+    )
+    kube.apply(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": SERVICE_ACCOUNT, "namespace": namespace},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": SERVICE_ACCOUNT,
+            },
+            "subjects": [
+                {"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": namespace}
+            ],
+        }
+    )
+    return kube.service_account_kubeconfig(namespace, SERVICE_ACCOUNT)
+
+
+def kafkatopic(
+    name: str,
+    namespace: str,
+    *,
+    labelled: bool = True,
+    display_name: str | None = None,
+    partitions: int = 1,
+) -> dict[str, Any]:
+    """A KafkaTopic the test bed's Topic Operator stand-in makes Ready; labelled for the
+    frontend unless ``labelled`` is False. Its Kafka topic is unique per namespace."""
+    labels = {"strimzi.io/cluster": KAFKA_CLUSTER}
+    if labelled:
+        labels[STREAM_KEY] = POSITIONS_STREAM
+    metadata: dict[str, Any] = {"name": name, "namespace": namespace, "labels": labels}
+    if display_name:
+        metadata["annotations"] = {DISPLAY_NAME_ANNOTATION: display_name}
+    return {
+        "apiVersion": "kafka.strimzi.io/v1",
+        "kind": "KafkaTopic",
+        "metadata": metadata,
+        "spec": {
+            "topicName": f"satfeed.positions.{namespace}.{name}",
+            "partitions": partitions,
+            "replicas": 1,
+        },
+    }
+
+
+def create_ready_topic(testbed: TestBed, manifest: dict[str, Any]) -> str:
+    """Apply a KafkaTopic, wait until it is Ready; returns its Kafka topic."""
+    testbed.kube.apply(manifest)
+    name, namespace = manifest["metadata"]["name"], manifest["metadata"]["namespace"]
+
+    def ready() -> str | None:
+        status = (
+            testbed.kube.get_json("get", "kafkatopic", name, "-n", namespace).get("status") or {}
+        )
+        conditions = {c["type"]: c["status"] for c in status.get("conditions", [])}
+        return str(status["topicName"]) if conditions.get("Ready") == "True" else None
+
+    return wait_for(ready, 60, f"KafkaTopic {namespace}/{name} to be Ready")
+
+
+def produce(
+    bootstrap: str, topic: str, values: Iterable[PositionRecord | bytes], key: bytes = b"terra"
+) -> None:
+    """Write records (encoded) or raw bytes (as they are), each timestamped with its sample
+    time where it has one, as the producer does."""
+    producer = Producer({"bootstrap.servers": bootstrap})
+    for value in values:
+        if isinstance(value, PositionRecord):
+            timestamp = int(value.time.timestamp() * 1000)
+            producer.produce(
+                topic, key=value.satellite.encode(), value=encode_record(value), timestamp=timestamp
+            )
+        else:
+            producer.produce(topic, key=key, value=value)
+    assert producer.flush(30) == 0, "records were not delivered"
+
+
+@dataclass
+class RunningFrontend:
+    process: ManagedProcess
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def get(self, path: str) -> tuple[int, str]:
+        try:
+            url = f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def metric(self, name: str, **labels: str) -> float:
+        """A sample's value from /metrics; 0 when the sample is not there (yet)."""
+        wanted = name + (
+            "{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}" if labels else ""
+        )
+        for line in self.get("/metrics")[1].splitlines():
+            if line.startswith(wanted + " "):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    def log(self) -> str:
+        return self.process.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+@dataclass
+class FrontendRunner:
+    """Starts frontends (and producers) for one test and stops them all afterwards."""
+
+    testbed: TestBed
+    run_dir: Path
+    started: list[ManagedProcess] = field(default_factory=list)
+
+    def start(
+        self, *args: str, kubeconfig: Path | None = None, namespaces: Iterable[str] = ()
+    ) -> RunningFrontend:
+        port = free_port()
+        argv = [
+            sys.executable, "-m", "satfeed_frontend.main",
+            "--bootstrap-servers", self.testbed.kafka.bootstrap_servers,
+            "--http-host", "127.0.0.1", "--http-port", str(port),
+        ]  # fmt: skip
+        if kubeconfig is not None:
+            argv += ["--kubeconfig", str(kubeconfig)]
+        if namespaces:
+            argv += ["--namespaces", ",".join(namespaces)]
+        process = ManagedProcess(
+            name=f"frontend-{uuid.uuid4().hex[:6]}", argv=[*argv, *args], run_dir=self.run_dir
+        )
+        process.start()
+        self.started.append(process)
+        frontend = RunningFrontend(process, port)
+        process.wait_until(lambda: frontend.get("/healthz")[0] == 200, 60, "did not serve /healthz")
+        return frontend
+
+    def start_producer(
+        self, topic: str, satellite: str, elements_file: Path, *args: str
+    ) -> ManagedProcess:
+        process = ManagedProcess(
+            name=f"producer-{satellite}-{uuid.uuid4().hex[:6]}",
+            argv=[
+                sys.executable,
+                "-m",
+                "satfeed_producer.main",
+                "--bootstrap-servers",
+                self.testbed.kafka.bootstrap_servers,
+                "--topic",
+                topic,
+                "--satellite-id",
+                satellite,
+                "--elements-file",
+                str(elements_file),
+                "--interval",
+                "1",
+                "--http-host",
+                "127.0.0.1",
+                "--http-port",
+                "0",
+                *args,
+            ],
+            run_dir=self.run_dir,
+        )
+        process.start()
+        self.started.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for process in reversed(self.started):
+            process.stop()
+
+
+def count_lines(text: str, pattern: str) -> int:
+    return len(re.findall(pattern, text))
