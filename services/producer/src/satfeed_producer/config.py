@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from satfeed_core.cli import EnvFlag, env_flag_parser, parse_env_flags
 from satfeed_core.propagation import Engine
 
 from satfeed_producer.cadence import MAX_INTERVAL_S, MIN_INTERVAL_S
@@ -37,91 +38,87 @@ class ProducerConfig:
     engine: Engine
 
 
-# flag, environment variable, help, extra argparse keywords
-_OPTIONS: Sequence[tuple[str, str, str, dict[str, object]]] = (
-    (
+_OPTIONS: Sequence[EnvFlag] = (
+    EnvFlag(
         "--bootstrap-servers",
         "KAFKA_BOOTSTRAP_SERVERS",
         "Kafka bootstrap servers, host:port[,...]",
-        {},
     ),
-    ("--topic", "SATFEED_TOPIC", "Kafka topic to publish into (it must exist)", {}),
-    (
+    EnvFlag("--topic", "SATFEED_TOPIC", "Kafka topic to publish into (it must exist)"),
+    EnvFlag(
         "--satellite-id",
         "SATFEED_SATELLITE_ID",
         "the Satellite's name: record key and 'satellite' field",
-        {},
     ),
-    ("--display-name", "SATFEED_DISPLAY_NAME", "display name (default: the elements' name)", {}),
-    (
+    EnvFlag("--display-name", "SATFEED_DISPLAY_NAME", "display name (default: the elements' name)"),
+    EnvFlag(
         "--norad-id",
         "SATFEED_NORAD_ID",
         "NORAD catalogue number; picks the satellite when the elements hold several",
         {"type": int},
     ),
-    (
+    EnvFlag(
         "--elements",
         "SATFEED_ELEMENTS",
         "inline elements: TLE (2 or 3 lines) or CelesTrak OMM JSON",
-        {},
     ),
-    (
+    EnvFlag(
         "--elements-file",
         "SATFEED_ELEMENTS_FILE",
         "file with the elements (TLE or OMM JSON); re-read when its content changes",
         {"type": Path},
     ),
-    (
+    EnvFlag(
         "--interval",
         "SATFEED_INTERVAL",
         f"seconds between samples, {MIN_INTERVAL_S:g} to {MAX_INTERVAL_S:g} (default 1)",
         {"type": float, "default": 1.0},
     ),
-    (
+    EnvFlag(
         "--backfill",
         "SATFEED_BACKFILL",
         "samples to publish for the recent past at start-up (default 180); skips samples "
         "already in the topic",
         {"type": int, "default": 180},
     ),
-    (
+    EnvFlag(
         "--buffer-records",
         "SATFEED_BUFFER_RECORDS",
         "records held while Kafka is unreachable before new samples are dropped (default 100000)",
         {"type": int, "default": 100_000},
     ),
-    (
+    EnvFlag(
         "--flush-timeout",
         "SATFEED_FLUSH_TIMEOUT",
         "seconds to deliver pending records on SIGTERM (default 10)",
         {"type": float, "default": 10.0},
     ),
-    (
+    EnvFlag(
         "--http-host",
         "SATFEED_HTTP_HOST",
         "address of /healthz, /readyz, /metrics (default 0.0.0.0)",
         {"default": "0.0.0.0"},  # noqa: S104 (a pod's probes come from outside it)
     ),
-    (
+    EnvFlag(
         "--http-port",
         "SATFEED_HTTP_PORT",
         "port of /healthz, /readyz, /metrics (default 8080; 0 picks a free one)",
         {"type": int, "default": 8080},
     ),
-    (
+    EnvFlag(
         "--propagator",
         "SATFEED_PROPAGATOR",
         "auto: pyorbital where it can model the orbit, else python-sgp4; sgp4: python-sgp4 "
         "only, which does not load pyorbital's scipy (about 55 MB less memory) (default auto)",
         {"choices": ("auto", "sgp4"), "default": "auto"},
     ),
-    (
+    EnvFlag(
         "--log-format",
         "SATFEED_LOG_FORMAT",
         "text or json (default text)",
         {"choices": ("text", "json"), "default": "text"},
     ),
-    (
+    EnvFlag(
         "--log-level",
         "SATFEED_LOG_LEVEL",
         "DEBUG, INFO, WARNING or ERROR (default INFO)",
@@ -131,34 +128,20 @@ _OPTIONS: Sequence[tuple[str, str, str, dict[str, object]]] = (
 
 
 def parser() -> argparse.ArgumentParser:
-    described = argparse.ArgumentParser(
-        prog="satfeed-producer",
-        description="Compute a satellite's position from its orbital elements on a fixed "
-        "wall-clock cadence and publish one JSON record per sample into a Kafka topic.",
-        epilog="Every flag can also be set by the environment variable shown in brackets; "
-        "a flag wins over its variable.",
+    return env_flag_parser(
+        "satfeed-producer",
+        "Compute a satellite's position from its orbital elements on a fixed wall-clock "
+        "cadence and publish one JSON record per sample into a Kafka topic.",
+        _OPTIONS,
     )
-    for flag, env, help_text, extra in _OPTIONS:
-        described.add_argument(flag, help=f"{help_text} [{env}]", **extra)  # type: ignore[arg-type]
-    return described
 
 
 def parse_config(
     argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
 ) -> ProducerConfig:
     """Flags over environment over defaults; exits with a usage error naming the problem."""
-    environ = os.environ if environ is None else environ
     described = parser()
-    for flag, env, _help, extra in _OPTIONS:
-        if env in environ and environ[env] != "":
-            converter = extra.get("type", str)
-            dest = flag.lstrip("-").replace("-", "_")
-            try:
-                value = converter(environ[env])  # type: ignore[operator]
-            except ValueError:
-                described.error(f"{env}={environ[env]!r} is not a valid {flag} value")
-            described.set_defaults(**{dest: value})
-    args = described.parse_args(argv)
+    args = parse_env_flags(described, _OPTIONS, argv, os.environ if environ is None else environ)
 
     for flag, dest in (
         ("--bootstrap-servers", "bootstrap_servers"),
@@ -166,7 +149,7 @@ def parse_config(
         ("--satellite-id", "satellite_id"),
     ):
         if not getattr(args, dest):
-            env = next(e for f, e, _, _ in _OPTIONS if f == flag)
+            env = next(option.env for option in _OPTIONS if option.flag == flag)
             described.error(f"{flag} (or {env}) is required")
     if (args.elements is None) == (args.elements_file is None):
         described.error(
