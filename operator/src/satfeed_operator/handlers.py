@@ -114,13 +114,21 @@ async def on_satellite_change(namespace: str | None, name: str, memo: Any, **_: 
 @kopf.on.event("apps", "v1", "deployments", labels=CHILD_LABELS)
 @kopf.on.event("", "v1", "configmaps", labels=CHILD_LABELS)
 async def on_child_event(
-    event: kopf.RawEvent, labels: kopf.Labels, namespace: str | None, memo: Any, **_: Any
+    event: kopf.RawEvent,
+    body: kopf.Body,
+    resource: kopf.Resource,
+    labels: kopf.Labels,
+    namespace: str | None,
+    memo: Any,
+    **_: Any,
 ) -> None:
+    ctx = context(memo)
+    ctx.observe(resource.plural, event.get("type"), body)
     if event.get("type") is None or namespace is None:
         return  # the initial listing at start-up: the Satellites' resume handlers cover it
     # Status changes (topic Ready, pod available) update the Satellite's status; hand edits
     # and deletions are undone by the apply.
-    await context(memo).reconcile_soon(namespace, labels[SATELLITE_KEY])
+    await ctx.reconcile_soon(namespace, labels[SATELLITE_KEY])
 
 
 async def _resync_forever(ctx: OperatorContext) -> None:

@@ -3,6 +3,7 @@ frontend, and the pod's security settings."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from satfeed_operator.api import Satellite, parse_satellite
 from satfeed_operator.config import OperatorConfig, load_config
 from satfeed_operator.objects import (
     ProducerPlan,
+    already_applied,
     build_configmap,
     build_deployment,
     build_kafkatopic,
@@ -175,3 +177,23 @@ def test_one_producer_at_a_time(config: OperatorConfig) -> None:
         "satfeed.io/satellite": "terra",
         "app.kubernetes.io/component": "producer",
     }
+
+
+def test_an_apply_that_would_change_nothing_is_recognised(config: OperatorConfig) -> None:
+    desired = build_deployment(satellite(), plan(), config)
+    live = copy.deepcopy(desired)
+    # What the apiserver adds (defaults, status, bookkeeping) does not count...
+    live["metadata"]["resourceVersion"] = "42"
+    live["spec"]["progressDeadlineSeconds"] = 600
+    live["spec"]["template"]["spec"]["containers"][0]["terminationMessagePath"] = "/dev/x"
+    live["status"] = {"availableReplicas": 0}
+    assert already_applied(desired, live)
+    # ...a changed or missing field of the operator's does.
+    edited = copy.deepcopy(live)
+    edited["spec"]["template"]["spec"]["containers"][0]["env"][6]["value"] = "60"
+    assert not already_applied(desired, edited)
+    del edited["spec"]["template"]["spec"]["containers"][0]["env"][6]
+    assert not already_applied(desired, edited)
+    unlabelled = copy.deepcopy(live)
+    del unlabelled["metadata"]["labels"]["satfeed.io/satellite"]
+    assert not already_applied(desired, unlabelled)
