@@ -17,6 +17,17 @@ from satfeed_operator.kube import KubeClient
 from satfeed_operator.reconcile import OperatorContext
 
 
+class _QuietChildEvents(logging.Filter):
+    """Drops kopf's "Handler 'on_child_event' succeeded." lines.
+
+    kopf logs every handler's success; with one per child event (about ten per Satellite
+    while it starts) they would drown the lines that matter. Failures are still logged.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Handler 'on_child_event' succeeded")
+
+
 def build_context(config: OperatorConfig) -> OperatorContext:
     return OperatorContext(
         config=config,
@@ -47,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         log_prefix=True,  # "[namespace/name]" on every line about an object
         log_format=kopf.LogFormat.JSON if config.log_format == "json" else kopf.LogFormat.FULL,
     )
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # one line per probe
+    logging.getLogger("kopf.objects").addFilter(_QuietChildEvents())
     asyncio.run(
         kopf.operator(
             clusterwide=config.clusterwide,
