@@ -53,6 +53,12 @@ test-integration: ## Tests against the real services (starts and stops the test 
 test: setup lint ## Everything: set-up, lint, unit and integration tests
 	$(RUN) pytest $(PYTEST_ARGS)
 
+.PHONY: demo
+demo: ## Run Kafka, producers for TERRA, AQUA, AURA and the dashboard locally; Ctrl-C stops all
+	@scripts/check-prereqs.sh demo
+	$(UV) sync --frozen --quiet
+	$(RUN) python -m satfeed_testbed.demo
+
 .PHONY: testbed-up
 testbed-up: setup ## Start the test bed for exploring by hand; writes build/testbed.env
 	$(RUN) satfeed-testbed up

@@ -10,11 +10,14 @@ need() { # <command> <how to get it>
   fi
 }
 
+# `check-prereqs.sh demo` checks only what `make demo` needs (no Go, no browser).
 need python3 "install Python 3.11 or newer (Debian: apt-get install python3 python3-pip)"
-need go "install Go 1.26 or newer (https://go.dev/doc/install); the test bed builds Kubernetes from source"
 need java "install Java 17 or newer (Debian: apt-get install openjdk-17-jdk-headless); Kafka runs on it"
 need mvn "install Maven 3.8 or newer (Debian: apt-get install maven); it fetches Kafka's jars"
-need chromium "install Chromium (Debian: apt-get install chromium); the browser tests drive it"
+if [ "${1:-}" != demo ]; then
+  need go "install Go 1.26 or newer (https://go.dev/doc/install); the test bed builds Kubernetes from source"
+  need chromium "install Chromium (Debian: apt-get install chromium); the browser tests drive it"
+fi
 
 if command -v python3 >/dev/null 2>&1 &&
    ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then

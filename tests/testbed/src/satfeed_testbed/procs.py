@@ -59,9 +59,12 @@ def _alive(pid: int, start_time: str) -> bool:
         return False
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        threads = len(os.listdir(f"/proc/{pid}/task"))
     except FileNotFoundError:
         return False
-    return state != "Z"
+    # A JVM's main thread can exit (and show as a zombie) while its other threads are still
+    # shutting down: the process is gone only when no thread is left.
+    return state != "Z" or threads > 1
 
 
 @dataclass

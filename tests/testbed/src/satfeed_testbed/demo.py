@@ -1,0 +1,155 @@
+"""``make demo``: the whole pipeline on this machine, no Kubernetes needed.
+
+Starts a single-node Kafka the test bed's way (or uses ``KAFKA_BOOTSTRAP_SERVERS``),
+producers for TERRA, AQUA and AURA from the bundled elements, and the frontend with static
+discovery; prints the dashboard's address; on Ctrl-C (or SIGTERM) stops everything it
+started, by pid file, and leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from confluent_kafka.admin import AdminClient, NewTopic
+from satfeed_core.sample_data import tle_file
+
+from .kafka import KafkaBroker
+from .procs import ManagedProcess, ServiceError, free_port, pid_files, stop_pid_file
+from .toolchain import SetupError, build_dir
+from .waiting import WaitTimeout
+
+
+@dataclass(frozen=True)
+class DemoSatellite:
+    satellite_id: str
+    display_name: str
+    norad_id: int
+
+    @property
+    def topic(self) -> str:
+        return f"satfeed.demo.{self.satellite_id}"
+
+
+SATELLITES = (
+    DemoSatellite("terra", "TERRA", 25994),
+    DemoSatellite("aqua", "AQUA", 27424),
+    DemoSatellite("aura", "AURA", 28376),
+)
+
+
+def _ensure_topics(bootstrap: str) -> None:
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    existing = admin.list_topics(timeout=15).topics
+    wanted = [NewTopic(s.topic, 1, 1) for s in SATELLITES if s.topic not in existing]
+    for future in admin.create_topics(wanted).values() if wanted else []:
+        future.result(30)
+
+
+def _serves(url: str) -> bool:
+    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
+        return bool(response.status == 200)
+
+
+def _start(run_dir: Path, bootstrap: str, port: int) -> None:
+    elements = tle_file("earth-observation.tle")
+    for satellite in SATELLITES:
+        ManagedProcess(
+            name=f"producer-{satellite.satellite_id}",
+            argv=[
+                sys.executable,
+                "-m",
+                "satfeed_producer.main",
+                "--bootstrap-servers",
+                bootstrap,
+                "--topic",
+                satellite.topic,
+                "--satellite-id",
+                satellite.satellite_id,
+                "--display-name",
+                satellite.display_name,
+                "--elements-file",
+                str(elements),
+                "--norad-id",
+                str(satellite.norad_id),
+                "--http-host",
+                "127.0.0.1",
+                "--http-port",
+                str(free_port()),
+            ],
+            run_dir=run_dir,
+        ).start()
+    frontend = ManagedProcess(
+        name="frontend",
+        argv=[
+            sys.executable,
+            "-m",
+            "satfeed_frontend.main",
+            "--bootstrap-servers",
+            bootstrap,
+            "--topics",
+            ",".join(s.topic for s in SATELLITES),
+            "--http-host",
+            "127.0.0.1",
+            "--http-port",
+            str(port),
+        ],
+        run_dir=run_dir,
+    )
+    frontend.start()
+    frontend.wait_until(
+        lambda: _serves(f"http://127.0.0.1:{port}/readyz"), 120, "did not get ready"
+    )
+
+
+def stop_all(run_dir: Path) -> None:
+    """Stop every process a demo started in ``run_dir``, newest first."""
+    for pid_file in sorted(pid_files(run_dir), key=lambda p: p.stat().st_mtime, reverse=True):
+        stop_pid_file(pid_file)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="satfeed-demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8050, help="dashboard port (default 8050)")
+    args = parser.parse_args(argv)
+    run_dir = build_dir() / "demo"
+    stop_all(run_dir)  # a demo killed earlier: its processes are ours (pid files), stop them
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
+        if not bootstrap:
+            print("starting a local Kafka broker (first run: fetches its jars with Maven) ...")
+            broker = KafkaBroker(run_dir / "kafka")
+            broker.start()
+            bootstrap = broker.bootstrap_servers
+        print(f"Kafka at {bootstrap}; starting producers for TERRA, AQUA, AURA and the frontend")
+        _ensure_topics(bootstrap)
+        _start(run_dir, bootstrap, args.port)
+        print(f"\n  satfeed dashboard: http://127.0.0.1:{args.port}\n\n  Ctrl-C stops the demo.")
+        print(f"  logs: {run_dir}/*.log", flush=True)
+        stopping.wait()
+    except (SetupError, ServiceError, WaitTimeout) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        print("stopping the demo ...", flush=True)
+        stop_all(run_dir)
+        print("stopped; no demo process is left", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
