@@ -1,0 +1,71 @@
+{{/*
+satfeed-frontend.fullname: the release's name for its objects, at most 63 characters.
+Takes the root context.
+*/}}
+{{- define "satfeed-frontend.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+satfeed-frontend.labels: the app.kubernetes.io labels of every object. Takes the root context.
+*/}}
+{{- define "satfeed-frontend.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "satfeed-frontend.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: satfeed
+{{- end -}}
+
+{{/*
+satfeed-frontend.selectorLabels: the labels the Deployment and Service select on.
+Takes the root context.
+*/}}
+{{- define "satfeed-frontend.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: frontend
+{{- end -}}
+
+{{/*
+satfeed-frontend.serviceAccountName: the ServiceAccount the pods run as. Takes the root context.
+*/}}
+{{- define "satfeed-frontend.serviceAccountName" -}}
+{{- default (include "satfeed-frontend.fullname" .) .Values.serviceAccount.name -}}
+{{- end -}}
+
+{{/*
+satfeed-frontend.namespaces: the namespaces whose KafkaTopics are watched, as a list
+(empty when all are). Takes the root context.
+*/}}
+{{- define "satfeed-frontend.namespaces" -}}
+{{- if .Values.discovery.allNamespaces -}}
+[]
+{{- else -}}
+{{- toJson (default (list .Release.Namespace) .Values.discovery.namespaces) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+satfeed-frontend.validate: every problem with the values, reported at once by one `fail`.
+Takes the root context.
+*/}}
+{{- define "satfeed-frontend.validate" -}}
+{{- $problems := list -}}
+{{- if not .Values.kafka.bootstrapServers -}}
+{{- $problems = append $problems "kafka.bootstrapServers is required, e.g. --set kafka.bootstrapServers=satfeed-kafka-bootstrap.satfeed.svc:9092" -}}
+{{- end -}}
+{{- if and .Values.discovery.allNamespaces .Values.discovery.namespaces -}}
+{{- $problems = append $problems "discovery.allNamespaces and discovery.namespaces exclude each other: set one" -}}
+{{- end -}}
+{{- if and .Values.ingress.enabled (not .Values.ingress.host) -}}
+{{- $problems = append $problems "ingress.host is required when ingress.enabled is true" -}}
+{{- end -}}
+{{- if $problems -}}
+{{- fail (printf "\n\nsatfeed-frontend values:\n  - %s\n" (join "\n  - " $problems)) -}}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,148 @@
+"""The Helm charts: lint, render, validate against the real apiserver, install, RBAC, security."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from satfeed_testbed.testbed import TestBed
+from satfeed_testbed.toolchain import REPO_ROOT
+
+pytestmark = pytest.mark.integration
+
+CHARTS = sorted(p.parent for p in (REPO_ROOT / "charts").glob("*/values.schema.json"))
+FRONTEND = REPO_ROOT / "charts" / "satfeed-frontend"
+
+
+def helm(testbed: TestBed, *args: str) -> subprocess.CompletedProcess[str]:
+    assert testbed.kube.tools is not None
+    return subprocess.run(
+        [str(testbed.kube.tools.helm), "--kubeconfig", str(testbed.kube.kubeconfig), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def render(testbed: TestBed, chart: Path, namespace: str, *sets: str) -> list[dict[str, Any]]:
+    proc = helm(testbed, "template", "sat", str(chart), "--namespace", namespace, *sets)
+    assert proc.returncode == 0, proc.stderr
+    return [d for d in yaml.safe_load_all(proc.stdout) if d]
+
+
+@pytest.fixture
+def spare_namespace(testbed: TestBed) -> Iterator[str]:
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    testbed.kube.kubectl_ok("create", "namespace", name)
+    try:
+        yield name
+    finally:
+        testbed.kube.kubectl("delete", "namespace", name, "--wait=false")
+
+
+@pytest.mark.parametrize("chart", CHARTS, ids=lambda p: p.name)
+def test_helm_lint_strict(testbed: TestBed, chart: Path) -> None:
+    proc = helm(testbed, "lint", "--strict", str(chart))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+NON_DEFAULT = (
+    "--set", "discovery.allNamespaces=true", "--set", "service.type=NodePort",
+    "--set", "ingress.enabled=true", "--set", "ingress.host=satfeed.example.org",
+    "--set", "replicaCount=2", "--set", "image.tag=0.1.0-rc1",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("sets", [(), NON_DEFAULT], ids=["defaults", "non-defaults"])
+def test_frontend_renders_valid_objects(
+    testbed: TestBed, namespace: str, sets: tuple[str, ...]
+) -> None:
+    manifests = render(testbed, FRONTEND, namespace, *sets)
+    text = yaml.safe_dump_all(manifests)
+    out = testbed.kube.kubectl_ok(
+        "apply", "--dry-run=server", "-n", namespace, "-f", "-", stdin=text
+    )
+    assert "deployment.apps/sat-satfeed-frontend created (server dry run)" in out
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [
+        ("history=abc", "/history"),
+        ("service.port=70000", "/service/port"),
+        ("image.tag=latest", "/image/tag"),
+        ("replicaCount=-1", "/replicaCount"),
+        ("discovery.namespaces[0]=Not_A_Namespace", "/discovery/namespaces/0"),
+        ("colour=blue", "colour"),
+    ],
+)
+def test_frontend_schema_rejects_bad_values(testbed: TestBed, value: str, complaint: str) -> None:
+    proc = helm(testbed, "template", "sat", str(FRONTEND), "--set", value)
+    assert proc.returncode != 0
+    assert complaint in proc.stderr
+
+
+def test_frontend_values_problems_are_reported_together(testbed: TestBed) -> None:
+    proc = helm(
+        testbed, "template", "sat", str(FRONTEND),
+        "--set", "kafka.bootstrapServers=", "--set", "ingress.enabled=true",
+    )  # fmt: skip
+    assert proc.returncode != 0
+    assert "kafka.bootstrapServers is required" in proc.stderr
+    assert "ingress.host is required" in proc.stderr
+
+
+def _workloads(manifests: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    pods = []
+    for doc in manifests:
+        if doc["kind"] == "Deployment":
+            pods.append((doc["metadata"]["name"], doc["spec"]["template"]["spec"]))
+        elif doc["kind"] == "Pod":
+            pods.append((doc["metadata"]["name"], doc["spec"]))
+    return pods
+
+
+@pytest.mark.parametrize("chart", CHARTS, ids=lambda p: p.name)
+def test_rendered_pods_are_locked_down(testbed: TestBed, chart: Path) -> None:
+    pods = _workloads(render(testbed, chart, "satfeed"))
+    assert pods
+    for name, spec in pods:
+        assert spec["securityContext"]["runAsNonRoot"] is True, name
+        assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault", name
+        for container in spec["containers"]:
+            security = container["securityContext"]
+            assert security["readOnlyRootFilesystem"] is True, name
+            assert security["allowPrivilegeEscalation"] is False, name
+            assert security["capabilities"]["drop"] == ["ALL"], name
+            assert container["resources"]["limits"]["memory"], name
+            assert container["resources"]["requests"], name
+            image = container["image"]
+            assert ":" in image, image
+            assert not image.endswith(":latest"), image
+
+
+def test_frontend_install_grants_exactly_kafkatopic_reads(
+    testbed: TestBed, namespace: str, spare_namespace: str
+) -> None:
+    proc = helm(testbed, "install", "sat", str(FRONTEND), "--namespace", namespace)
+    assert proc.returncode == 0, proc.stderr
+    assert "kubectl port-forward" in proc.stdout  # NOTES.txt says how to reach it
+    account = f"system:serviceaccount:{namespace}:sat-satfeed-frontend"
+
+    def can(verb: str, resource: str, where: str) -> bool:
+        answer = testbed.kube.kubectl("auth", "can-i", verb, resource, "-n", where, "--as", account)
+        return answer.stdout.strip() == "yes"
+
+    for verb in ("get", "list", "watch"):
+        assert can(verb, "kafkatopics.kafka.strimzi.io", namespace), verb
+    for verb in ("create", "update", "patch", "delete"):
+        assert not can(verb, "kafkatopics.kafka.strimzi.io", namespace), verb
+    assert not can("list", "kafkatopics.kafka.strimzi.io", spare_namespace)
+    for resource in ("secrets", "configmaps", "pods", "satellites.satfeed.io"):
+        assert not can("get", resource, namespace), resource
