@@ -7,6 +7,7 @@ the last lines of every test bed service log are attached to its report.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -44,14 +45,27 @@ def testbed(run_root: Path) -> Iterator[TestBed]:
         bed.stop()
 
 
-@pytest.fixture
-def namespace(testbed: TestBed) -> Iterator[str]:
+@contextlib.contextmanager
+def _fresh_namespace(testbed: TestBed) -> Iterator[str]:
     name = f"t-{uuid.uuid4().hex[:10]}"
     testbed.kube.kubectl_ok("create", "namespace", name)
     try:
         yield name
     finally:
         testbed.kube.kubectl("delete", "namespace", name, "--wait=false")
+
+
+@pytest.fixture
+def namespace(testbed: TestBed) -> Iterator[str]:
+    with _fresh_namespace(testbed) as name:
+        yield name
+
+
+@pytest.fixture
+def other_namespace(testbed: TestBed) -> Iterator[str]:
+    """A second fresh namespace, e.g. one a ServiceAccount must not reach."""
+    with _fresh_namespace(testbed) as name:
+        yield name
 
 
 @pytest.hookimpl(wrapper=True)

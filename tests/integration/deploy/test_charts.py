@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,16 +32,6 @@ def render(testbed: TestBed, chart: Path, namespace: str, *sets: str) -> list[di
     proc = helm(testbed, "template", "sat", str(chart), "--namespace", namespace, *sets)
     assert proc.returncode == 0, proc.stderr
     return [d for d in yaml.safe_load_all(proc.stdout) if d]
-
-
-@pytest.fixture
-def spare_namespace(testbed: TestBed) -> Iterator[str]:
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    testbed.kube.kubectl_ok("create", "namespace", name)
-    try:
-        yield name
-    finally:
-        testbed.kube.kubectl("delete", "namespace", name, "--wait=false")
 
 
 @pytest.mark.parametrize("chart", CHARTS, ids=lambda p: p.name)
@@ -128,7 +116,7 @@ def test_rendered_pods_are_locked_down(testbed: TestBed, chart: Path) -> None:
 
 
 def test_frontend_install_grants_exactly_kafkatopic_reads(
-    testbed: TestBed, namespace: str, spare_namespace: str
+    testbed: TestBed, namespace: str, other_namespace: str
 ) -> None:
     proc = helm(testbed, "install", "sat", str(FRONTEND), "--namespace", namespace)
     assert proc.returncode == 0, proc.stderr
@@ -143,6 +131,6 @@ def test_frontend_install_grants_exactly_kafkatopic_reads(
         assert can(verb, "kafkatopics.kafka.strimzi.io", namespace), verb
     for verb in ("create", "update", "patch", "delete"):
         assert not can(verb, "kafkatopics.kafka.strimzi.io", namespace), verb
-    assert not can("list", "kafkatopics.kafka.strimzi.io", spare_namespace)
+    assert not can("list", "kafkatopics.kafka.strimzi.io", other_namespace)
     for resource in ("secrets", "configmaps", "pods", "satellites.satfeed.io"):
         assert not can("get", resource, namespace), resource
