@@ -68,7 +68,7 @@ def test_poll_callback_draws_counts_sessions_and_skips_empty_answers(
     service.feed.set_topics([TopicInfo("t.terra", "--topics")])
     service.feed.add("t.terra", position())
     outputs = answer_poll(service, None, [], "browser-1", T0)
-    map_figure, cards, options, cursor = outputs[0], outputs[6], outputs[8], outputs[9]
+    map_figure, cards, options, cursor = outputs[0], outputs[6], outputs[8], outputs[10]
     assert len(map_figure["data"]) == 3
     assert len(cards) == 1
     assert options == [{"label": "TERRA · NORAD 25994", "value": "terra"}]

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from dash import Input, Output, State, callback, ctx, no_update
+from dash import Input, Output, State, callback, no_update
 from dash.exceptions import PreventUpdate
 
 from satfeed_frontend.data.feed import TrackView
@@ -19,6 +19,8 @@ from satfeed_frontend.service import FrontendService, current_service
 from satfeed_frontend.ticks import FullDraw, poll
 
 SELECTION_PARAMETER = "sat"
+PICKER_OUTPUT = 9
+"""Where the picker's value is among :func:`answer_poll`'s outputs."""
 
 
 def selection_from_search(search: str | None) -> list[str]:
@@ -31,21 +33,6 @@ def search_from_selection(selection: Sequence[str] | None) -> str:
     if not selection:
         return ""
     return "?" + urlencode([(SELECTION_PARAMETER, value) for value in selection])
-
-
-@callback(
-    Output("url", "search"),
-    Output("select", "value"),
-    Input("url", "search"),
-    Input("select", "value"),
-)
-def sync_selection(search: str | None, selection: list[str] | None) -> tuple[Any, Any]:
-    """The picker and the URL say the same, so a view can be shared by its link."""
-    if ctx.triggered_id == "select":
-        wanted = search_from_selection(selection)
-        return (no_update if wanted == (search or "") else wanted), no_update
-    from_url = selection_from_search(search)
-    return no_update, (no_update if from_url == (selection or []) else from_url)
 
 
 def options(tracks: Sequence[TrackView], selection: Sequence[str]) -> list[dict[str, str]]:
@@ -95,6 +82,7 @@ def answer_poll(
             result.cards,
             result.status,
             options(result.tracks, selection),
+            no_update,  # the picker: on_poll sets it once, from the link
             result.cursor.to_store(),
         )
     return (
@@ -107,10 +95,27 @@ def answer_poll(
         result.cards_patch,
         result.status,
         no_update,
+        no_update,
         result.cursor.to_store(),
     )
 
 
+def picked_or_linked(search: str | None, picked: list[str] | None) -> tuple[list[str], Any]:
+    """The selection to draw, and the URL's new query if it must change.
+
+    On a page's first poll the picker is still empty (None) and the link decides; the
+    first drawing sets the picker, which decides from then on and is copied into the URL,
+    so the view can be shared. One source per moment: a poll sent just after a pick, still
+    carrying the old URL, cannot undo the pick.
+    """
+    if picked is None:
+        return selection_from_search(search), no_update
+    wanted = search_from_selection(picked)
+    return list(picked), (no_update if wanted == (search or "") else wanted)
+
+
+# One callback for polls, picks and links: the picker and the URL update each other, which
+# Dash allows only within a single callback.
 @callback(
     Output("map", "figure"),
     Output("map", "extendData"),
@@ -121,13 +126,26 @@ def answer_poll(
     Output("cards", "children"),
     Output("status", "children"),
     Output("select", "options"),
+    Output("select", "value"),
     Output("cursor", "data"),
+    Output("url", "search"),
     Input("poll", "n_intervals"),
+    Input("url", "search"),
     Input("select", "value"),
     State("cursor", "data"),
     State("session", "data"),
 )
 def on_poll(
-    _n_intervals: int | None, selection: list[str] | None, cursor: object, session: str | None
+    _n_intervals: int | None,
+    search: str | None,
+    picked: list[str] | None,
+    cursor: object,
+    session: str | None,
 ) -> tuple[Any, ...]:
-    return answer_poll(current_service(), cursor, selection or [], session, datetime.now(UTC))
+    selection, new_search = picked_or_linked(search, picked)
+    outputs = answer_poll(current_service(), cursor, selection, session, datetime.now(UTC))
+    if picked is None:
+        # Only the first answer sets the picker: a late answer to a poll sent before a pick
+        # would otherwise undo the pick.
+        outputs = (*outputs[:PICKER_OUTPUT], selection, *outputs[PICKER_OUTPUT + 1 :])
+    return (*outputs, new_search)

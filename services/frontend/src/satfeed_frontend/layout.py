@@ -37,7 +37,7 @@ def page(poll_interval_s: float) -> html.Div:
                         id="select",
                         multi=True,
                         options=[],
-                        value=[],
+                        value=None,  # set by the first poll, from the URL
                         placeholder="All satellites: type a name or NORAD number to pick some",
                         className="select",
                     ),

@@ -1,0 +1,127 @@
+"""The page in Chromium: live, local, error-free, and still 1 Hz with ten pages open."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+
+import pytest
+from satfeed_testbed.testbed import TestBed
+from satfeed_testbed.waiting import wait_for
+
+from tests.integration.frontend.conftest import WatchedPage
+from tests.integration.frontend.frontend_bed import (
+    FrontendRunner,
+    RunningFrontend,
+    create_ready_topic,
+    grant_reader,
+    kafkatopic,
+)
+
+pytestmark = pytest.mark.integration
+
+SATELLITES = {"terra": "TERRA", "aqua": "AQUA", "noaa-19": "NOAA 19"}
+
+
+@pytest.fixture
+def live_frontend(
+    testbed: TestBed,
+    namespace: str,
+    frontends: FrontendRunner,
+    elements_file: Callable[[str], Path],
+) -> RunningFrontend:
+    """A frontend showing three satellites, each fed by a real producer at 1 Hz."""
+    for satellite, tle_name in SATELLITES.items():
+        topic = create_ready_topic(testbed, kafkatopic(satellite, namespace, display_name=tle_name))
+        frontends.start_producer(topic, satellite, elements_file(tle_name), "--backfill", "60")
+    return frontends.start(kubeconfig=grant_reader(testbed.kube, namespace), namespaces=[namespace])
+
+
+def sample_time(page: WatchedPage, satellite: str) -> datetime:
+    """The "Sample" line of a card: when the shown position was sampled."""
+    sampled = page.card_values(satellite).splitlines()[-1].split(" ")[0]
+    return datetime.strptime(sampled, "%H:%M:%S.%f")
+
+
+def all_cards(page: WatchedPage) -> bool:
+    return sorted(page.satellites_shown()) == sorted(SATELLITES)
+
+
+def test_the_page_is_live_complete_local_and_error_free(
+    live_frontend: RunningFrontend, open_page: Callable[[str], WatchedPage], run_root: Path
+) -> None:
+    page = open_page(live_frontend.url)
+    wait_for(lambda: all_cards(page), 30, "a card per satellite")
+
+    # Card values change every second (once the page has loaded, which takes a moment).
+    def changed_since(before: str) -> Callable[[], bool]:
+        return lambda: page.card_values("terra") != before
+
+    wait_for(changed_since(page.card_values("terra")), 10, "the first update")
+    for second in range(5):
+        wait_for(changed_since(page.card_values("terra")), 1.5, f"new values (second {second})")
+
+    # The map has a past track, a prediction and a marker per satellite; the plots a line each.
+    traces = page.graph_traces("map")
+    assert len(traces) == 3 * len(SATELLITES)
+    markers = traces[2 * len(SATELLITES) :]
+    assert sorted(str(t["name"]) for t in markers) == sorted(SATELLITES.values())
+    assert all(t["points"] == 1 for t in markers)
+    assert all(int(str(t["points"])) >= 60 for t in traces[: len(SATELLITES)])  # backfilled
+    assert len(page.graph_traces("altitude")) == len(SATELLITES)
+    assert len(page.graph_traces("ground")) == len(SATELLITES)
+
+    screenshot = run_root / "artifacts" / "frontend-dashboard.png"
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    page.page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.read_bytes().startswith(b"\x89PNG")
+
+    assert page.console_errors == []
+    elsewhere = [url for url in page.requests if not url.startswith(live_frontend.url)]
+    assert elsewhere == [], "the page loaded something from another host"
+
+
+def test_the_url_keeps_the_selection(
+    live_frontend: RunningFrontend, open_page: Callable[[str], WatchedPage]
+) -> None:
+    page = open_page(live_frontend.url + "?sat=aqua")
+    wait_for(lambda: page.satellites_shown() == ["aqua"], 30, "only aqua's card")
+    wait_for(
+        lambda: [t["name"] for t in page.graph_traces("altitude")] == ["AQUA"],
+        10,
+        "only aqua's altitude",
+    )
+    # Picking another satellite (found by its NORAD number) updates the URL, to share the view.
+    page.page.click("#select")
+    page.page.fill(".dash-dropdown-search", "33591")
+    page.page.get_by_text("NOAA 19 · NORAD 33591", exact=True).click()
+    wait_for(lambda: "sat=noaa-19" in page.page.url, 10, "the URL to carry the new pick")
+    wait_for(lambda: sorted(page.satellites_shown()) == ["aqua", "noaa-19"], 10, "both cards")
+    assert page.console_errors == []
+
+
+def test_ten_open_pages_still_update_at_1_hz(
+    live_frontend: RunningFrontend, open_page: Callable[[str], WatchedPage]
+) -> None:
+    pages = [open_page(live_frontend.url) for _ in range(10)]
+    for page in pages:
+        wait_for(partial(all_cards, page), 60, "every page to show every satellite")
+    first = [sample_time(page, "terra") for page in pages]
+    started = time.monotonic()
+
+    def advanced_for_5_s() -> list[float] | None:
+        if time.monotonic() - started < 5:
+            return None
+        return [
+            (sample_time(page, "terra") - t0).total_seconds()
+            for page, t0 in zip(pages, first, strict=True)
+        ]
+
+    advances = wait_for(advanced_for_5_s, 10, "5 s of updates")
+    # At 1 Hz each page shows at least 4 newer samples after 5 s.
+    assert min(advances) >= 4, advances
+    assert live_frontend.metric("satfeed_frontend_sessions") >= 10
+    assert [page.console_errors for page in pages] == [[]] * 10
