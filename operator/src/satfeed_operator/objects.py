@@ -115,7 +115,6 @@ class ProducerPlan:
     display_name: str
     norad_id: int
     elements_text: str
-    replicas: int
 
 
 def producer_env(
@@ -148,9 +147,9 @@ def producer_checksum(env: list[dict[str, str]], elements_text: str) -> str:
 
 
 def build_deployment(
-    satellite: Satellite, plan: ProducerPlan, config: OperatorConfig
+    satellite: Satellite, plan: ProducerPlan, replicas: int, config: OperatorConfig
 ) -> dict[str, Any]:
-    """The producer Deployment: one pod publishing the Satellite's positions."""
+    """The producer Deployment: ``replicas`` (0 or 1) pods publishing the positions."""
     selector = {SATELLITE_KEY: satellite.name, COMPONENT_KEY: "producer"}
     pod_labels = {**child_labels(satellite.name), **selector}
     env = producer_env(satellite, plan, config)
@@ -187,7 +186,7 @@ def build_deployment(
         "kind": "Deployment",
         "metadata": _metadata(satellite, satellite.producer_name, plan.display_name),
         "spec": {
-            "replicas": plan.replicas,
+            "replicas": replicas,
             # Recreate: two producers of one satellite would publish every sample twice.
             "strategy": {"type": "Recreate"},
             "revisionHistoryLimit": 3,

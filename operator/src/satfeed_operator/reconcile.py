@@ -239,38 +239,71 @@ async def reconcile(
         raise
 
 
+@dataclass
+class _Children:
+    """A Satellite's children as found (None: absent), and those of its names taken by
+    objects that are not its own (by kind), which the operator never touches."""
+
+    satellite: Satellite
+    kafkatopic: dict[str, Any] | None
+    configmap: dict[str, Any] | None
+    deployment: dict[str, Any] | None
+
+    @property
+    def kafkatopic_path(self) -> str:
+        sat = self.satellite
+        return object_path(KAFKATOPIC_API_VERSION, "kafkatopics", sat.namespace, sat.name)
+
+    @property
+    def configmap_path(self) -> str:
+        sat = self.satellite
+        return object_path("v1", "configmaps", sat.namespace, sat.elements_configmap_name)
+
+    @property
+    def deployment_path(self) -> str:
+        sat = self.satellite
+        return object_path("apps/v1", "deployments", sat.namespace, sat.producer_name)
+
+    @property
+    def foreign(self) -> dict[str, Mapping[str, Any]]:
+        found = (
+            ("KafkaTopic", self.kafkatopic),
+            ("ConfigMap", self.configmap),
+            ("Deployment", self.deployment),
+        )
+        return {
+            kind: child
+            for kind, child in found
+            if child is not None and not owned_by(child, self.satellite.uid)
+        }
+
+
+async def _find_children(ctx: OperatorContext, satellite: Satellite) -> _Children:
+    ns = satellite.namespace
+    children = _Children(satellite, None, None, None)
+    children.kafkatopic, children.configmap, children.deployment = await asyncio.gather(
+        ctx.child("kafkatopics", children.kafkatopic_path, ns, satellite.kafkatopic_name),
+        ctx.child("configmaps", children.configmap_path, ns, satellite.elements_configmap_name),
+        ctx.child("deployments", children.deployment_path, ns, satellite.producer_name),
+    )
+    return children
+
+
 async def _reconcile_valid(
     ctx: OperatorContext,
     body: Mapping[str, Any],
     satellite: Satellite,
     previous: Mapping[str, Any],
 ) -> Outcome:
-    ns = satellite.namespace
-    kafkatopic_path = object_path(KAFKATOPIC_API_VERSION, "kafkatopics", ns, satellite.name)
-    configmap_path = object_path("v1", "configmaps", ns, satellite.elements_configmap_name)
-    deployment_path = object_path("apps/v1", "deployments", ns, satellite.producer_name)
-    kafkatopic, configmap, deployment = await asyncio.gather(
-        ctx.child("kafkatopics", kafkatopic_path, ns, satellite.kafkatopic_name),
-        ctx.child("configmaps", configmap_path, ns, satellite.elements_configmap_name),
-        ctx.child("deployments", deployment_path, ns, satellite.producer_name),
-    )
-    foreign = {
-        what: child
-        for what, child in (
-            ("KafkaTopic", kafkatopic),
-            ("ConfigMap", configmap),
-            ("Deployment", deployment),
-        )
-        if child is not None and not owned_by(child, satellite.uid)
-    }
-    current_text = None if "ConfigMap" in foreign else _configmap_text(configmap)
+    children = await _find_children(ctx, satellite)
+    foreign = children.foreign
+    current_text = None if "ConfigMap" in foreign else _configmap_text(children.configmap)
     elements = await _resolve_elements(ctx, satellite, previous, current_text)
     text = elements.text or current_text  # bad new elements: the producer keeps the old ones
     in_use = elements.elements if elements.text else _parse_quietly(satellite, current_text)
-
     cluster = satellite.spec.kafka_cluster or ctx.config.kafka_cluster
     bootstrap = ctx.config.bootstrap_servers(cluster)
-    topic_name = _pinned_topic_name(satellite, kafkatopic, previous, foreign)
+    topic_name = _pinned_topic_name(satellite, children, previous)
     retry_in = elements.retry_in
     permanent = elements.condition.message if elements.permanent else None
 
@@ -294,37 +327,14 @@ async def _reconcile_valid(
         )
     else:
         display_name = satellite.spec.display_name or in_use.name or satellite.name
-        if "ConfigMap" not in foreign:
-            manifest = build_configmap(satellite, text, display_name)
-            await ctx.applied("configmaps", configmap_path, manifest, configmap)
-        if "KafkaTopic" in foreign:
-            topic = _name_taken(TOPIC_READY, "KafkaTopic", foreign["KafkaTopic"], satellite)
-        else:
-            manifest = build_kafkatopic(
-                satellite, topic_name, cluster, display_name, ctx.config.topic_replicas
-            )
-            kafkatopic = await ctx.applied("kafkatopics", kafkatopic_path, manifest, kafkatopic)
-            topic = topic_condition(kafkatopic, cluster)
-            if topic_name != satellite.wanted_topic_name:
-                topic = _rename_refused(topic_name, satellite)
-        running = deployment is not None and int(deployment["spec"].get("replicas") or 0) > 0
-        replicas = producer_replicas(satellite.spec.paused, topic, running)
-        if "Deployment" in foreign:
-            producer = _name_taken(PRODUCER_READY, "Deployment", foreign["Deployment"], satellite)
-        elif "ConfigMap" in foreign:
-            producer = _name_taken(PRODUCER_READY, "ConfigMap", foreign["ConfigMap"], satellite)
-        else:
-            plan = ProducerPlan(
-                topic_name=topic_name,
-                bootstrap_servers=bootstrap,
-                display_name=display_name,
-                norad_id=in_use.norad_id,
-                elements_text=text,
-                replicas=replicas,
-            )
-            manifest = build_deployment(satellite, plan, ctx.config)
-            deployment = await ctx.applied("deployments", deployment_path, manifest, deployment)
-            producer = producer_condition(deployment, replicas, satellite.spec.paused)
+        plan = ProducerPlan(
+            topic_name=topic_name,
+            bootstrap_servers=bootstrap,
+            display_name=display_name,
+            norad_id=in_use.norad_id,
+            elements_text=text,
+        )
+        topic, producer = await _apply_children(ctx, children, plan, cluster)
         if foreign:
             retry_in = min(retry_in or CONFLICT_RETRY_SECONDS, CONFLICT_RETRY_SECONDS)
 
@@ -334,8 +344,9 @@ async def _reconcile_valid(
         producer,
         ready_condition(elements.condition, topic, producer, topic_name),
     ]
+    has_topic = children.kafkatopic is not None and "KafkaTopic" not in foreign
     extra = {
-        "topicName": topic_name if kafkatopic is not None and "KafkaTopic" not in foreign else None,
+        "topicName": topic_name if has_topic else None,
         "kafkaCluster": cluster,
         "elements": _elements_status(satellite, elements, in_use),
     }
@@ -352,6 +363,47 @@ async def _reconcile_valid(
             ),
         )
     return Outcome(retry_in=retry_in, permanent=permanent)
+
+
+async def _apply_children(
+    ctx: OperatorContext, children: _Children, plan: ProducerPlan, cluster: str
+) -> tuple[Condition, Condition]:
+    """Apply ConfigMap, KafkaTopic and Deployment, in that order; TopicReady, ProducerReady.
+
+    The KafkaTopic goes before the Deployment, which starts with 0 replicas and gets 1
+    once the topic is Ready: the producer never writes to a topic that does not exist.
+    """
+    satellite = children.satellite
+    foreign = children.foreign
+    if "ConfigMap" not in foreign:
+        manifest = build_configmap(satellite, plan.elements_text, plan.display_name)
+        children.configmap = await ctx.applied(
+            "configmaps", children.configmap_path, manifest, children.configmap
+        )
+    if "KafkaTopic" in foreign:
+        topic = _name_taken(TOPIC_READY, "KafkaTopic", foreign["KafkaTopic"], satellite)
+    else:
+        manifest = build_kafkatopic(
+            satellite, plan.topic_name, cluster, plan.display_name, ctx.config.topic_replicas
+        )
+        children.kafkatopic = await ctx.applied(
+            "kafkatopics", children.kafkatopic_path, manifest, children.kafkatopic
+        )
+        topic = topic_condition(children.kafkatopic, cluster)
+        if plan.topic_name != satellite.wanted_topic_name:
+            topic = _rename_refused(plan.topic_name, satellite)
+    if "Deployment" in foreign:
+        return topic, _name_taken(PRODUCER_READY, "Deployment", foreign["Deployment"], satellite)
+    if "ConfigMap" in foreign:
+        return topic, _name_taken(PRODUCER_READY, "ConfigMap", foreign["ConfigMap"], satellite)
+    deployment = children.deployment
+    running = deployment is not None and int(deployment["spec"].get("replicas") or 0) > 0
+    replicas = producer_replicas(satellite.spec.paused, topic, running)
+    manifest = build_deployment(satellite, plan, replicas, ctx.config)
+    children.deployment = await ctx.applied(
+        "deployments", children.deployment_path, manifest, deployment
+    )
+    return topic, producer_condition(children.deployment, replicas, satellite.spec.paused)
 
 
 def _configmap_text(configmap: Mapping[str, Any] | None) -> str | None:
@@ -372,14 +424,11 @@ def _parse_quietly(satellite: Satellite, text: str | None) -> Elements | None:
 
 
 def _pinned_topic_name(
-    satellite: Satellite,
-    kafkatopic: Mapping[str, Any] | None,
-    previous: Mapping[str, Any],
-    foreign: Mapping[str, Any],
+    satellite: Satellite, children: _Children, previous: Mapping[str, Any]
 ) -> str:
     """The Kafka topic in use: once created, it keeps its name (Kafka cannot rename)."""
-    if kafkatopic is not None and "KafkaTopic" not in foreign:
-        existing = (kafkatopic.get("spec") or {}).get("topicName")
+    if children.kafkatopic is not None and "KafkaTopic" not in children.foreign:
+        existing = (children.kafkatopic.get("spec") or {}).get("topicName")
         if existing:
             return str(existing)
     return str(previous.get("topicName") or satellite.wanted_topic_name)

@@ -42,7 +42,6 @@ def plan(**changes: Any) -> ProducerPlan:
         "display_name": "TERRA",
         "norad_id": 25994,
         "elements_text": f"{LINE1}\n{LINE2}\n",
-        "replicas": 1,
     }
     return ProducerPlan(**{**values, **changes})
 
@@ -62,7 +61,7 @@ def test_every_child_is_owned_labelled_and_named(config: OperatorConfig) -> None
     for child in (
         build_kafkatopic(sat, "t", "prod", "TERRA", None),
         build_configmap(sat, "elements", "TERRA"),
-        build_deployment(sat, plan(), config),
+        build_deployment(sat, plan(), 1, config),
     ):
         metadata = child["metadata"]
         assert metadata["namespace"] == "eo"
@@ -105,7 +104,7 @@ def test_replicas_default_to_the_cluster_unless_configured() -> None:
 
 
 def test_the_producer_env_is_the_contract(config: OperatorConfig) -> None:
-    deployment = build_deployment(satellite(intervalSeconds=0.5), plan(), config)
+    deployment = build_deployment(satellite(intervalSeconds=0.5), plan(), 1, config)
     assert env(deployment) == {
         "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
         "SATFEED_TOPIC": "satfeed.positions.eo.terra",
@@ -129,7 +128,7 @@ def test_the_producer_env_is_the_contract(config: OperatorConfig) -> None:
 
 
 def test_the_producer_pod_is_locked_down(config: OperatorConfig) -> None:
-    pod = build_deployment(satellite(), plan(), config)["spec"]["template"]["spec"]
+    pod = build_deployment(satellite(), plan(), 1, config)["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     assert container["securityContext"] == {
         "allowPrivilegeEscalation": False,
@@ -148,28 +147,28 @@ def test_the_producer_pod_is_locked_down(config: OperatorConfig) -> None:
 
 
 def test_resources_come_from_the_spec_else_the_operator(config: OperatorConfig) -> None:
-    container = build_deployment(satellite(), plan(), config)["spec"]["template"]["spec"][
+    container = build_deployment(satellite(), plan(), 1, config)["spec"]["template"]["spec"][
         "containers"
     ][0]
     assert container["resources"] == config.producer_resources
     custom = {"requests": {"cpu": "10m"}, "limits": {"memory": "1Gi"}}
-    container = build_deployment(satellite(producer={"resources": custom}), plan(), config)["spec"][
-        "template"
-    ]["spec"]["containers"][0]
+    container = build_deployment(satellite(producer={"resources": custom}), plan(), 1, config)[
+        "spec"
+    ]["template"]["spec"]["containers"][0]
     assert container["resources"] == custom
 
 
 def test_the_checksum_rolls_the_pod_on_elements_and_spec_changes(config: OperatorConfig) -> None:
-    base = checksum(build_deployment(satellite(), plan(), config))
-    assert checksum(build_deployment(satellite(), plan(), config)) == base
-    assert checksum(build_deployment(satellite(), plan(elements_text="new"), config)) != base
-    assert checksum(build_deployment(satellite(intervalSeconds=2), plan(), config)) != base
+    base = checksum(build_deployment(satellite(), plan(), 1, config))
+    assert checksum(build_deployment(satellite(), plan(), 1, config)) == base
+    assert checksum(build_deployment(satellite(), plan(elements_text="new"), 1, config)) != base
+    assert checksum(build_deployment(satellite(intervalSeconds=2), plan(), 1, config)) != base
     # Scaling is not a change of the pod.
-    assert checksum(build_deployment(satellite(), plan(replicas=0), config)) == base
+    assert checksum(build_deployment(satellite(), plan(), 0, config)) == base
 
 
 def test_one_producer_at_a_time(config: OperatorConfig) -> None:
-    spec = build_deployment(satellite(), plan(replicas=0), config)["spec"]
+    spec = build_deployment(satellite(), plan(), 0, config)["spec"]
     assert spec["replicas"] == 0
     # Two producers of one satellite would publish every sample twice.
     assert spec["strategy"] == {"type": "Recreate"}
@@ -180,7 +179,7 @@ def test_one_producer_at_a_time(config: OperatorConfig) -> None:
 
 
 def test_an_apply_that_would_change_nothing_is_recognised(config: OperatorConfig) -> None:
-    desired = build_deployment(satellite(), plan(), config)
+    desired = build_deployment(satellite(), plan(), 1, config)
     live = copy.deepcopy(desired)
     # What the apiserver adds (defaults, status, bookkeeping) does not count...
     live["metadata"]["resourceVersion"] = "42"
