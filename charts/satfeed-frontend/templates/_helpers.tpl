@@ -56,9 +56,6 @@ Takes the root context.
 */}}
 {{- define "satfeed-frontend.validate" -}}
 {{- $problems := list -}}
-{{- if not .Values.kafka.bootstrapServers -}}
-{{- $problems = append $problems "kafka.bootstrapServers is required, e.g. --set kafka.bootstrapServers=satfeed-kafka-bootstrap.satfeed.svc:9092" -}}
-{{- end -}}
 {{- if and .Values.discovery.allNamespaces .Values.discovery.namespaces -}}
 {{- $problems = append $problems "discovery.allNamespaces and discovery.namespaces exclude each other: set one" -}}
 {{- end -}}
@@ -68,4 +65,13 @@ Takes the root context.
 {{- if $problems -}}
 {{- fail (printf "\n\nsatfeed-frontend values:\n  - %s\n" (join "\n  - " $problems)) -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+satfeed-frontend.bootstrapServers: the Kafka bootstrap address, by default deploy/'s Strimzi cluster
+in the release namespace (fully qualified, so pods in other namespaces reach it too).
+Takes the root context.
+*/}}
+{{- define "satfeed-frontend.bootstrapServers" -}}
+{{- .Values.kafka.bootstrapServers | default (printf "satfeed-kafka-bootstrap.%s.svc:9092" .Release.Namespace) -}}
 {{- end -}}

@@ -15,6 +15,8 @@ pytestmark = pytest.mark.integration
 
 CHARTS = sorted(p.parent for p in (REPO_ROOT / "charts").glob("*/values.schema.json"))
 FRONTEND = REPO_ROOT / "charts" / "satfeed-frontend"
+OPERATOR = REPO_ROOT / "charts" / "satfeed-operator"
+RBAC_RULES = OPERATOR / "files" / "rbac-rules.yaml"
 
 
 def helm(testbed: TestBed, *args: str) -> subprocess.CompletedProcess[str]:
@@ -78,12 +80,63 @@ def test_frontend_schema_rejects_bad_values(testbed: TestBed, value: str, compla
 
 def test_frontend_values_problems_are_reported_together(testbed: TestBed) -> None:
     proc = helm(
-        testbed, "template", "sat", str(FRONTEND),
-        "--set", "kafka.bootstrapServers=", "--set", "ingress.enabled=true",
+        testbed, "template", "sat", str(FRONTEND), "--set", "discovery.allNamespaces=true",
+        "--set", "discovery.namespaces={a}", "--set", "ingress.enabled=true",
     )  # fmt: skip
     assert proc.returncode != 0
-    assert "kafka.bootstrapServers is required" in proc.stderr
+    assert "discovery.allNamespaces and discovery.namespaces exclude each other" in proc.stderr
     assert "ingress.host is required" in proc.stderr
+
+
+OPERATOR_NON_DEFAULT = (
+    "--set", "watchAllNamespaces=true", "--set", "kafka.clusterName=archive",
+    "--set", "kafka.bootstrapServers=archive-kafka-bootstrap.kafka.svc:9092",
+    "--set", "kafka.extraClusters.other=other-kafka-bootstrap.kafka.svc:9092",
+    "--set", "kafka.topicReplicas=3", "--set", "logFormat=json",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("sets", [(), OPERATOR_NON_DEFAULT], ids=["defaults", "non-defaults"])
+def test_operator_renders_valid_objects_with_the_crd(
+    testbed: TestBed, namespace: str, sets: tuple[str, ...]
+) -> None:
+    testbed.kube.kubectl_ok("apply", "--server-side", "-f", str(OPERATOR / "crds"))
+    manifests = render(testbed, OPERATOR, namespace, *sets)
+    text = yaml.safe_dump_all(manifests)
+    out = testbed.kube.kubectl_ok(
+        "apply", "--dry-run=server", "-n", namespace, "-f", "-", stdin=text
+    )
+    assert "deployment.apps/sat-satfeed-operator created (server dry run)" in out
+    env = {
+        e["name"]: e.get("value")
+        for doc in manifests
+        if doc["kind"] == "Deployment"
+        for e in doc["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    if sets:
+        assert env["SATFEED_NAMESPACES"] == ""  # cluster-wide
+        assert env["SATFEED_KAFKA_CLUSTER"] == "archive"
+        assert env["SATFEED_TOPIC_REPLICAS"] == "3"
+    else:
+        assert env["SATFEED_NAMESPACES"] == namespace
+        assert env["KAFKA_BOOTSTRAP_SERVERS"] == f"satfeed-kafka-bootstrap.{namespace}.svc:9092"
+        assert env["SATFEED_PRODUCER_IMAGE"] == "satfeed-producer:0.1.0"
+
+
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [
+        ("celestrak.refreshSeconds=60", "/celestrak/refreshSeconds"),
+        ("kafka.clusterName=Bad_Name", "/kafka/clusterName"),
+        ("producer.backfill=-1", "/producer/backfill"),
+        ("producer.image=satfeed-producer:latest", "/producer/image"),
+        ("watchNamespaces=oops", "/watchNamespaces"),
+    ],
+)
+def test_operator_schema_rejects_bad_values(testbed: TestBed, value: str, complaint: str) -> None:
+    proc = helm(testbed, "template", "sat", str(OPERATOR), "--set", value)
+    assert proc.returncode != 0
+    assert complaint in proc.stderr
 
 
 def _workloads(manifests: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
@@ -115,6 +168,39 @@ def test_rendered_pods_are_locked_down(testbed: TestBed, chart: Path) -> None:
             assert not image.endswith(":latest"), image
 
 
+def _can(testbed: TestBed, account: str, verb: str, resource: str, where: str) -> bool:
+    answer = testbed.kube.kubectl("auth", "can-i", verb, resource, "-n", where, "--as", account)
+    return answer.stdout.strip() == "yes"
+
+
+def test_operator_install_grants_its_rules_in_its_namespace_only(
+    testbed: TestBed, namespace: str, other_namespace: str
+) -> None:
+    proc = helm(testbed, "install", "sat", str(OPERATOR), "--namespace", namespace)
+    assert proc.returncode == 0, proc.stderr
+    assert "kubectl apply -n" in proc.stdout  # NOTES.txt: what to do next
+    account = f"system:serviceaccount:{namespace}:sat-satfeed-operator"
+    granted = yaml.safe_load(RBAC_RULES.read_text())
+    for rule in granted:
+        group = rule["apiGroups"][0]
+        for resource in rule["resources"]:
+            name = f"{resource}.{group}" if group else resource
+            for verb in rule["verbs"]:
+                assert _can(testbed, account, verb, name, namespace), f"{verb} {name}"
+                assert not _can(testbed, account, verb, name, other_namespace), f"{verb} {name}"
+    # Nothing beyond the rules: no deletes (owner references clean up), no secrets, no pods.
+    not_granted = [
+        ("delete", "deployments.apps"),
+        ("delete", "kafkatopics.kafka.strimzi.io"),
+        ("delete", "configmaps"),
+        ("get", "secrets"),
+        ("create", "pods"),
+        ("update", "satellites.satfeed.io"),
+    ]
+    for verb, name in not_granted:
+        assert not _can(testbed, account, verb, name, namespace), f"{verb} {name}"
+
+
 def test_frontend_install_grants_exactly_kafkatopic_reads(
     testbed: TestBed, namespace: str, other_namespace: str
 ) -> None:
@@ -124,8 +210,7 @@ def test_frontend_install_grants_exactly_kafkatopic_reads(
     account = f"system:serviceaccount:{namespace}:sat-satfeed-frontend"
 
     def can(verb: str, resource: str, where: str) -> bool:
-        answer = testbed.kube.kubectl("auth", "can-i", verb, resource, "-n", where, "--as", account)
-        return answer.stdout.strip() == "yes"
+        return _can(testbed, account, verb, resource, where)
 
     for verb in ("get", "list", "watch"):
         assert can(verb, "kafkatopics.kafka.strimzi.io", namespace), verb

@@ -1,0 +1,77 @@
+{{/*
+satfeed-operator.fullname: the release's name for its objects, at most 63 characters.
+Takes the root context.
+*/}}
+{{- define "satfeed-operator.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+satfeed-operator.labels: the app.kubernetes.io labels of every object. Takes the root context.
+*/}}
+{{- define "satfeed-operator.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "satfeed-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: satfeed
+{{- end -}}
+
+{{/*
+satfeed-operator.selectorLabels: the labels the Deployment selects on. Takes the root context.
+*/}}
+{{- define "satfeed-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: operator
+{{- end -}}
+
+{{/*
+satfeed-operator.serviceAccountName: the ServiceAccount the operator runs as.
+Takes the root context.
+*/}}
+{{- define "satfeed-operator.serviceAccountName" -}}
+{{- default (include "satfeed-operator.fullname" .) .Values.serviceAccount.name -}}
+{{- end -}}
+
+{{/*
+satfeed-operator.namespaces: the namespaces whose Satellites are served, as a JSON list
+(empty when all are). Takes the root context.
+*/}}
+{{- define "satfeed-operator.namespaces" -}}
+{{- if .Values.watchAllNamespaces -}}
+[]
+{{- else -}}
+{{- toJson (default (list .Release.Namespace) .Values.watchNamespaces) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+satfeed-operator.validate: every problem with the values, reported at once by one `fail`.
+Takes the root context.
+*/}}
+{{- define "satfeed-operator.validate" -}}
+{{- $problems := list -}}
+{{- if and .Values.watchAllNamespaces .Values.watchNamespaces -}}
+{{- $problems = append $problems "watchAllNamespaces and watchNamespaces exclude each other: set one" -}}
+{{- end -}}
+{{- if hasKey .Values.kafka.extraClusters .Values.kafka.clusterName -}}
+{{- $problems = append $problems (printf "kafka.extraClusters repeats the default cluster %q: give its address in kafka.bootstrapServers" .Values.kafka.clusterName) -}}
+{{- end -}}
+{{- if $problems -}}
+{{- fail (printf "\n\nsatfeed-operator values:\n  - %s\n" (join "\n  - " $problems)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+satfeed-operator.bootstrapServers: the Kafka bootstrap address, by default deploy/'s Strimzi cluster
+in the release namespace (fully qualified, so pods in other namespaces reach it too).
+Takes the root context.
+*/}}
+{{- define "satfeed-operator.bootstrapServers" -}}
+{{- .Values.kafka.bootstrapServers | default (printf "satfeed-kafka-bootstrap.%s.svc:9092" .Release.Namespace) -}}
+{{- end -}}
