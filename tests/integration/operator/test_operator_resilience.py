@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -84,16 +82,6 @@ def test_deleting_needs_no_operator(
         60,
         "the garbage collector to delete the children without the operator",
     )
-
-
-@pytest.fixture
-def other_namespace(testbed: TestBed) -> Iterator[str]:
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    testbed.kube.kubectl_ok("create", "namespace", name)
-    try:
-        yield name
-    finally:
-        testbed.kube.kubectl("delete", "namespace", name, "--wait=false")
 
 
 def test_cluster_wide_with_the_cluster_role(
