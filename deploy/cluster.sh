@@ -16,14 +16,21 @@ IMAGES=(producer frontend operator)
 WAIT="${WAIT:-600s}"
 
 say() { printf '\n==> %s\n' "$*"; }
+# DRY_RUN=1 prints each command instead of running it (and skips the tool checks):
+# `DRY_RUN=1 make kind-up` shows exactly what the target would do.
+run() {
+  printf '+ %s\n' "$*"
+  [ -n "${DRY_RUN:-}" ] || "$@"
+}
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 need() { # <tool> <how to get it>
-  command -v "$1" >/dev/null 2>&1 || die "'$1' is not installed: $2"
+  [ -n "${DRY_RUN:-}" ] || command -v "$1" >/dev/null 2>&1 || die "'$1' is not installed: $2"
 }
 need_docker() {
   need docker "install Docker (https://docs.docker.com/get-docker/)"
-  docker info >/dev/null 2>&1 || die "Docker is installed but its engine does not answer: start it (e.g. 'sudo systemctl start docker')"
+  [ -n "${DRY_RUN:-}" ] || docker info >/dev/null 2>&1 \
+    || die "Docker is installed but its engine does not answer: start it (e.g. 'sudo systemctl start docker')"
 }
 need_kubectl() { need kubectl "install kubectl (https://kubernetes.io/docs/tasks/tools/)"; }
 need_helm() { need helm "install Helm 3 (https://helm.sh/docs/intro/install/)"; }
@@ -39,25 +46,25 @@ install_kafka() {
   need_kubectl
   need_helm
   say "creating namespace $NAMESPACE"
-  kubectl create namespace "$NAMESPACE" --dry-run=client -o yaml | kubectl apply -f -
+  kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || run kubectl create namespace "$NAMESPACE"
   say "installing Strimzi $STRIMZI_VERSION (cluster operator watching $NAMESPACE)"
-  helm upgrade --install strimzi "$STRIMZI_CHART" --version "$STRIMZI_VERSION" \
+  run helm upgrade --install strimzi "$STRIMZI_CHART" --version "$STRIMZI_VERSION" \
     --namespace strimzi --create-namespace \
     --values "$here/strimzi/values.yaml" --wait --timeout "$WAIT"
   say "creating the single-node KRaft Kafka cluster (this takes a few minutes)"
-  kubectl apply -f "$here/kafka/kafka.yaml"
-  kubectl wait kafka/satfeed -n "$NAMESPACE" --for=condition=Ready --timeout="$WAIT" \
+  run kubectl apply -f "$here/kafka/kafka.yaml"
+  run kubectl wait kafka/satfeed -n "$NAMESPACE" --for=condition=Ready --timeout="$WAIT" \
     || die "Kafka did not become Ready: see 'kubectl describe kafka satfeed -n $NAMESPACE' and docs/operations.md"
 }
 
 kind_up() {
   need kind "install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)"
   need_docker
-  if kind get clusters | grep -qx "$CLUSTER_NAME"; then
+  if [ -z "${DRY_RUN:-}" ] && kind get clusters | grep -qx "$CLUSTER_NAME"; then
     say "kind cluster $CLUSTER_NAME exists"
   else
     say "creating kind cluster $CLUSTER_NAME"
-    kind create cluster --name "$CLUSTER_NAME" --wait 120s
+    run kind create cluster --name "$CLUSTER_NAME" --wait 120s
   fi
   install_kafka
 }
@@ -65,7 +72,7 @@ kind_up() {
 minikube_up() {
   need minikube "install minikube (https://minikube.sigs.k8s.io/docs/start/)"
   say "starting minikube profile $CLUSTER_NAME"
-  minikube start --profile "$CLUSTER_NAME" --memory 4096 --cpus 2
+  run minikube start --profile "$CLUSTER_NAME" --memory 4096 --cpus 2
   install_kafka
 }
 
@@ -73,7 +80,7 @@ images() {
   need_docker
   for image in "${IMAGES[@]}"; do
     say "building satfeed-$image:$IMAGE_TAG"
-    docker build -f "$(dockerfile "$image")" -t "satfeed-$image:$IMAGE_TAG" "$repo"
+    run docker build -f "$(dockerfile "$image")" -t "satfeed-$image:$IMAGE_TAG" "$repo"
   done
 }
 
@@ -81,8 +88,8 @@ load() { # kind|minikube
   for image in "${IMAGES[@]}"; do
     say "loading satfeed-$image:$IMAGE_TAG into $1"
     case "$1" in
-      kind) kind load docker-image "satfeed-$image:$IMAGE_TAG" --name "$CLUSTER_NAME" ;;
-      minikube) minikube image load "satfeed-$image:$IMAGE_TAG" --profile "$CLUSTER_NAME" ;;
+      kind) run kind load docker-image "satfeed-$image:$IMAGE_TAG" --name "$CLUSTER_NAME" ;;
+      minikube) run minikube image load "satfeed-$image:$IMAGE_TAG" --profile "$CLUSTER_NAME" ;;
       *) die "unknown cluster kind '$1' (kind or minikube)" ;;
     esac
   done
@@ -92,10 +99,10 @@ deploy() {
   need_kubectl
   need_helm
   say "installing the satfeed operator"
-  helm upgrade --install satfeed-operator "$repo/charts/satfeed-operator" \
+  run helm upgrade --install satfeed-operator "$repo/charts/satfeed-operator" \
     --namespace "$NAMESPACE" --values "$here/values/operator.yaml" --wait --timeout "$WAIT"
   say "installing the satfeed frontend"
-  helm upgrade --install satfeed-frontend "$repo/charts/satfeed-frontend" \
+  run helm upgrade --install satfeed-frontend "$repo/charts/satfeed-frontend" \
     --namespace "$NAMESPACE" --values "$here/values/frontend.yaml" --wait --timeout "$WAIT"
 }
 
@@ -103,35 +110,35 @@ satellites() {
   need_kubectl
   say "applying the example Satellites (TERRA, AQUA, AURA)"
   for name in terra aqua aura; do
-    kubectl apply -n "$NAMESPACE" -f "$repo/examples/satellites/$name.yaml"
+    run kubectl apply -n "$NAMESPACE" -f "$repo/examples/satellites/$name.yaml"
   done
-  kubectl wait satellites --all -n "$NAMESPACE" --for=condition=Ready --timeout="$WAIT"
-  kubectl get satellites -n "$NAMESPACE"
+  run kubectl wait satellites --all -n "$NAMESPACE" --for=condition=Ready --timeout="$WAIT"
+  run kubectl get satellites -n "$NAMESPACE"
 }
 
 dashboard() {
   need_kubectl
   say "dashboard at http://127.0.0.1:8050 (Ctrl-C stops the port-forward)"
-  kubectl port-forward -n "$NAMESPACE" svc/satfeed-frontend 8050:80
+  run kubectl port-forward -n "$NAMESPACE" svc/satfeed-frontend 8050:80
 }
 
 e2e() {
   need_kubectl
   say "checking Satellites, topics and the frontend on the cluster"
-  kubectl wait satellites --all -n "$NAMESPACE" --for=condition=Ready --timeout="$WAIT"
-  kubectl wait kafkatopics -l satfeed.io/stream=positions -n "$NAMESPACE" --for=condition=Ready --timeout="$WAIT"
-  kubectl rollout status deployment/satfeed-frontend -n "$NAMESPACE" --timeout="$WAIT"
-  helm test satfeed-frontend -n "$NAMESPACE" --logs
+  run kubectl wait satellites --all -n "$NAMESPACE" --for=condition=Ready --timeout="$WAIT"
+  run kubectl wait kafkatopics -l satfeed.io/stream=positions -n "$NAMESPACE" --for=condition=Ready --timeout="$WAIT"
+  run kubectl rollout status deployment/satfeed-frontend -n "$NAMESPACE" --timeout="$WAIT"
+  run helm test satfeed-frontend -n "$NAMESPACE" --logs
   say "all checks passed"
 }
 
 down() {
   if command -v kind >/dev/null 2>&1 && kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
     say "deleting kind cluster $CLUSTER_NAME"
-    kind delete cluster --name "$CLUSTER_NAME"
+    run kind delete cluster --name "$CLUSTER_NAME"
   elif command -v minikube >/dev/null 2>&1 && minikube profile list 2>/dev/null | grep -q "$CLUSTER_NAME"; then
     say "deleting minikube profile $CLUSTER_NAME"
-    minikube delete --profile "$CLUSTER_NAME"
+    run minikube delete --profile "$CLUSTER_NAME"
   else
     say "no kind cluster or minikube profile named $CLUSTER_NAME"
   fi
