@@ -1,0 +1,126 @@
+"""The full chain: Satellite -> operator -> pod template -> producer -> records in Kafka.
+
+The test bed has no node, so a TEST-ONLY pod runner plays the kubelet: it starts the
+container's command with its env, and writes the ConfigMap volumes out as files. This
+proves that the Deployment the operator writes runs as written.
+"""
+
+from __future__ import annotations
+
+import sys
+import urllib.request
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from confluent_kafka import Consumer
+from satfeed_core.record import PositionRecord, decode_record
+from satfeed_testbed.procs import ManagedProcess, free_port
+from satfeed_testbed.testbed import TestBed
+from satfeed_testbed.waiting import wait_for
+
+from tests.integration.operator.operator_bed import (
+    OperatorProcess,
+    example,
+    get,
+    wait_condition,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def pod_runner(testbed: TestBed, deployment: Mapping[str, Any], root: Path) -> ManagedProcess:
+    """TEST-ONLY: the Deployment's one container as a process, as a kubelet would run it.
+
+    Volumes become directories under ``root`` (ConfigMap keys as files); env values that
+    point into a mount are pointed at its directory. The HTTP port is the one liberty
+    taken: a pod has its own network namespace, a process here shares the machine's.
+    """
+    namespace = deployment["metadata"]["namespace"]
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    directories: dict[str, Path] = {}
+    for volume in pod["volumes"]:
+        directory = root / "volumes" / volume["name"]
+        directory.mkdir(parents=True)
+        if "configMap" in volume:
+            configmap = get(testbed.kube, "configmap", namespace, volume["configMap"]["name"])
+            assert configmap is not None, volume
+            for key, value in configmap["data"].items():
+                (directory / key).write_text(value)
+        else:
+            assert "emptyDir" in volume, f"the pod runner knows no volume like {volume}"
+        directories[volume["name"]] = directory
+    mounts = {m["mountPath"]: directories[m["name"]] for m in container["volumeMounts"]}
+
+    def local(value: str) -> str:
+        for mount_path, directory in mounts.items():
+            if value == mount_path or value.startswith(mount_path + "/"):
+                return str(directory) + value[len(mount_path) :]
+        return value
+
+    env = {item["name"]: local(item["value"]) for item in container["env"]}
+    env["SATFEED_HTTP_PORT"] = str(free_port())
+    command = [str(Path(sys.executable).parent / container["command"][0])]
+    return ManagedProcess(
+        name="producer-pod",
+        argv=[*command, *container["command"][1:], *container.get("args", [])],
+        run_dir=root,
+        env={"PATH": str(Path(sys.executable).parent), "TMPDIR": str(mounts["/tmp"]), **env},
+        cwd=root,
+    )
+
+
+def read_records(bootstrap: str, topic: str, count: int) -> list[tuple[bytes, PositionRecord]]:
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"full-chain-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+        }
+    )
+    consumer.subscribe([topic])
+    records: list[tuple[bytes, PositionRecord]] = []
+
+    def read() -> bool:
+        message = consumer.poll(1.0)
+        if message is not None and message.error() is None:
+            records.append((message.key() or b"", decode_record(message.value() or b"")))
+        return len(records) >= count
+
+    try:
+        wait_for(read, 60, f"{count} records in {topic}", interval=0)
+    finally:
+        consumer.close()
+    return records
+
+
+def test_the_producer_runs_as_the_deployment_says(
+    testbed: TestBed, namespace: str, operator: OperatorProcess, run_root: Path
+) -> None:
+    kube = testbed.kube
+    kube.apply(example("terra", namespace))
+    satellite = wait_condition(kube, namespace, "terra", "TopicReady", "True")
+    deployment = wait_for(
+        lambda: get(kube, "deployment", namespace, "terra-producer"), 30, "the producer"
+    )
+    kafkatopic = get(kube, "kafkatopic", namespace, "terra")
+    assert kafkatopic is not None
+    topic = kafkatopic["status"]["topicName"]
+    assert topic == satellite["status"]["topicName"]
+
+    pod = pod_runner(testbed, deployment, run_root / "pods" / namespace)
+    pod.start()
+    try:
+        records = read_records(testbed.kafka.bootstrap_servers, topic, 5)
+        url = f"http://127.0.0.1:{(pod.env or {})['SATFEED_HTTP_PORT']}/healthz"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            assert response.status == 200
+    finally:
+        pod.stop()
+    for key, record in records:
+        assert key == b"terra"
+        assert (record.satellite, record.name, record.norad_id) == ("terra", "TERRA", 25994)
+    assert "flushing" in pod.log_path.read_text()
