@@ -173,6 +173,11 @@ class FrontendRunner:
     testbed: TestBed
     run_dir: Path
     started: list[ManagedProcess] = field(default_factory=list)
+    bootstrap_servers: str = ""
+    """Kafka for what this runner starts: the test bed's unless a test sets its own."""
+
+    def __post_init__(self) -> None:
+        self.bootstrap_servers = self.bootstrap_servers or self.testbed.kafka.bootstrap_servers
 
     def start(
         self, *args: str, kubeconfig: Path | None = None, namespaces: Iterable[str] = ()
@@ -180,7 +185,7 @@ class FrontendRunner:
         port = free_port()
         argv = [
             sys.executable, "-m", "satfeed_frontend.main",
-            "--bootstrap-servers", self.testbed.kafka.bootstrap_servers,
+            "--bootstrap-servers", self.bootstrap_servers,
             "--http-host", "127.0.0.1", "--http-port", str(port),
         ]  # fmt: skip
         if kubeconfig is not None:
@@ -206,7 +211,7 @@ class FrontendRunner:
                 "-m",
                 "satfeed_producer.main",
                 "--bootstrap-servers",
-                self.testbed.kafka.bootstrap_servers,
+                self.bootstrap_servers,
                 "--topic",
                 topic,
                 "--satellite-id",

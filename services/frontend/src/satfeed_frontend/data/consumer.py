@@ -58,19 +58,21 @@ def start_offset(low: int, high: int, history: int, first_in_window: int | None)
 
 @dataclass
 class _ProblemLog:
-    """Logs each distinct problem once, until it is cleared."""
+    """Logs a problem once per key (a topic, say), until the key is cleared."""
 
-    reported: set[tuple[str, str]]
+    reported: set[str]
 
-    def once(self, scope: str, problem: str, level: int = logging.WARNING) -> None:
-        if (scope, problem) not in self.reported:
-            self.reported.add((scope, problem))
-            log.log(level, "%s", problem)
+    def once(self, key: str, problem: str) -> None:
+        if key not in self.reported:
+            self.reported.add(key)
+            log.warning("%s", problem)
 
-    def clear(self, scope: str) -> bool:
-        before = len(self.reported)
-        self.reported = {entry for entry in self.reported if entry[0] != scope}
-        return len(self.reported) != before
+    def clear(self, key: str) -> bool:
+        """Forget the key; True if it had been reported."""
+        if key in self.reported:
+            self.reported.discard(key)
+            return True
+        return False
 
 
 class FeedConsumer:
