@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Producer
-from satfeed_core.labels import DISPLAY_NAME_ANNOTATION, POSITIONS_STREAM, STREAM_KEY
+from satfeed_core.labels import (
+    DISPLAY_NAME_ANNOTATION,
+    PART_OF_KEY,
+    PART_OF_VALUE,
+    POSITIONS_STREAM,
+    SATELLITE_KEY,
+    STREAM_KEY,
+)
 from satfeed_core.record import PositionRecord, encode_record
 from satfeed_testbed.kube import ControlPlane
 from satfeed_testbed.procs import ManagedProcess, free_port
@@ -36,9 +43,12 @@ READER_RULES = [
 ]
 
 
-def grant_reader(kube: ControlPlane, namespace: str) -> Path:
+ELEMENTS_RULE = {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]}
+
+
+def grant_reader(kube: ControlPlane, namespace: str, *, elements: bool = False) -> Path:
     """The frontend's ServiceAccount in ``namespace``, allowed to read KafkaTopics there
-    only; returns a kubeconfig acting as it."""
+    (and ConfigMaps, with ``elements``) only; returns a kubeconfig acting as it."""
     kube.apply(
         {
             "apiVersion": "v1",
@@ -51,7 +61,7 @@ def grant_reader(kube: ControlPlane, namespace: str) -> Path:
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "Role",
             "metadata": {"name": SERVICE_ACCOUNT, "namespace": namespace},
-            "rules": READER_RULES,
+            "rules": [*READER_RULES, *([ELEMENTS_RULE] if elements else [])],
         }
     )
     kube.apply(
@@ -79,12 +89,15 @@ def kafkatopic(
     labelled: bool = True,
     display_name: str | None = None,
     partitions: int = 1,
+    satellite: str | None = None,
 ) -> dict[str, Any]:
     """A KafkaTopic the test bed's Topic Operator stand-in makes Ready; labelled for the
     frontend unless ``labelled`` is False. Its Kafka topic is unique per namespace."""
     labels = {"strimzi.io/cluster": KAFKA_CLUSTER}
     if labelled:
         labels[STREAM_KEY] = POSITIONS_STREAM
+    if satellite:
+        labels[SATELLITE_KEY] = satellite  # as the operator labels a Satellite's children
     metadata: dict[str, Any] = {"name": name, "namespace": namespace, "labels": labels}
     if display_name:
         metadata["annotations"] = {DISPLAY_NAME_ANNOTATION: display_name}
@@ -97,6 +110,20 @@ def kafkatopic(
             "partitions": partitions,
             "replicas": 1,
         },
+    }
+
+
+def elements_configmap(satellite: str, namespace: str, elements: str) -> dict[str, Any]:
+    """The ConfigMap the operator keeps a Satellite's elements in."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": f"{satellite}-elements",
+            "namespace": namespace,
+            "labels": {PART_OF_KEY: PART_OF_VALUE, SATELLITE_KEY: satellite},
+        },
+        "data": {"elements": elements},
     }
 
 

@@ -18,6 +18,7 @@ from tests.integration.frontend.conftest import WatchedPage
 from tests.integration.frontend.frontend_bed import (
     FrontendRunner,
     create_ready_topic,
+    elements_configmap,
     grant_reader,
     kafkatopic,
     produce,
@@ -154,3 +155,28 @@ def test_a_time_window_backfills_by_sample_time(
     # Records' Kafka timestamps are their sample times: the window reaches 60 s back from
     # when the frontend looked, a few seconds after the newest record was written.
     assert 60 - (datetime.now(UTC) - started).total_seconds() <= points <= 60
+
+
+def test_the_map_predicts_the_next_orbit_from_the_satellites_elements(
+    testbed: TestBed,
+    namespace: str,
+    frontends: FrontendRunner,
+    elements_file: Callable[[str], Path],
+    open_page: Callable[[str], WatchedPage],
+) -> None:
+    tle = elements_file("TERRA")
+    testbed.kube.apply(elements_configmap("terra", namespace, tle.read_text()))
+    topic = create_ready_topic(testbed, kafkatopic("terra", namespace, satellite="terra"))
+    frontends.start_producer(topic, "terra", tle, "--backfill", "10")
+    frontend = frontends.start(
+        kubeconfig=grant_reader(testbed.kube, namespace, elements=True), namespaces=[namespace]
+    )
+    page = open_page(frontend.url)
+
+    def predicted_points() -> int:
+        traces = page.graph_traces("map")
+        return int(str(traces[1]["points"])) if len(traces) == 3 else 0
+
+    # TERRA circles the Earth in 99 minutes: a point every 30 s.
+    assert wait_for(predicted_points, 30, "the predicted track") >= 190
+    assert page.console_errors == []

@@ -68,6 +68,7 @@ def answer_poll(
         service.config.stale_after,
         service.config.history,
         service.predictions,
+        service.prediction_key(now),
     )
     if result is None:
         raise PreventUpdate

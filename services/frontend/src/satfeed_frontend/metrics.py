@@ -84,6 +84,12 @@ class FrontendMetrics:
             ["namespace"],
             registry=self.registry,
         )
+        self.elements_errors = Counter(
+            "satfeed_frontend_elements_errors",
+            "Failed lists or watches of the elements ConfigMaps (predicted tracks), by namespace",
+            ["namespace"],
+            registry=self.registry,
+        )
         self.satellites = Gauge(
             "satfeed_frontend_satellites",
             "Satellites with records in memory",

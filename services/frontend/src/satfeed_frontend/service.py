@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import flask
@@ -20,14 +20,23 @@ from satfeed_frontend.data.discovery import (
     StaticTopics,
     TopicSource,
 )
+from satfeed_frontend.data.elements import ELEMENTS_SELECTOR, ElementsRegistry
 from satfeed_frontend.data.feed import FeedState, TrackView
-from satfeed_frontend.data.kube_watch import KafkaTopicWatch, api_client
+from satfeed_frontend.data.kube_watch import (
+    ElementsTarget,
+    KafkaTopicTarget,
+    ResourceWatch,
+    api_client,
+)
 from satfeed_frontend.figures import PredictedTrack
 from satfeed_frontend.metrics import FrontendMetrics, Sessions
+from satfeed_frontend.prediction import predicted_track
 
 log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "satfeed_frontend"
+PREDICTION_REFRESH = timedelta(minutes=10)
+"""Pages redraw predicted tracks this often, so each still reaches an orbit ahead."""
 
 
 class FrontendService:
@@ -40,18 +49,27 @@ class FrontendService:
         self.metrics.sessions.set_function(self.sessions.active)
         self.feed = FeedState(config.history, config.history_window)
         self.registry: KafkaTopicRegistry | None = None
-        self.watch: KafkaTopicWatch | None = None
+        self.elements: ElementsRegistry | None = None
+        self.watches: list[ResourceWatch] = []
         source: TopicSource
         if config.discovery is DiscoveryMode.KUBERNETES:
+            api = kube_api if kube_api is not None else api_client(config.kubeconfig)
             self.registry = KafkaTopicRegistry()
-            self.watch = KafkaTopicWatch(
-                kube_api if kube_api is not None else api_client(config.kubeconfig),
-                self.registry,
-                self.feed,
-                self.metrics,
-                config.namespaces,
-                config.selector,
-            )
+            self.elements = ElementsRegistry()
+            self.watches = [
+                ResourceWatch(
+                    api,
+                    KafkaTopicTarget(self.registry, self.feed, self.metrics),
+                    config.namespaces,
+                    config.selector,
+                ),
+                ResourceWatch(
+                    api,
+                    ElementsTarget(self.elements, self.metrics),
+                    config.namespaces,
+                    ELEMENTS_SELECTOR,
+                ),
+            ]
             source = self.registry
         elif config.discovery is DiscoveryMode.STATIC:
             source = StaticTopics(config.topics)
@@ -61,13 +79,13 @@ class FrontendService:
         self.consumer = FeedConsumer(config.bootstrap_servers, self.feed, source, self.metrics)
 
     def start(self) -> None:
-        if self.watch is not None:
-            self.watch.start()
+        for watch in self.watches:
+            watch.start()
         self.consumer.start()
 
     def stop(self) -> None:
-        if self.watch is not None:
-            self.watch.stop()
+        for watch in self.watches:
+            watch.stop()
         self.consumer.stop()
 
     def readiness(self) -> tuple[bool, str]:
@@ -81,8 +99,24 @@ class FrontendService:
     def predictions(
         self, tracks: Sequence[TrackView], now: datetime
     ) -> Mapping[str, PredictedTrack]:
-        """Predicted ground tracks; none yet (the records carry no elements)."""
-        return {}
+        """One orbit ahead of each track's newest position, for tracks whose elements are
+        known (from the operator's ConfigMaps: Kubernetes discovery only)."""
+        if self.elements is None:
+            return {}
+        predicted = {}
+        for track in tracks:
+            elements = self.elements.get(track.satellite_ref) if track.satellite_ref else None
+            if elements is not None:
+                predicted[track.key] = predicted_track(elements, track.latest.record.time)
+        return predicted
+
+    def prediction_key(self, now: datetime) -> str:
+        """Changes when predictions should be redrawn: new elements, or time moving on."""
+        if self.elements is None:
+            return ""
+        return (
+            f"{self.elements.version}:{int(now.timestamp() // PREDICTION_REFRESH.total_seconds())}"
+        )
 
 
 def current_service() -> FrontendService:

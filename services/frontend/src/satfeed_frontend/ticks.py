@@ -86,11 +86,14 @@ def selected(tracks: Sequence[TrackView], selection: Sequence[str]) -> tuple[Tra
     return tuple(t for t in tracks if t.satellite in wanted or str(t.norad_id) in wanted)
 
 
-def view_digest(instance: str, tracks: Sequence[TrackView], selection: Sequence[str]) -> str:
+def view_digest(
+    instance: str, tracks: Sequence[TrackView], selection: Sequence[str], predictions: str
+) -> str:
     """Names what a full draw put on the page (the picker lists every track, the figures
-    show the selected ones); any change needs a new full draw."""
+    show the selected ones, and the predictions of some moment); any change needs a new
+    full draw."""
     digest = hashlib.blake2b(digest_size=8)
-    digest.update(instance.encode())
+    digest.update(f"{instance}\0{predictions}".encode())
     for track in tracks:
         digest.update(f"\0{track.key}\0{track.display_name}\0{track.norad_id}".encode())
     digest.update("\1".join(selection).encode())
@@ -140,14 +143,19 @@ def poll(
     stale_after: timedelta,
     history: int,
     predict: PredictionSource,
+    prediction_key: str = "",
 ) -> FullDraw | Increment | None:
-    """What to send a browser; None when it is up to date."""
+    """What to send a browser; None when it is up to date.
+
+    ``prediction_key`` changes when the predicted tracks should be drawn anew (new
+    elements, or time having moved on along the orbit).
+    """
     cursor = Cursor.from_store(stored_cursor)
     if cursor is not None and cursor.instance != instance:
         cursor = None  # drawn by a server process that has since restarted
     snapshot = feed.snapshot(after=cursor.seq if cursor else 0)
     shown = selected(snapshot.tracks, selection)
-    digest = view_digest(instance, snapshot.tracks, selection)
+    digest = view_digest(instance, snapshot.tracks, selection, prediction_key)
     if cursor is None or cursor.view != digest:
         snapshot = feed.snapshot()
         shown = selected(snapshot.tracks, selection)
@@ -160,7 +168,7 @@ def poll(
             status=status_text(snapshot, len(shown), now),
             cursor=Cursor(
                 instance,
-                view_digest(instance, snapshot.tracks, selection),
+                view_digest(instance, snapshot.tracks, selection, prediction_key),
                 snapshot.head,
                 now.timestamp(),
             ),

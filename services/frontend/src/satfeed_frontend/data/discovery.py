@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from satfeed_core.labels import DISPLAY_NAME_ANNOTATION
 
+from satfeed_frontend.data.elements import satellite_ref
 from satfeed_frontend.data.feed import TopicInfo
 
 
@@ -52,6 +53,7 @@ def topic_info(kafkatopic: Mapping[str, Any]) -> TopicInfo | None:
         topic=kafka_topic_name(kafkatopic),
         source=f"KafkaTopic {metadata.get('namespace', '')}/{metadata['name']}",
         display_name=annotations.get(DISPLAY_NAME_ANNOTATION) or None,
+        satellite_ref=satellite_ref(kafkatopic),
     )
 
 

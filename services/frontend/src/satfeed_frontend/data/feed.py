@@ -31,6 +31,8 @@ class TopicInfo:
     """Where it was found, for people: ``KafkaTopic ns/name`` or ``--topics``."""
     display_name: str | None = None
     """From the KafkaTopic's display-name annotation; None: use the records' name."""
+    satellite_ref: tuple[str, str] | None = None
+    """(namespace, Satellite) the KafkaTopic belongs to, where its elements are found."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,8 @@ class TrackView:
     before: Sample | None
     """The sample just before ``samples`` (to join new points to the drawn line)."""
     latest: Sample
+    satellite_ref: tuple[str, str] | None = None
+    """From the topic: (namespace, Satellite) whose elements predict the track ahead."""
 
     @property
     def key(self) -> str:
@@ -227,4 +231,5 @@ class FeedState:
             samples=wanted,
             before=samples[start - 1] if start > 0 else None,
             latest=latest,
+            satellite_ref=info.satellite_ref,
         )

@@ -1,0 +1,95 @@
+"""Orbital elements of the shown satellites, from the ConfigMaps the operator keeps.
+
+The operator writes each Satellite's current element set into a ConfigMap (key
+``elements``) labelled like every child of the Satellite; a KafkaTopic carries the same
+``satfeed.io/satellite`` label, which is how a topic finds its elements. The records carry
+no elements, so this is the only place predicted ground tracks can come from.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from satfeed_core.elements import Elements, ElementsError, parse_elements
+from satfeed_core.labels import PART_OF_KEY, PART_OF_VALUE, SATELLITE_KEY
+
+log = logging.getLogger(__name__)
+
+ELEMENTS_KEY: Final = "elements"
+"""The ConfigMap key the operator writes the elements under (its ``ELEMENTS_KEY``)."""
+ELEMENTS_SELECTOR: Final = f"{PART_OF_KEY}={PART_OF_VALUE},{SATELLITE_KEY}"
+"""Every satfeed child ConfigMap: the elements ConfigMaps."""
+
+SatelliteRef = tuple[str, str]
+"""(namespace, Satellite name)."""
+
+
+def satellite_ref(obj: Mapping[str, Any]) -> SatelliteRef | None:
+    """The Satellite a child object belongs to, from its ``satfeed.io/satellite`` label."""
+    metadata = obj["metadata"]
+    satellite = (metadata.get("labels") or {}).get(SATELLITE_KEY)
+    if not satellite:
+        return None
+    return str(metadata.get("namespace", "")), str(satellite)
+
+
+class ElementsRegistry:
+    """Elements by Satellite, fed by a ConfigMap watch; thread-safe.
+
+    ``version`` changes with every change of any satellite's elements, so pages can redraw
+    their predictions.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_scope: dict[str, dict[SatelliteRef, Elements]] = {}
+        self.version = 0
+
+    def replace(self, scope: str, configmaps: Sequence[Mapping[str, Any]]) -> None:
+        found = {}
+        for configmap in configmaps:
+            parsed = _parse(configmap)
+            if parsed is not None:
+                found[parsed[0]] = parsed[1]
+        with self._lock:
+            if self._by_scope.get(scope) != found:
+                self._by_scope[scope] = found
+                self.version += 1
+
+    def apply(self, scope: str, event_type: str, configmap: Mapping[str, Any]) -> None:
+        parsed = None if event_type == "DELETED" else _parse(configmap)
+        ref = satellite_ref(configmap)
+        if ref is None:
+            return
+        with self._lock:
+            entries = self._by_scope.setdefault(scope, {})
+            if parsed is None:
+                entries.pop(ref, None)
+            else:
+                entries[ref] = parsed[1]
+            self.version += 1
+
+    def get(self, ref: SatelliteRef) -> Elements | None:
+        with self._lock:
+            for entries in self._by_scope.values():
+                if ref in entries:
+                    return entries[ref]
+        return None
+
+
+def _parse(configmap: Mapping[str, Any]) -> tuple[SatelliteRef, Elements] | None:
+    ref = satellite_ref(configmap)
+    text = (configmap.get("data") or {}).get(ELEMENTS_KEY)
+    if ref is None or not text:
+        return None
+    try:
+        elements = parse_elements(text)
+    except ElementsError as error:
+        name = configmap["metadata"].get("name")
+        log.warning("no predicted track for %s/%s: its elements do not parse: %s", *ref, error)
+        log.debug("ConfigMap %s holds the unparsable elements", name)
+        return None
+    return (ref, elements[0]) if elements else None
