@@ -6,6 +6,8 @@ only adds what is the operator's own.
 
 from typing import Final
 
+# Re-exported: the display-name annotation is part of the shared label contract.
+from satfeed_core.labels import DISPLAY_NAME_ANNOTATION as DISPLAY_NAME_ANNOTATION
 from satfeed_core.labels import GROUP
 
 VERSION: Final = "v1alpha1"
@@ -19,8 +21,6 @@ KAFKATOPIC_KIND: Final = "KafkaTopic"
 FIELD_MANAGER: Final = "satfeed-operator"
 """Server-side apply field manager: the operator owns exactly the fields it sets."""
 
-DISPLAY_NAME_ANNOTATION: Final = f"{GROUP}/display-name"
-"""On every child: the Satellite's display name (the frontend shows it on the KafkaTopic)."""
 CHECKSUM_ANNOTATION: Final = f"{GROUP}/producer-checksum"
 """On the producer's pod template: changes (and so rolls the pod) with its input."""
 

@@ -62,6 +62,9 @@ class Publisher:
             "compression.type": "lz4",
             "message.timeout.ms": 0,
             "queue.buffering.max.messages": config.buffer_records,
+            # Never ask the broker to create the topic, whatever its own setting: a producer
+            # outliving its KafkaTopic must not bring the topic back.
+            "allow.auto.create.topics": False,
             "error_cb": self._on_error,
             "logger": _client_log,
         }

@@ -37,8 +37,15 @@ logger.state.level = WARN
 
 
 def _cluster_id() -> str:
-    """A Kafka cluster id: a random UUID in Kafka's url-safe base64 form."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A Kafka cluster id: a random UUID in Kafka's url-safe base64 form.
+
+    Like Kafka's own ``Uuid.randomUuid``, never one starting with '-', which the storage
+    tool's command line would take for an option.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 @dataclass
