@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import pytest
 from dash import no_update
-from dash.exceptions import PreventUpdate
 from flask.testing import FlaskClient
 from satfeed_frontend.app import create_app
 from satfeed_frontend.callbacks import answer_poll
@@ -62,7 +61,7 @@ def test_the_page_loads_nothing_from_other_hosts(client: FlaskClient) -> None:
     assert client.get("/assets/topojson/world_110m.json").status_code == 200
 
 
-def test_poll_callback_draws_counts_sessions_and_skips_empty_answers(
+def test_poll_callback_draws_counts_sessions_and_answers_little_when_nothing_is_new(
     service: FrontendService,
 ) -> None:
     service.feed.set_topics([TopicInfo("t.terra", "--topics")])
@@ -73,8 +72,9 @@ def test_poll_callback_draws_counts_sessions_and_skips_empty_answers(
     assert len(cards) == 1
     assert options == [{"label": "TERRA · NORAD 25994", "value": "terra"}]
     assert service.sessions.active() == 1
-    with pytest.raises(PreventUpdate):
-        answer_poll(service, cursor, [], "browser-1", T0 + timedelta(milliseconds=250))
+    waiting = answer_poll(service, cursor, [], "browser-1", T0 + timedelta(milliseconds=250))
+    assert all(output is no_update for output in waiting[:-1])
+    assert waiting[-1]["next_ms"] == 900  # just after the next record is due
     service.feed.add("t.terra", position(second=1))
     update = answer_poll(service, cursor, [], "browser-2", T0 + timedelta(seconds=1))
     assert update[0] is no_update

@@ -13,7 +13,7 @@ from satfeed_core.sample_data import tle_file
 from satfeed_frontend.data.elements import ElementsRegistry, satellite_ref
 from satfeed_frontend.data.feed import FeedState, TopicInfo
 from satfeed_frontend.prediction import predicted_track
-from satfeed_frontend.ticks import poll
+from satfeed_frontend.ticks import Cursor, FullDraw, PollSettings, poll
 
 from tests.unit.frontend.frontend_samples import kafkatopic, position
 
@@ -76,13 +76,11 @@ def test_pages_draw_predictions_and_redraw_them_when_the_key_changes() -> None:
     def predict(tracks: Any, now: Any) -> Any:
         return {track.key: predicted_track(terra, latest.time) for track in tracks}
 
-    drawn = poll(feed, "one", None, [], latest.time, timedelta(seconds=5), 10, predict, "v1")
-    assert drawn is not None
-    predicted = drawn.map_figure["data"][1]  # type: ignore[union-attr]
+    settings = PollSettings("one", timedelta(seconds=5), 10, 0.25, predict)
+    drawn = poll(feed, settings, None, [], latest.time, "v1")
+    assert isinstance(drawn, FullDraw)
+    predicted = drawn.map_figure["data"][1]
     assert len(predicted["lon"]) > 100
     cursor = drawn.cursor.to_store()
-    again = poll(feed, "one", cursor, [], latest.time, timedelta(seconds=5), 10, predict, "v1")
-    assert again is None
-    redrawn = poll(feed, "one", cursor, [], latest.time, timedelta(seconds=5), 10, predict, "v2")
-    assert redrawn is not None
-    assert hasattr(redrawn, "map_figure")
+    assert isinstance(poll(feed, settings, cursor, [], latest.time, "v1"), Cursor)
+    assert isinstance(poll(feed, settings, cursor, [], latest.time, "v2"), FullDraw)

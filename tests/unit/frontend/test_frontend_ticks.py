@@ -17,7 +17,15 @@ from satfeed_frontend.callbacks import (
 )
 from satfeed_frontend.data.feed import FeedState, TopicInfo, TrackView
 from satfeed_frontend.figures import PredictedTrack
-from satfeed_frontend.ticks import FullDraw, Increment, poll
+from satfeed_frontend.ticks import (
+    Cursor,
+    FullDraw,
+    Increment,
+    PollSettings,
+    UpdateCache,
+    next_poll_ms,
+    poll,
+)
 
 from tests.unit.frontend.frontend_samples import T0, position
 
@@ -46,8 +54,9 @@ def ask(
     now: datetime,
     selection: Sequence[str] = (),
     instance: str = "one",
-) -> FullDraw | Increment | None:
-    return poll(feed, instance, cursor, selection, now, STALE, feed.capacity, no_predictions)
+) -> FullDraw | Increment | Cursor:
+    settings = PollSettings(instance, STALE, feed.capacity, 0.25, no_predictions)
+    return poll(feed, settings, cursor, selection, now)
 
 
 def size(result: FullDraw | Increment) -> int:
@@ -77,12 +86,16 @@ def size(result: FullDraw | Increment) -> int:
 def test_first_poll_draws_everything_then_only_news_is_sent() -> None:
     feed = new_feed(3)
     fill(feed, 3, range(100))
-    now = T0 + timedelta(seconds=100)
+    now = T0 + timedelta(seconds=99.1)  # just after the newest record
     first = ask(feed, None, now)
     assert isinstance(first, FullDraw)
     assert [len(trace["lon"]) for trace in first.map_figure["data"][:3]] == [100] * 3
     cursor = first.cursor.to_store()
-    assert ask(feed, cursor, now + timedelta(milliseconds=250)) is None  # nothing new yet
+    # Nothing new yet: only a new cursor, saying when the next record is due.
+    waiting = ask(feed, cursor, now + timedelta(milliseconds=150))
+    assert isinstance(waiting, Cursor)
+    assert waiting.seq == first.cursor.seq
+    assert waiting.next_ms == 900  # the next record is due at +1 s: asked for 150 ms later
     fill(feed, 3, range(100, 101))
     second = ask(feed, cursor, now + timedelta(milliseconds=500))
     assert isinstance(second, Increment)
@@ -98,7 +111,7 @@ def test_an_update_is_under_1_kb_per_satellite_whatever_the_history(satellites: 
         feed = new_feed(satellites, history)
         fill(feed, satellites, range(1000 - history, 1000))
         drawn = ask(feed, None, now)
-        assert drawn is not None
+        assert isinstance(drawn, FullDraw)
         fill(feed, satellites, range(1000, 1001))
         update = ask(feed, drawn.cursor.to_store(), now + timedelta(seconds=1))
         assert isinstance(update, Increment)
@@ -112,7 +125,7 @@ def test_the_page_refreshes_ages_during_an_outage_without_news() -> None:
     feed = new_feed(1)
     fill(feed, 1, range(5))
     drawn = ask(feed, None, T0 + timedelta(seconds=5))
-    assert drawn is not None
+    assert isinstance(drawn, FullDraw)
     feed.set_kafka_problem("Kafka is unreachable", T0 + timedelta(seconds=6))
     later = ask(feed, drawn.cursor.to_store(), T0 + timedelta(seconds=40))
     assert isinstance(later, Increment)
@@ -126,7 +139,7 @@ def test_a_new_view_or_a_restarted_server_draws_the_page_anew() -> None:
     fill(feed, 2, range(3))
     now = T0 + timedelta(seconds=3)
     drawn = ask(feed, None, now)
-    assert drawn is not None
+    assert isinstance(drawn, FullDraw)
     cursor = drawn.cursor.to_store()
     picked = ask(feed, cursor, now, selection=["s1"])
     assert isinstance(picked, FullDraw)
@@ -154,7 +167,7 @@ def test_status_names_topics_without_records_and_their_problems() -> None:
     feed.set_topic_problem("t2", "does not exist in Kafka")
     feed.set_discovery_problem("secret", "forbidden to list KafkaTopics in namespace 'secret'")
     drawn = ask(feed, None, T0)
-    assert drawn is not None
+    assert isinstance(drawn, FullDraw)
     assert drawn.status == (
         "Live: 1 satellites · waiting for records from KafkaTopic ns/s1 (topic t1) · "
         "t2: does not exist in Kafka · secret: forbidden to list KafkaTopics in namespace 'secret'"
@@ -182,3 +195,30 @@ def test_picker_lists_every_satellite_and_keeps_picks_without_data() -> None:
         {"label": "TERRA · NORAD 101", "value": "s1"},
         {"label": "gone (no data)", "value": "gone"},
     ]
+
+
+def test_browsers_in_the_same_state_share_one_built_update() -> None:
+    feed = new_feed(3)
+    fill(feed, 3, range(10))
+    settings = PollSettings("one", STALE, 180, 0.25, no_predictions)
+    now = T0 + timedelta(seconds=10)
+    drawn = poll(feed, settings, None, [], now)
+    assert isinstance(drawn, FullDraw)
+    fill(feed, 3, range(10, 11))
+    cache = UpdateCache()
+    cursor = drawn.cursor.to_store()
+    first = poll(feed, settings, cursor, [], now + timedelta(milliseconds=200), cache=cache)
+    second = poll(feed, settings, cursor, [], now + timedelta(milliseconds=300), cache=cache)
+    assert isinstance(first, Increment)
+    assert isinstance(second, Increment)
+    assert first.cards_patch is second.cards_patch  # built once
+    assert first.cursor.next_ms != second.cursor.next_ms  # each its own cursor
+
+
+def test_an_overdue_record_is_asked_for_at_the_retry_interval() -> None:
+    feed = new_feed(1)
+    fill(feed, 1, range(5))
+    tracks = feed.snapshot().tracks
+    assert next_poll_ms(tracks, T0 + timedelta(seconds=4.5), 0.25) == 650
+    assert next_poll_ms(tracks, T0 + timedelta(seconds=9), 0.25) == 250
+    assert next_poll_ms((), T0, 0.25) == 250

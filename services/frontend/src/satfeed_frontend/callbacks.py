@@ -11,16 +11,17 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from dash import Input, Output, State, callback, no_update
-from dash.exceptions import PreventUpdate
+from dash import Input, Output, State, callback, clientside_callback, no_update
 
 from satfeed_frontend.data.feed import TrackView
 from satfeed_frontend.service import FrontendService, current_service
-from satfeed_frontend.ticks import FullDraw, poll
+from satfeed_frontend.ticks import Cursor, FullDraw, poll
 
 SELECTION_PARAMETER = "sat"
 PICKER_OUTPUT = 9
 """Where the picker's value is among :func:`answer_poll`'s outputs."""
+CURSOR_OUTPUT = 10
+"""And where the cursor is (the last)."""
 
 
 def selection_from_search(search: str | None) -> list[str]:
@@ -61,17 +62,13 @@ def answer_poll(
         service.sessions.seen(session)
     result = poll(
         service.feed,
-        service.instance,
+        service.poll_settings,
         cursor,
         selection,
         now,
-        service.config.stale_after,
-        service.config.history,
-        service.predictions,
         service.prediction_key(now),
+        service.updates,
     )
-    if result is None:
-        raise PreventUpdate
     if isinstance(result, FullDraw):
         return (
             result.map_figure,
@@ -86,6 +83,8 @@ def answer_poll(
             no_update,  # the picker: on_poll sets it once, from the link
             result.cursor.to_store(),
         )
+    if isinstance(result, Cursor):  # nothing new: only when to ask again
+        return (*[no_update] * (CURSOR_OUTPUT), result.to_store())
     return (
         no_update,
         result.map_extension or no_update,
@@ -150,3 +149,12 @@ def on_poll(
         # would otherwise undo the pick.
         outputs = (*outputs[:PICKER_OUTPUT], selection, *outputs[PICKER_OUTPUT + 1 :])
     return (*outputs, new_search)
+
+
+# The page asks again when the server says (just after the next record is due): the poll
+# timer is reset to each answer's delay. In the browser, so no request is spent on it.
+clientside_callback(
+    "function (cursor) { return (cursor && cursor.next_ms) || window.dash_clientside.no_update; }",
+    Output("poll", "interval"),
+    Input("cursor", "data"),
+)

@@ -31,6 +31,7 @@ from satfeed_frontend.data.kube_watch import (
 from satfeed_frontend.figures import PredictedTrack
 from satfeed_frontend.metrics import FrontendMetrics, Sessions
 from satfeed_frontend.prediction import predicted_track
+from satfeed_frontend.ticks import PollSettings, UpdateCache
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,14 @@ class FrontendService:
             assert config.topic_pattern is not None  # parse_config sets it in this mode
             source = PatternTopics(config.topic_pattern)
         self.consumer = FeedConsumer(config.bootstrap_servers, self.feed, source, self.metrics)
+        self.poll_settings = PollSettings(
+            instance=self.instance,
+            stale_after=config.stale_after,
+            history=config.history,
+            retry_s=config.poll_interval_s,
+            predict=self.predictions,
+        )
+        self.updates = UpdateCache()
 
     def start(self) -> None:
         for watch in self.watches:

@@ -7,14 +7,18 @@ and every answer is sized by what is new, not by the history or by the number of
 
 A new view (first load, a changed selection, a track that came or went, a restarted
 server) gets whole figures; otherwise only new samples are sent, and when nothing is new
-and the page was refreshed less than a second ago, nothing at all.
+and the page was refreshed less than a second ago, only the cursor. Every answer says when
+to ask next: just after the next record is due, so a browser asks about once per record
+and sees it within a fraction of a second.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -25,6 +29,12 @@ from satfeed_frontend.data.feed import FeedState, FeedStatus, Snapshot, TopicInf
 
 REFRESH_AT_LEAST_EVERY: Final = timedelta(seconds=1)
 """Ages and stale marks move on even when no sample comes (a broker outage)."""
+ARRIVAL_MARGIN: Final = timedelta(milliseconds=150)
+"""From a record's sample time until the frontend has it: the producer publishes at the
+sample time, Kafka and the consumer take milliseconds; the rest is slack."""
+DEFAULT_CADENCE: Final = timedelta(seconds=1)
+MAX_CADENCE: Final = timedelta(seconds=2)
+"""Ask at least this often, so ages and the status line stay current."""
 
 PredictionSource = Callable[[Sequence[TrackView], datetime], Mapping[str, figures.PredictedTrack]]
 
@@ -36,9 +46,17 @@ class Cursor:
     seq: int
     sent_at: float
     """POSIX time of the last answer that carried data."""
+    next_ms: int = 0
+    """When to ask again (the page sets its poll timer to it)."""
 
     def to_store(self) -> dict[str, Any]:
-        return {"instance": self.instance, "view": self.view, "seq": self.seq, "sent": self.sent_at}
+        return {
+            "instance": self.instance,
+            "view": self.view,
+            "seq": self.seq,
+            "sent": self.sent_at,
+            "next_ms": self.next_ms,
+        }
 
     @classmethod
     def from_store(cls, data: object) -> Cursor | None:
@@ -76,6 +94,7 @@ class Increment:
     cards_patch: Patch
     status: str
     cursor: Cursor
+    """Per browser: :func:`poll` sets its own on a cached increment."""
 
 
 def selected(tracks: Sequence[TrackView], selection: Sequence[str]) -> tuple[TrackView, ...]:
@@ -134,22 +153,82 @@ def _describe(info: TopicInfo) -> str:
     return f"{info.source} (topic {info.topic})"
 
 
+@dataclass(frozen=True)
+class PollSettings:
+    """What every poll of one server process shares."""
+
+    instance: str
+    """Names the server process, so a browser drawn by an earlier one is drawn anew."""
+    stale_after: timedelta
+    history: int
+    retry_s: float
+    """How soon to ask again when a record is due but has not come (``--poll-interval``)."""
+    predict: PredictionSource
+
+
+class UpdateCache:
+    """The last few increments, shared by browsers in the same state; thread-safe.
+
+    Browsers that draw the same view and have drawn the same samples need the same update:
+    it is built once and handed to each. Only built values are kept, never per-browser
+    state, and the cache is bounded.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[object, ...], Increment] = OrderedDict()
+
+    def get_or_build(self, key: tuple[object, ...], build: Callable[[], Increment]) -> Increment:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        built = build()  # outside the lock: two browsers may build it at once, harmlessly
+        with self._lock:
+            self._entries[key] = built
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return built
+
+
+def next_poll_ms(tracks: Sequence[TrackView], now: datetime, retry_s: float) -> int:
+    """When the browser should ask again: just after the next record is due.
+
+    Producers sample on a wall-clock grid, so each track's next record is due one cadence
+    (the gap between its last two samples) after its newest; asking ``ARRIVAL_MARGIN`` after
+    that catches it on the first try, with one request per record and little delay. An
+    overdue record (a stopped producer, a broker outage) is asked for every ``retry_s``.
+    """
+    due = [
+        track.latest.record.time + min(track.cadence or DEFAULT_CADENCE, MAX_CADENCE)
+        for track in tracks
+    ]
+    if not due:
+        return int(retry_s * 1000)
+    wait = (min(due) + ARRIVAL_MARGIN - now).total_seconds()
+    if wait <= 0:
+        return int(retry_s * 1000)
+    return int(min(wait, MAX_CADENCE.total_seconds()) * 1000)
+
+
 def poll(
     feed: FeedState,
-    instance: str,
+    settings: PollSettings,
     stored_cursor: object,
     selection: Sequence[str],
     now: datetime,
-    stale_after: timedelta,
-    history: int,
-    predict: PredictionSource,
     prediction_key: str = "",
-) -> FullDraw | Increment | None:
-    """What to send a browser; None when it is up to date.
+    cache: UpdateCache | None = None,
+) -> FullDraw | Increment | Cursor:
+    """What to send a browser: a whole drawing, an increment, or only a new cursor (when
+    nothing is new: it says when to ask again).
 
     ``prediction_key`` changes when the predicted tracks should be drawn anew (new
     elements, or time having moved on along the orbit).
     """
+    instance = settings.instance
     cursor = Cursor.from_store(stored_cursor)
     if cursor is not None and cursor.instance != instance:
         cursor = None  # drawn by a server process that has since restarted
@@ -161,26 +240,39 @@ def poll(
         shown = selected(snapshot.tracks, selection)
         return FullDraw(
             tracks=snapshot.tracks,
-            map_figure=figures.map_figure(shown, predict(shown, now)),
+            map_figure=figures.map_figure(shown, settings.predict(shown, now)),
             altitude_figure=figures.altitude_figure(shown),
             ground_figure=figures.ground_figure(shown),
-            cards=figures.cards(shown, now, stale_after),
+            cards=figures.cards(shown, now, settings.stale_after),
             status=status_text(snapshot, len(shown), now),
             cursor=Cursor(
                 instance,
                 view_digest(instance, snapshot.tracks, selection, prediction_key),
                 snapshot.head,
                 now.timestamp(),
+                next_poll_ms(shown, now, settings.retry_s),
             ),
         )
+    next_ms = next_poll_ms(shown, now, settings.retry_s)
     has_new = any(track.samples for track in shown)
     if not has_new and now.timestamp() - cursor.sent_at < REFRESH_AT_LEAST_EVERY.total_seconds():
-        return None
-    return Increment(
-        map_extension=figures.map_extension(shown, history),
-        altitude_extension=figures.altitude_extension(shown, history),
-        ground_extension=figures.ground_extension(shown, history),
-        cards_patch=figures.cards_patch(shown, now, stale_after),
-        status=status_text(snapshot, len(shown), now),
-        cursor=Cursor(instance, digest, snapshot.head, now.timestamp()),
+        return Cursor(instance, digest, cursor.seq, cursor.sent_at, next_ms)
+
+    cursor = Cursor(instance, digest, snapshot.head, now.timestamp(), next_ms)
+
+    def build() -> Increment:
+        return Increment(
+            map_extension=figures.map_extension(shown, settings.history),
+            altitude_extension=figures.altitude_extension(shown, settings.history),
+            ground_extension=figures.ground_extension(shown, settings.history),
+            cards_patch=figures.cards_patch(shown, now, settings.stale_after),
+            status=status_text(snapshot, len(shown), now),
+            cursor=cursor,
+        )
+
+    # The same view, the same samples drawn, the same second: the same update.
+    key = (digest, cursor.seq, snapshot.head, int(now.timestamp()))
+    increment = cache.get_or_build(key, build) if cache is not None else build()
+    return replace(
+        increment, cursor=Cursor(instance, digest, snapshot.head, now.timestamp(), next_ms)
     )

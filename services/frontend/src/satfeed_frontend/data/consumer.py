@@ -94,11 +94,24 @@ class FeedConsumer:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kafka-consumer", daemon=True)
         self._assigned: set[PartitionKey] = set()
+        self._consumer: Consumer  # made by the thread, in _run
         self._problems = _ProblemLog(set())
         self._in_outage = False
-        self._consumer = Consumer(
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)  # the thread closes the client on its way out
+
+    def _client(self) -> Consumer:
+        return Consumer(
             {
-                "bootstrap.servers": bootstrap_servers,
+                "bootstrap.servers": self.bootstrap_servers,
                 # Required by the client, never joined: partitions are assigned by hand.
                 "group.id": f"satfeed-frontend-{uuid.uuid4().hex}",
                 "enable.auto.commit": False,
@@ -110,19 +123,9 @@ class FeedConsumer:
             }
         )
 
-    # -- lifecycle ------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)  # the thread closes the client on its way out
-        elif self._thread.ident is None:
-            self._consumer.close()  # never started
-
     def _run(self) -> None:
+        # Made in the thread that uses it: nothing connects before start().
+        self._consumer = self._client()
         next_reconcile = next_lag = 0.0
         try:
             while not self._stopping.is_set():
