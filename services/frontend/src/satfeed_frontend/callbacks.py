@@ -130,6 +130,7 @@ def picked_or_linked(search: str | None, picked: list[str] | None) -> tuple[list
     Output("cursor", "data"),
     Output("url", "search"),
     Input("poll", "n_intervals"),
+    Input("watchdog", "n_intervals"),
     Input("url", "search"),
     Input("select", "value"),
     State("cursor", "data"),
@@ -137,6 +138,7 @@ def picked_or_linked(search: str | None, picked: list[str] | None) -> tuple[list
 )
 def on_poll(
     _n_intervals: int | None,
+    _watchdog: int | None,
     search: str | None,
     picked: list[str] | None,
     cursor: object,
@@ -151,10 +153,16 @@ def on_poll(
     return (*outputs, new_search)
 
 
-# The page asks again when the server says (just after the next record is due): the poll
-# timer is reset to each answer's delay. In the browser, so no request is spent on it.
+# The page asks again when the server says (just after the next record is due): each
+# answer arms the poll timer for exactly one more poll, after its delay. So a browser never
+# has two polls in flight, however slow the server, and Dash never drops an answer for a
+# newer one. In the browser, so no request is spent on it.
 clientside_callback(
-    "function (cursor) { return (cursor && cursor.next_ms) || window.dash_clientside.no_update; }",
+    "function (cursor, fired) {"
+    " if (!cursor || !cursor.next_ms) { return window.dash_clientside.no_update; }"
+    " return [cursor.next_ms, (fired || 0) + 1]; }",
     Output("poll", "interval"),
+    Output("poll", "max_intervals"),
     Input("cursor", "data"),
+    State("poll", "n_intervals"),
 )

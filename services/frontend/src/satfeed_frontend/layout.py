@@ -9,6 +9,8 @@ import uuid
 import dash
 from dash import dcc, html
 
+WATCHDOG_MS = 5000
+
 
 def graph_config() -> dcc.Graph.Config:
     return {
@@ -27,7 +29,10 @@ def page(poll_interval_s: float) -> html.Div:
             dcc.Location(id="url", refresh=False),
             dcc.Store(id="session", data=uuid.uuid4().hex),
             dcc.Store(id="cursor"),
-            dcc.Interval(id="poll", interval=int(poll_interval_s * 1000)),
+            # One poll at a time: each answer arms the next (see callbacks.py); the
+            # watchdog polls anyway should an answer be lost.
+            dcc.Interval(id="poll", interval=int(poll_interval_s * 1000), max_intervals=1),
+            dcc.Interval(id="watchdog", interval=WATCHDOG_MS),
             html.Header(
                 className="header",
                 children=[

@@ -32,6 +32,7 @@ REFRESH_AT_LEAST_EVERY: Final = timedelta(seconds=1)
 ARRIVAL_MARGIN: Final = timedelta(milliseconds=150)
 """From a record's sample time until the frontend has it: the producer publishes at the
 sample time, Kafka and the consumer take milliseconds; the rest is slack."""
+MIN_WAIT: Final = timedelta(milliseconds=50)
 DEFAULT_CADENCE: Final = timedelta(seconds=1)
 MAX_CADENCE: Final = timedelta(seconds=2)
 """Ask at least this often, so ages and the status line stay current."""
@@ -48,6 +49,8 @@ class Cursor:
     """POSIX time of the last answer that carried data."""
     next_ms: int = 0
     """When to ask again (the page sets its poll timer to it)."""
+    answered_at: float = 0.0
+    """POSIX time of this answer: every answer differs, so each one re-arms the timer."""
 
     def to_store(self) -> dict[str, Any]:
         return {
@@ -56,6 +59,7 @@ class Cursor:
             "seq": self.seq,
             "sent": self.sent_at,
             "next_ms": self.next_ms,
+            "answered": self.answered_at,
         }
 
     @classmethod
@@ -210,7 +214,7 @@ def next_poll_ms(tracks: Sequence[TrackView], now: datetime, retry_s: float) -> 
     wait = (min(due) + ARRIVAL_MARGIN - now).total_seconds()
     if wait <= 0:
         return int(retry_s * 1000)
-    return int(min(wait, MAX_CADENCE.total_seconds()) * 1000)
+    return int(min(max(wait, MIN_WAIT.total_seconds()), MAX_CADENCE.total_seconds()) * 1000)
 
 
 def poll(
@@ -251,14 +255,14 @@ def poll(
                 snapshot.head,
                 now.timestamp(),
                 next_poll_ms(shown, now, settings.retry_s),
+                now.timestamp(),
             ),
         )
     next_ms = next_poll_ms(shown, now, settings.retry_s)
     has_new = any(track.samples for track in shown)
     if not has_new and now.timestamp() - cursor.sent_at < REFRESH_AT_LEAST_EVERY.total_seconds():
-        return Cursor(instance, digest, cursor.seq, cursor.sent_at, next_ms)
-
-    cursor = Cursor(instance, digest, snapshot.head, now.timestamp(), next_ms)
+        return Cursor(instance, digest, cursor.seq, cursor.sent_at, next_ms, now.timestamp())
+    answered = Cursor(instance, digest, snapshot.head, now.timestamp(), next_ms, now.timestamp())
 
     def build() -> Increment:
         return Increment(
@@ -267,12 +271,11 @@ def poll(
             ground_extension=figures.ground_extension(shown, settings.history),
             cards_patch=figures.cards_patch(shown, now, settings.stale_after),
             status=status_text(snapshot, len(shown), now),
-            cursor=cursor,
+            cursor=answered,
         )
 
+    if cache is None:
+        return build()
     # The same view, the same samples drawn, the same second: the same update.
     key = (digest, cursor.seq, snapshot.head, int(now.timestamp()))
-    increment = cache.get_or_build(key, build) if cache is not None else build()
-    return replace(
-        increment, cursor=Cursor(instance, digest, snapshot.head, now.timestamp(), next_ms)
-    )
+    return replace(cache.get_or_build(key, build), cursor=answered)

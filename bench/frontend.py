@@ -1,0 +1,482 @@
+"""The frontend: the old design against ours, in one run, on one Kafka broker.
+
+    uv run --frozen python bench/frontend.py [--seconds 20]
+
+A feeder publishes one record a second per satellite (SGP4 positions of real element sets,
+at whole seconds, as the producer does), after 180 records of history each.
+
+(a) Server cost and bytes per tick, 3 and 30 satellites, 1 and 10 browsers.
+    Old design: on every tick, for every browser and every satellite panel, a new Kafka
+    consumer reads the last 180 records and a whole figure is built and serialised; measured
+    by running those ticks in this process (CPU and wall time, JSON bytes).
+    Ours: the real ``satfeed-frontend`` (gunicorn, one process), polled by simulated browsers
+    that speak Dash's update protocol as the page does (every 0.25 s, keeping the cursor the
+    server hands them); measured as the server process's CPU time per second and the bytes
+    of its answers per browser per second (one tick a second).
+(b) Sample-to-screen latency in Chromium: from a record's sample time until its value shows
+    in the card (a MutationObserver timestamps each change), p50 and p95.
+(c) Memory: the resident size of the frontend's worker with 30 satellites and 10 browsers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import NewTopic
+from playwright.sync_api import sync_playwright
+from satfeed_core.elements import Elements, load_elements
+from satfeed_core.propagation import Sgp4Propagator
+from satfeed_core.record import PositionRecord, decode_record, encode_record
+from satfeed_core.sample_data import CATALOGUE, EARTH_OBSERVATION, tle_file
+from satfeed_frontend import figures
+from satfeed_frontend.data.feed import FeedState, TopicInfo
+from satfeed_testbed.browser import CHROMIUM_ARGS, chromium_path
+from satfeed_testbed.kafka import KafkaBroker
+from satfeed_testbed.procs import ManagedProcess, free_port
+from satfeed_testbed.toolchain import build_dir, ensure_all
+from satfeed_testbed.waiting import wait_for
+
+HISTORY: Final = 180
+POLL_S: Final = 0.25
+"""Until the first answer says when to ask again."""
+CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
+TARGET_BROWSER_RATIO: Final = 1.5
+TARGET_P95_MS: Final = 500
+TARGET_RSS_MIB: Final = 250
+
+
+def satellites(count: int) -> list[Elements]:
+    """Earth-observation satellites, then near-Earth ones from the catalogue."""
+    chosen = load_elements(tle_file(EARTH_OBSERVATION))
+    for each in load_elements(tle_file(CATALOGUE)):
+        if len(chosen) >= count:
+            break
+        if each.mean_motion_rev_per_day > 11 and each.norad_id not in {e.norad_id for e in chosen}:
+            chosen.append(each)
+    return chosen[:count]
+
+
+def satellite_id(elements: Elements) -> str:
+    return f"norad-{elements.norad_id}"
+
+
+def records_at(fleet: Sequence[Elements], when: datetime) -> list[PositionRecord]:
+    positions = Sgp4Propagator(fleet).positions_at(when)
+    return [
+        PositionRecord(
+            satellite=satellite_id(each),
+            name=each.name,
+            norad_id=each.norad_id,
+            time=when,
+            lon=float(positions.lon_deg[row, 0]),
+            lat=float(positions.lat_deg[row, 0]),
+            alt_km=float(positions.alt_km[row, 0]),
+            speed_km_s=float(positions.speed_km_s[row, 0]),
+            elements_epoch=each.epoch,
+        )
+        for row, each in enumerate(fleet)
+        if np.isfinite(positions.lon_deg[row, 0])
+    ]
+
+
+class Feeder:
+    """One record a second per satellite, at whole seconds, into one topic each."""
+
+    def __init__(self, bootstrap: str, fleet: Sequence[Elements], topics: Sequence[str]) -> None:
+        self.fleet = list(fleet)
+        self.topics = dict(zip([satellite_id(e) for e in fleet], topics, strict=True))
+        self.producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def publish(self, when: datetime) -> None:
+        for record in records_at(self.fleet, when):
+            self.producer.produce(
+                self.topics[record.satellite],
+                key=record.satellite.encode(),
+                value=encode_record(record),
+                timestamp=int(when.timestamp() * 1000),
+            )
+        self.producer.poll(0)
+
+    def backfill(self, count: int) -> None:
+        now = datetime.now(UTC).replace(microsecond=0)
+        for back in range(count, 0, -1):
+            self.publish(now - timedelta(seconds=back))
+        self.producer.flush(30)
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            due = int(time.time()) + 1
+            if self.stopping.wait(due - time.time()):
+                break
+            self.publish(datetime.fromtimestamp(due, UTC))
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(5)
+        self.producer.flush(10)
+
+
+# -- the old design -----------------------------------------------------------------------
+
+
+def old_panel(bootstrap: str, topic: str) -> bytes:
+    """One satellite panel's tick as the old page did it: a new consumer reads the last 180
+    records, and whole figures are built from them and serialised."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"old-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+        consumer.assign([TopicPartition(topic, 0, max(low, high - HISTORY))])
+        records: list[PositionRecord] = []
+        while len(records) < min(HISTORY, high - low):
+            for message in consumer.consume(HISTORY, 1.0):
+                if message.error() is None:
+                    records.append(decode_record(message.value() or b""))
+    finally:
+        consumer.close()
+    feed = FeedState(HISTORY)
+    feed.set_topics([TopicInfo(topic, topic)])
+    for record in records:
+        feed.add(topic, record)
+    shown = feed.snapshot().tracks
+    return json.dumps(
+        [
+            figures.map_figure(shown, {}),
+            figures.altitude_figure(shown),
+            figures.ground_figure(shown),
+        ],
+        separators=(",", ":"),
+    ).encode()
+
+
+@dataclass
+class Cost:
+    cpu_s_per_tick: float
+    bytes_per_browser_tick: float
+    wall_s_per_tick: float = 0.0
+    requests_per_browser_tick: float = 1.0
+
+
+def old_design(bootstrap: str, topics: Sequence[str], browsers: int) -> Cost:
+    cpu, wall = time.process_time(), time.perf_counter()
+    sent = sum(len(old_panel(bootstrap, topic)) for _ in range(browsers) for topic in topics)
+    return Cost(
+        cpu_s_per_tick=time.process_time() - cpu,
+        bytes_per_browser_tick=sent / browsers,
+        wall_s_per_tick=time.perf_counter() - wall,
+    )
+
+
+# -- ours -----------------------------------------------------------------------------------
+
+
+class Frontend:
+    def __init__(self, run_dir: Path, bootstrap: str, topics: Sequence[str]) -> None:
+        self.port = free_port()
+        self.process = ManagedProcess(
+            name=f"frontend-{len(topics)}",
+            argv=[
+                sys.executable,
+                "-m",
+                "satfeed_frontend.main",
+                "--bootstrap-servers",
+                bootstrap,
+                "--topics",
+                ",".join(topics),
+                "--http-host",
+                "127.0.0.1",
+                "--http-port",
+                str(self.port),
+                "--history",
+                str(HISTORY),
+                "--log-level",
+                "WARNING",
+            ],
+            run_dir=run_dir,
+        )
+
+    def start(self, satellites: int) -> None:
+        self.process.start()
+        self.process.wait_until(
+            lambda: self.metric("satfeed_frontend_records_consumed_total") >= satellites * HISTORY,
+            120,
+            "did not backfill",
+        )
+        self.callback = json.loads(self.get("/_dash-dependencies"))[0]
+
+    def get(self, path: str) -> str:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            connection.request("GET", path)
+            return connection.getresponse().read().decode()
+        finally:
+            connection.close()
+
+    def metric(self, name: str) -> float:
+        for line in self.get("/metrics").splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return 0.0
+
+    def worker_pid(self) -> int:
+        master = self.process.pid
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if int(fields[1]) == master:
+                return int(stat.parent.name)
+        raise RuntimeError("the gunicorn worker is not running")
+
+    def cpu_s(self) -> float:
+        fields = Path(f"/proc/{self.worker_pid()}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+    def rss_mib(self) -> float:
+        for line in Path(f"/proc/{self.worker_pid()}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+class SimulatedBrowser:
+    """Polls like the page: Dash's update request when the last answer said to ask again,
+    keeping the cursor (and the picker's value) the server hands back. Counts requests and
+    the bytes of all answers."""
+
+    def __init__(self, frontend: Frontend) -> None:
+        self.frontend = frontend
+        self.connection = http.client.HTTPConnection("127.0.0.1", frontend.port, timeout=10)
+        self.session = uuid.uuid4().hex
+        self.cursor: object = None
+        self.picked: list[str] | None = None
+        self.n = 0
+        self.bytes = 0
+        self.answers = 0
+        self.next_s = POLL_S
+
+    def poll(self) -> None:
+        callback = self.frontend.callback
+        self.n += 1
+        values = {"poll.n_intervals": self.n, "url.search": "", "select.value": self.picked}
+        states = {"cursor.data": self.cursor, "session.data": self.session}
+
+        def props(specs: list[dict[str, str]], given: dict[str, object]) -> list[dict[str, object]]:
+            return [{**spec, "value": given[f"{spec['id']}.{spec['property']}"]} for spec in specs]
+
+        body = json.dumps(
+            {
+                "output": callback["output"],
+                "outputs": [
+                    dict(id=o.split(".")[0], property=o.split(".")[1])
+                    for o in callback["output"].strip(".").split("...")
+                ],
+                "inputs": props(callback["inputs"], values),
+                "changedPropIds": ["poll.n_intervals"],
+                "state": props(callback["state"], states),
+            }
+        )
+        self.connection.request(
+            "POST", "/_dash-update-component", body, {"Content-Type": "application/json"}
+        )
+        response = self.connection.getresponse()
+        data = response.read()
+        if response.status == 200:
+            self.bytes += len(data)
+            self.answers += 1
+            answer = json.loads(data)["response"]
+            self.cursor = answer["cursor"]["data"]
+            self.next_s = answer["cursor"]["data"]["next_ms"] / 1000
+            if "value" in answer.get("select", {}):
+                self.picked = answer["select"]["value"]
+
+    def run(self, until: float) -> None:
+        while time.monotonic() < until:
+            self.poll()
+            time.sleep(self.next_s)
+
+
+def ours(frontend: Frontend, browsers: int, seconds: float) -> Cost:
+    clients = [SimulatedBrowser(frontend) for _ in range(browsers)]
+    for client in clients:  # the first, whole drawing is not a tick
+        client.poll()
+        client.bytes = client.answers = 0
+    cpu = frontend.cpu_s()
+    until = time.monotonic() + seconds
+    threads = [threading.Thread(target=client.run, args=(until,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return Cost(
+        cpu_s_per_tick=(frontend.cpu_s() - cpu) / seconds,
+        bytes_per_browser_tick=statistics.mean(c.bytes for c in clients) / seconds,
+        requests_per_browser_tick=statistics.mean(c.answers for c in clients) / seconds,
+    )
+
+
+# -- latency --------------------------------------------------------------------------------
+
+OBSERVER: Final = """
+window.seen = [];
+new MutationObserver(() => {
+  for (const values of document.querySelectorAll('.card-values')) {
+    const sample = values.innerText.split('\\n').pop().split(' ')[0];
+    if (values.dataset.last !== sample) {
+      values.dataset.last = sample;
+      window.seen.push([Date.now(), sample]);
+    }
+  }
+}).observe(document.querySelector('#cards'), {subtree: true, childList: true, characterData: true});
+"""
+
+
+def latency_ms(frontend: Frontend, seconds: float) -> list[float]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium_path()), args=list(CHROMIUM_ARGS)
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"http://127.0.0.1:{frontend.port}/")
+            page.wait_for_selector(".card-values")
+            wait_for(
+                lambda: page.evaluate("document.querySelectorAll('.card-values').length") > 0,
+                30,
+                "cards",
+            )
+            page.evaluate(OBSERVER)
+            deadline = time.monotonic() + seconds
+            wait_for(
+                lambda: time.monotonic() >= deadline, seconds + 5, "the measuring time", interval=1
+            )
+            seen: list[tuple[int, str]] = page.evaluate("window.seen")
+        finally:
+            browser.close()
+    today = datetime.now(UTC).date()
+    result = []
+    for shown_ms, sample in seen:
+        sampled = datetime.strptime(f"{today} {sample}", "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
+        result.append(shown_ms - sampled.timestamp() * 1000)
+    return result
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    return float(np.percentile(np.asarray(values), fraction * 100))
+
+
+def report(costs: dict[tuple[str, int, int], Cost], rss: float) -> None:
+    print("design  sats  browsers  server CPU ms/tick  bytes/browser/tick  bytes/sat/tick")
+    for (design, count, browsers), cost in costs.items():
+        per_browser = cost.bytes_per_browser_tick
+        row = (
+            f"{design:<6} {count:>5} {browsers:>9} {cost.cpu_s_per_tick * 1000:>19.1f} "
+            f"{per_browser:>19,.0f} {per_browser / count:>15,.0f}"
+        )
+        if design == "old":
+            row += f"   (wall {cost.wall_s_per_tick:.2f} s per tick)"
+        else:
+            row += f"   ({cost.requests_per_browser_tick:.1f} requests per browser per tick)"
+        print(row)
+    for count in (3, 30):
+        ours_ratio = (
+            costs["ours", count, 10].cpu_s_per_tick / costs["ours", count, 1].cpu_s_per_tick
+        )
+        old_ratio = costs["old", count, 10].cpu_s_per_tick / costs["old", count, 1].cpu_s_per_tick
+        print(
+            f"{count} satellites: 10 browsers cost {ours_ratio:.2f}x one "
+            f"(old design {old_ratio:.1f}x; target <= {TARGET_BROWSER_RATIO})"
+        )
+    worst = max(costs["ours", c, b].bytes_per_browser_tick / c for c in (3, 30) for b in (1, 10))
+    print(f"ours, most bytes per satellite per tick: {worst:.0f} (target <= 1024)")
+    print(
+        f"frontend worker RSS, 30 satellites and 10 browsers: {rss:.0f} MiB "
+        f"(target <= {TARGET_RSS_MIB})"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=20, help="measuring time per case")
+    args = parser.parse_args(argv)
+    ensure_all()
+    run_dir = build_dir() / "bench-frontend" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    broker = KafkaBroker(run_dir / "kafka")
+    broker.start()
+    fleet = satellites(30)
+    topics = [f"bench.positions.{satellite_id(each)}" for each in fleet]
+    feeder = Feeder(broker.bootstrap_servers, fleet, topics)
+    frontends: list[Frontend] = []
+    try:
+        admin = broker.admin()
+        for future in admin.create_topics([NewTopic(t, 1, 1) for t in topics]).values():
+            future.result(30)
+        feeder.backfill(HISTORY)
+        feeder.start()
+        print(f"{len(fleet)} satellites, {HISTORY} records of history each")
+        costs: dict[tuple[str, int, int], Cost] = {}
+        rss = float("nan")
+        for count in (3, 30):
+            for browsers in (1, 10):
+                costs["old", count, browsers] = old_design(
+                    broker.bootstrap_servers, topics[:count], browsers
+                )
+            frontend = Frontend(run_dir, broker.bootstrap_servers, topics[:count])
+            frontends.append(frontend)
+            frontend.start(count)
+            for browsers in (1, 10):
+                costs["ours", count, browsers] = ours(frontend, browsers, args.seconds)
+            if count == 30:
+                rss = frontend.rss_mib()
+            frontend.stop()
+        report(costs, rss)
+
+        frontend = Frontend(run_dir, broker.bootstrap_servers, topics[:3])
+        frontends.append(frontend)
+        frontend.start(3)
+        latencies = latency_ms(frontend, max(args.seconds, 30))
+        frontend.stop()
+        print(
+            f"sample-to-screen latency, 3 satellites at 1 Hz, {len(latencies)} updates: "
+            f"p50 {percentile(latencies, 0.5):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms "
+            f"(target p95 <= {TARGET_P95_MS} ms)"
+        )
+    finally:
+        feeder.stop()
+        for frontend in frontends:
+            frontend.stop()
+        broker.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
