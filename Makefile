@@ -59,6 +59,10 @@ demo: ## Run Kafka, producers for TERRA, AQUA, AURA and the dashboard locally; C
 	$(UV) sync --frozen --quiet
 	$(RUN) python -m satfeed_testbed.demo
 
+.PHONY: screenshot
+screenshot: setup ## Render the dashboard with live data from the test bed into docs/images/dashboard.png
+	$(RUN) python -m tests.integration.frontend.screenshot --output docs/images/dashboard.png
+
 .PHONY: testbed-up
 testbed-up: setup ## Start the test bed for exploring by hand; writes build/testbed.env
 	$(RUN) satfeed-testbed up
