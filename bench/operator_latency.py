@@ -1,6 +1,8 @@
 """Operator: apply-to-children latency, 100 Satellites at once, and the apiserver's floor.
 
-    uv run --frozen python bench/operator.py [--sequential 20] [--burst 100]
+    uv run --frozen python -m bench.operator_latency [--sequential 20] [--burst 100]
+
+(run as a module from the repository root, so the operator tests' helpers, ``tests.``, import)
 
 Starts the test bed (Kafka, the control plane, the KafkaTopic stand-in), installs the
 Satellite CRD and runs the real ``satfeed-operator`` as the chart's ServiceAccount, serving
@@ -18,20 +20,12 @@ time is the moment the apiserver announced the object, not a polling tick.
 
 from __future__ import annotations
 
-import os
-import sys
-
-# Run as ``python bench/operator.py``, this file's directory heads sys.path, where this file
-# would shadow the standard library's ``operator`` (which enum and collections import). The
-# repository root takes its place; it also holds the operator tests' helpers (``tests.``).
-sys.path.pop(0)
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
 import argparse
 import asyncio
 import collections
 import functools
 import json
+import os
 import ssl
 import statistics
 import tempfile
