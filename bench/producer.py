@@ -22,6 +22,7 @@ from confluent_kafka.admin import NewTopic
 from satfeed_core.sample_data import tle_file
 from satfeed_testbed.kafka import KafkaBroker
 from satfeed_testbed.procs import ManagedProcess, free_port
+from satfeed_testbed.services import producer_argv
 from satfeed_testbed.waiting import wait_for
 
 TARGET_RSS_MB = 80.0
@@ -49,10 +50,10 @@ def ready(port: int) -> bool:
 def measure(broker: KafkaBroker, run_dir: Path, engine: str, seconds: float) -> tuple[float, float]:
     """(RSS MB, CPU seconds per wall second) of one producer at 1 Hz at steady state."""
     port = free_port()
-    argv = [sys.executable, "-m", "satfeed_producer.main", "--topic", engine]
-    argv += ["--bootstrap-servers", broker.bootstrap_servers, "--satellite-id", "terra"]
-    argv += ["--elements-file", str(run_dir / "elements"), "--propagator", engine]
-    argv += ["--interval", "1", "--http-host", "127.0.0.1", "--http-port", str(port)]
+    argv = producer_argv(
+        broker.bootstrap_servers, engine, "terra", port,
+        "--elements-file", str(run_dir / "elements"), "--propagator", engine, "--interval", "1",
+    )  # fmt: skip
     producer = ManagedProcess(f"producer-{engine}", argv, run_dir)
     producer.start()
     try:

@@ -23,6 +23,7 @@ from satfeed_core.record import PositionRecord, decode_record
 from satfeed_core.sample_data import tle_file
 from satfeed_testbed.kafka import KafkaBroker
 from satfeed_testbed.procs import ManagedProcess, free_port
+from satfeed_testbed.services import producer_argv
 from satfeed_testbed.testbed import TestBed
 from satfeed_testbed.waiting import wait_for
 
@@ -75,26 +76,9 @@ class ProducerRunner:
         self, bootstrap: str, topic: str, *args: str, name: str = "producer"
     ) -> RunningProducer:
         port = free_port()
-        common = ["--bootstrap-servers", bootstrap, "--topic", topic, "--satellite-id", "terra"]
-        common += ["--http-host", "127.0.0.1", "--http-port", str(port)]
         process = ManagedProcess(
             name=f"{name}-{uuid.uuid4().hex[:6]}",
-            argv=[
-                sys.executable,
-                "-m",
-                "satfeed_producer.main",
-                "--bootstrap-servers",
-                bootstrap,
-                "--topic",
-                topic,
-                "--satellite-id",
-                "terra",
-                "--http-host",
-                "127.0.0.1",
-                "--http-port",
-                str(port),
-                *args,
-            ],
+            argv=producer_argv(bootstrap, topic, "terra", port, *args),
             run_dir=self.run_dir,
         )
         process.start()
@@ -341,27 +325,18 @@ def test_sigterm_flushes_pending_records_and_exits_0(
     with log_path.open("wb") as log_file:
         # Started directly (not as a ManagedProcess) to see its exit status.
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "satfeed_producer.main",
-                "--bootstrap-servers",
+            producer_argv(
                 testbed.kafka.bootstrap_servers,
-                "--topic",
                 topic,
-                "--satellite-id",
                 "terra",
-                "--http-port",
-                "0",
-                "--http-host",
-                "127.0.0.1",
+                0,
                 "--elements-file",
                 str(elements_file(tmp_path, terra_lines)),
                 "--interval",
                 "0.1",
                 "--backfill",
                 "50",
-            ],
+            ),
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )

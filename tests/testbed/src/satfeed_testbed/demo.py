@@ -23,6 +23,7 @@ from satfeed_core.sample_data import tle_file
 
 from .kafka import KafkaBroker
 from .procs import ManagedProcess, ServiceError, free_port, pid_files, stop_pid_file
+from .services import frontend_argv, producer_argv
 from .toolchain import SetupError, build_dir
 from .waiting import WaitTimeout
 
@@ -59,54 +60,20 @@ def _serves(url: str) -> bool:
 
 
 def _start(run_dir: Path, bootstrap: str, port: int) -> None:
-    elements = tle_file("earth-observation.tle")
+    elements = ["--elements-file", str(tle_file("earth-observation.tle"))]
     for satellite in SATELLITES:
-        ManagedProcess(
-            name=f"producer-{satellite.satellite_id}",
-            argv=[
-                sys.executable,
-                "-m",
-                "satfeed_producer.main",
-                "--bootstrap-servers",
-                bootstrap,
-                "--topic",
-                satellite.topic,
-                "--satellite-id",
-                satellite.satellite_id,
-                "--display-name",
-                satellite.display_name,
-                "--elements-file",
-                str(elements),
-                "--norad-id",
-                str(satellite.norad_id),
-                "--http-host",
-                "127.0.0.1",
-                "--http-port",
-                str(free_port()),
-            ],
-            run_dir=run_dir,
-        ).start()
+        which = ["--display-name", satellite.display_name, "--norad-id", str(satellite.norad_id)]
+        argv = producer_argv(
+            bootstrap, satellite.topic, satellite.satellite_id, free_port(), *elements, *which
+        )
+        ManagedProcess(f"producer-{satellite.satellite_id}", argv, run_dir).start()
+    topics = ",".join(s.topic for s in SATELLITES)
     frontend = ManagedProcess(
-        name="frontend",
-        argv=[
-            sys.executable,
-            "-m",
-            "satfeed_frontend.main",
-            "--bootstrap-servers",
-            bootstrap,
-            "--topics",
-            ",".join(s.topic for s in SATELLITES),
-            "--http-host",
-            "127.0.0.1",
-            "--http-port",
-            str(port),
-        ],
-        run_dir=run_dir,
+        "frontend", frontend_argv(bootstrap, port, "--topics", topics), run_dir
     )
     frontend.start()
-    frontend.wait_until(
-        lambda: _serves(f"http://127.0.0.1:{port}/readyz"), 120, "did not get ready"
-    )
+    ready_url = f"http://127.0.0.1:{port}/readyz"
+    frontend.wait_until(lambda: _serves(ready_url), 120, "did not get ready")
 
 
 def stop_all(run_dir: Path) -> None:
