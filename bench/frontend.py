@@ -227,7 +227,11 @@ class Frontend:
             120,
             "did not backfill",
         )
-        self.callback = json.loads(self.get("/_dash-dependencies"))[0]
+        self.callback = next(  # the poll callback (the other one runs in the browser)
+            each
+            for each in json.loads(self.get("/_dash-dependencies"))
+            if "map.figure" in each["output"]
+        )
 
     def get(self, path: str) -> str:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
@@ -287,8 +291,13 @@ class SimulatedBrowser:
     def poll(self) -> None:
         callback = self.frontend.callback
         self.n += 1
-        values = {"poll.n_intervals": self.n, "url.search": "", "select.value": self.picked}
-        states = {"cursor.data": self.cursor, "session.data": self.session}
+        values: dict[str, object] = {
+            "poll.n_intervals": self.n,
+            "watchdog.n_intervals": None,
+            "url.search": "",
+            "select.value": self.picked,
+        }
+        states: dict[str, object] = {"cursor.data": self.cursor, "session.data": self.session}
 
         def props(specs: list[dict[str, str]], given: dict[str, object]) -> list[dict[str, object]]:
             return [{**spec, "value": given[f"{spec['id']}.{spec['property']}"]} for spec in specs]

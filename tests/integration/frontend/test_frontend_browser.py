@@ -98,7 +98,11 @@ def test_the_url_keeps_the_selection(
     page.page.click("#select")
     page.page.fill(".dash-dropdown-search", "33591")
     page.page.get_by_text("NOAA 19 · NORAD 33591", exact=True).click()
-    wait_for(lambda: "sat=noaa-19" in page.page.url, 10, "the URL to carry the new pick")
+    wait_for(
+        lambda: "sat=noaa-19" in page.page.url,
+        20,
+        f"the URL to carry the new pick (picker: {page.page.inner_text('#select')!r})",
+    )
     wait_for(lambda: sorted(page.satellites_shown()) == ["aqua", "noaa-19"], 10, "both cards")
     assert page.console_errors == []
 
