@@ -38,7 +38,8 @@ LAG_EVERY_S: Final = 5.0
 _METADATA_TIMEOUT_S: Final = 5.0
 _BATCH: Final = 1000
 _CONSUME_TIMEOUT_S: Final = 0.1
-# librdkafka codes that mean "cannot reach the cluster" (others are about one request).
+# Errors that suggest the cluster is out of reach: they bring the next metadata request
+# forward, and its failure (not the error) starts an outage.
 _OUTAGE_CODES: Final = frozenset(
     {KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT, KafkaError._RESOLVE}
 )
@@ -97,6 +98,8 @@ class FeedConsumer:
         self._consumer: Consumer  # made by the thread, in _run
         self._problems = _ProblemLog(set())
         self._in_outage = False
+        self._next_reconcile = 0.0
+        """Monotonic time of the next metadata request; 0 asks for one at once."""
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -126,13 +129,13 @@ class FeedConsumer:
     def _run(self) -> None:
         # Made in the thread that uses it: nothing connects before start().
         self._consumer = self._client()
-        next_reconcile = next_lag = 0.0
+        next_lag = 0.0
         try:
             while not self._stopping.is_set():
                 now = time.monotonic()
-                if now >= next_reconcile:
+                if now >= self._next_reconcile:
                     self._reconcile()
-                    next_reconcile = time.monotonic() + RECONCILE_EVERY_S
+                    self._next_reconcile = time.monotonic() + RECONCILE_EVERY_S
                 if now >= next_lag:
                     self._measure_lag()
                     next_lag = now + LAG_EVERY_S
@@ -243,7 +246,7 @@ class FeedConsumer:
         error = message.error()
         if error is not None:
             if error.code() in _OUTAGE_CODES:
-                self._outage(f"Kafka at {self.bootstrap_servers} is unreachable ({error.str()})")
+                self._next_reconcile = 0.0  # a metadata request now tells
             else:
                 self._problems.once(
                     f"read:{message.topic()}",
@@ -272,10 +275,11 @@ class FeedConsumer:
     # -- outages --------------------------------------------------------------------------
 
     def _on_error(self, error: KafkaError) -> None:
+        # Not an outage by itself: errors queued during an outage are delivered after it
+        # ends. The metadata request it brings forward decides.
         if error.code() in _OUTAGE_CODES:
-            self._outage(f"Kafka at {self.bootstrap_servers} is unreachable ({error.str()})")
-        else:
-            kafka_client_log.warning("Kafka client: %s", error.str())
+            self._next_reconcile = 0.0
+        kafka_client_log.info("Kafka client: %s", error.str())
 
     def _outage(self, problem: str) -> None:
         if not self._in_outage:  # once per outage, not once per retry
