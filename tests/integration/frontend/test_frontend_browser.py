@@ -98,6 +98,7 @@ def test_the_url_keeps_the_selection(
     page.page.click("#select")
     page.page.fill(".dash-dropdown-search", "33591")
     page.page.get_by_text("NOAA 19 · NORAD 33591", exact=True).click()
+    page.page.click("h1")  # close the picker, which hands over its value
     wait_for(
         lambda: "sat=noaa-19" in page.page.url,
         20,

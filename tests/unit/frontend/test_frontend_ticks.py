@@ -8,11 +8,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import pytest
-from dash import no_update
 from satfeed_frontend.callbacks import (
     options,
     picked_or_linked,
-    search_from_selection,
     selection_from_search,
 )
 from satfeed_frontend.data.feed import FeedState, TopicInfo, TrackView
@@ -178,12 +176,9 @@ def test_the_url_keeps_the_selection() -> None:
     assert selection_from_search("?sat=terra&sat=25544") == ["terra", "25544"]
     assert selection_from_search("?sat=terra,aqua") == ["terra", "aqua"]
     assert selection_from_search("") == []
-    assert search_from_selection(["terra", "aqua"]) == "?sat=terra&sat=aqua"
-    assert search_from_selection([]) == ""
-    assert picked_or_linked("?sat=aqua", None) == (["aqua"], no_update)  # a page's first poll
-    assert picked_or_linked("", ["terra"]) == (["terra"], "?sat=terra")
-    assert picked_or_linked("?sat=terra", ["terra"]) == (["terra"], no_update)
-    assert picked_or_linked("?sat=aqua", []) == ([], "")  # everything picked off
+    assert picked_or_linked("?sat=aqua", None) == ["aqua"]  # a page's first poll: the link
+    assert picked_or_linked("?sat=aqua", ["terra"]) == ["terra"]  # then the picker
+    assert picked_or_linked("?sat=aqua", []) == []  # everything picked off: all shown
 
 
 def test_picker_lists_every_satellite_and_keeps_picks_without_data() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
 from dash import Input, Output, State, callback, clientside_callback, no_update
 
@@ -28,12 +28,6 @@ def selection_from_search(search: str | None) -> list[str]:
     """``?sat=terra&sat=25544`` -> ``["terra", "25544"]``; commas also separate."""
     values = parse_qs((search or "").lstrip("?")).get(SELECTION_PARAMETER, [])
     return [part for value in values for part in value.split(",") if part]
-
-
-def search_from_selection(selection: Sequence[str] | None) -> str:
-    if not selection:
-        return ""
-    return "?" + urlencode([(SELECTION_PARAMETER, value) for value in selection])
 
 
 def options(tracks: Sequence[TrackView], selection: Sequence[str]) -> list[dict[str, str]]:
@@ -100,22 +94,18 @@ def answer_poll(
     )
 
 
-def picked_or_linked(search: str | None, picked: list[str] | None) -> tuple[list[str], Any]:
-    """The selection to draw, and the URL's new query if it must change.
+def picked_or_linked(search: str | None, picked: list[str] | None) -> list[str]:
+    """The selection to draw.
 
     On a page's first poll the picker is still empty (None) and the link decides; the
-    first drawing sets the picker, which decides from then on and is copied into the URL,
-    so the view can be shared. One source per moment: a poll sent just after a pick, still
-    carrying the old URL, cannot undo the pick.
+    first drawing sets the picker, which decides from then on (and is written into the
+    address bar in the browser, see below).
     """
     if picked is None:
-        return selection_from_search(search), no_update
-    wanted = search_from_selection(picked)
-    return list(picked), (no_update if wanted == (search or "") else wanted)
+        return selection_from_search(search)
+    return list(picked)
 
 
-# One callback for polls, picks and links: the picker and the URL update each other, which
-# Dash allows only within a single callback.
 @callback(
     Output("map", "figure"),
     Output("map", "extendData"),
@@ -128,29 +118,44 @@ def picked_or_linked(search: str | None, picked: list[str] | None) -> tuple[list
     Output("select", "options"),
     Output("select", "value"),
     Output("cursor", "data"),
-    Output("url", "search"),
     Input("poll", "n_intervals"),
     Input("watchdog", "n_intervals"),
-    Input("url", "search"),
     Input("select", "value"),
+    State("url", "search"),
     State("cursor", "data"),
     State("session", "data"),
 )
 def on_poll(
     _n_intervals: int | None,
     _watchdog: int | None,
-    search: str | None,
     picked: list[str] | None,
+    search: str | None,
     cursor: object,
     session: str | None,
 ) -> tuple[Any, ...]:
-    selection, new_search = picked_or_linked(search, picked)
+    selection = picked_or_linked(search, picked)
     outputs = answer_poll(current_service(), cursor, selection, session, datetime.now(UTC))
     if picked is None:
         # Only the first answer sets the picker: a late answer to a poll sent before a pick
         # would otherwise undo the pick.
         outputs = (*outputs[:PICKER_OUTPUT], selection, *outputs[PICKER_OUTPUT + 1 :])
-    return (*outputs, new_search)
+    return outputs
+
+
+# The picker's choice goes into the address bar, so a view can be shared by its link:
+# written by the browser itself (replaceState: no history entry per pick), in the form
+# :func:`selection_from_search` reads.
+clientside_callback(
+    "function (picked) {"
+    " if (picked === null || picked === undefined) { return window.dash_clientside.no_update; }"
+    " const query = new URLSearchParams(picked.map(value => ['"
+    + SELECTION_PARAMETER
+    + "', value])).toString();"
+    " window.history.replaceState(null, '', window.location.pathname + (query ? '?' + query : ''));"
+    " return query; }",
+    Output("linked", "data"),
+    Input("select", "value"),
+)
 
 
 # The page asks again when the server says (just after the next record is due): each
