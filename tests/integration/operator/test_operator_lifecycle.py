@@ -63,12 +63,15 @@ def test_examples_get_topic_configmap_and_producer(
         kube.apply(example(name, namespace))
 
     for name, (norad_id, display_name) in EXAMPLES.items():
-        found = wait_for(
-            lambda: all_children(testbed, namespace, name),  # noqa: B023 (called at once)
-            30,
-            f"the children of {name}",
-        )
         satellite = wait_condition(kube, namespace, name, "TopicReady", "True")
+
+        def children_with_producer_started() -> dict[str, Any] | None:
+            children = all_children(testbed, namespace, name)  # noqa: B023 (called at once)
+            started = children and children["deployment"]["spec"]["replicas"] == 1
+            return children if started else None
+
+        # The producer is scaled up once the topic is Ready, in a reconcile of its own.
+        found = wait_for(children_with_producer_started, 30, f"the children of {name}")
         topic = satellite["status"]["topicName"]
         assert topic == f"satfeed.positions.{namespace}.{name}"
         assert satellite["status"]["elements"]["noradId"] == norad_id
