@@ -105,8 +105,8 @@ FLAGS: Sequence[EnvFlag] = (
     EnvFlag(
         "--poll-interval",
         "SATFEED_POLL_INTERVAL",
-        "seconds between a browser's requests for new data (default 0.25); data changes at "
-        "the producers' cadence, so most requests are answered 'nothing new' at no cost",
+        "seconds until a browser asks again when a record is overdue (default 0.25); "
+        "otherwise it asks just after the next record is due",
         {"type": float, "default": 0.25},
     ),
     EnvFlag(
