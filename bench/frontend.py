@@ -48,6 +48,7 @@ from satfeed_frontend.data.feed import FeedState, TopicInfo
 from satfeed_testbed.browser import CHROMIUM_ARGS, chromium_path
 from satfeed_testbed.kafka import KafkaBroker
 from satfeed_testbed.procs import ManagedProcess, free_port
+from satfeed_testbed.services import frontend_argv
 from satfeed_testbed.toolchain import build_dir, ensure_all
 from satfeed_testbed.waiting import wait_for
 
@@ -200,23 +201,16 @@ class Frontend:
         self.port = free_port()
         self.process = ManagedProcess(
             name=f"frontend-{len(topics)}",
-            argv=[
-                sys.executable,
-                "-m",
-                "satfeed_frontend.main",
-                "--bootstrap-servers",
+            argv=frontend_argv(
                 bootstrap,
+                self.port,
                 "--topics",
                 ",".join(topics),
-                "--http-host",
-                "127.0.0.1",
-                "--http-port",
-                str(self.port),
                 "--history",
                 str(HISTORY),
                 "--log-level",
                 "WARNING",
-            ],
+            ),
             run_dir=run_dir,
         )
 

@@ -9,7 +9,6 @@ encoder (and deliberately broken, for the bad-input tests).
 from __future__ import annotations
 
 import re
-import sys
 import urllib.error
 import urllib.request
 import uuid
@@ -30,6 +29,7 @@ from satfeed_core.labels import (
 from satfeed_core.record import PositionRecord, encode_record
 from satfeed_testbed.kube import ControlPlane
 from satfeed_testbed.procs import ManagedProcess, free_port
+from satfeed_testbed.services import frontend_argv, producer_argv
 from satfeed_testbed.testbed import KAFKA_CLUSTER, TestBed
 from satfeed_testbed.waiting import wait_for
 
@@ -210,11 +210,7 @@ class FrontendRunner:
         self, *args: str, kubeconfig: Path | None = None, namespaces: Iterable[str] = ()
     ) -> RunningFrontend:
         port = free_port()
-        argv = [
-            sys.executable, "-m", "satfeed_frontend.main",
-            "--bootstrap-servers", self.bootstrap_servers,
-            "--http-host", "127.0.0.1", "--http-port", str(port),
-        ]  # fmt: skip
+        argv = frontend_argv(self.bootstrap_servers, port)
         if kubeconfig is not None:
             argv += ["--kubeconfig", str(kubeconfig)]
         if namespaces:
@@ -233,26 +229,17 @@ class FrontendRunner:
     ) -> ManagedProcess:
         process = ManagedProcess(
             name=f"producer-{satellite}-{uuid.uuid4().hex[:6]}",
-            argv=[
-                sys.executable,
-                "-m",
-                "satfeed_producer.main",
-                "--bootstrap-servers",
+            argv=producer_argv(
                 self.bootstrap_servers,
-                "--topic",
                 topic,
-                "--satellite-id",
                 satellite,
+                0,
                 "--elements-file",
                 str(elements_file),
                 "--interval",
                 "1",
-                "--http-host",
-                "127.0.0.1",
-                "--http-port",
-                "0",
                 *args,
-            ],
+            ),
             run_dir=self.run_dir,
         )
         process.start()
