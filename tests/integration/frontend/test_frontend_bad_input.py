@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -158,40 +158,30 @@ def test_a_kafkatopic_whose_kafka_topic_does_not_exist(
     assert page.console_errors == []
 
 
-@pytest.fixture
-def second_namespace(testbed: TestBed) -> Iterator[str]:
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    testbed.kube.kubectl_ok("create", "namespace", name)
-    try:
-        yield name
-    finally:
-        testbed.kube.kubectl("delete", "namespace", name, "--wait=false")
-
-
 def test_a_namespace_the_frontend_may_not_read(
     testbed: TestBed,
     namespace: str,
-    second_namespace: str,
+    other_namespace: str,
     frontends: FrontendRunner,
     open_page: Callable[[str], WatchedPage],
 ) -> None:
     allowed = create_ready_topic(testbed, kafkatopic("terra", namespace))
-    create_ready_topic(testbed, kafkatopic("aqua", second_namespace))
+    create_ready_topic(testbed, kafkatopic("aqua", other_namespace))
     frontend = frontends.start(
         kubeconfig=grant_reader(testbed.kube, namespace),  # may read only the first
-        namespaces=[namespace, second_namespace],
+        namespaces=[namespace, other_namespace],
     )
     page = open_page(frontend.url)
     newest = record_at(datetime.now(UTC))
     produce(testbed.kafka.bootstrap_servers, allowed, [newest])
 
     wait_for(lambda: shows_time(page, newest), 30, "terra on the page")
-    problem = f"forbidden to list KafkaTopics in namespace '{second_namespace}'"
+    problem = f"forbidden to list KafkaTopics in namespace '{other_namespace}'"
     wait_for(lambda: problem in page.page.inner_text("#status"), 10, "the problem on the page")
     # Retried every 5 s, logged once.
     wait_for(
         lambda: (
-            frontend.metric("satfeed_frontend_discovery_errors_total", namespace=second_namespace)
+            frontend.metric("satfeed_frontend_discovery_errors_total", namespace=other_namespace)
             >= 2
         ),
         20,
