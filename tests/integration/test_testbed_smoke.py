@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import NewTopic
 from playwright.sync_api import sync_playwright
 from satfeed_testbed.browser import CHROMIUM_ARGS, chromium_path
-from satfeed_testbed.kafka import KafkaBroker
+from satfeed_testbed.kafka import KafkaBroker, read_messages
 from satfeed_testbed.testbed import KAFKA_CLUSTER, TestBed
 from satfeed_testbed.waiting import wait_for
 
@@ -41,27 +41,7 @@ def _produce(bootstrap: str, topic: str, key: bytes, value: bytes) -> None:
 
 
 def _consume_all(bootstrap: str, topic: str, expected: int) -> list[tuple[bytes, bytes]]:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"smoke-{uuid.uuid4().hex}",
-            "auto.offset.reset": "earliest",
-        }
-    )
-    consumer.subscribe([topic])
-    records: list[tuple[bytes, bytes]] = []
-
-    def read() -> bool:
-        message = consumer.poll(1.0)
-        if message is not None and message.error() is None:
-            records.append((message.key() or b"", message.value() or b""))
-        return len(records) >= expected
-
-    try:
-        wait_for(read, 60, f"{expected} records in {topic}", interval=0)
-    finally:
-        consumer.close()
-    return records
+    return [(m.key() or b"", m.value() or b"") for m in read_messages(bootstrap, topic, expected)]
 
 
 def test_kafka_round_trip_and_no_auto_create(testbed: TestBed) -> None:

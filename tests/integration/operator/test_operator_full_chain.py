@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import sys
 import urllib.request
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer
 from satfeed_core.record import PositionRecord, decode_record
+from satfeed_testbed.kafka import read_messages
 from satfeed_testbed.procs import ManagedProcess, free_port
 from satfeed_testbed.testbed import TestBed
 from satfeed_testbed.waiting import wait_for
@@ -74,27 +73,8 @@ def pod_runner(testbed: TestBed, deployment: Mapping[str, Any], root: Path) -> M
 
 
 def read_records(bootstrap: str, topic: str, count: int) -> list[tuple[bytes, PositionRecord]]:
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"full-chain-{uuid.uuid4().hex}",
-            "auto.offset.reset": "earliest",
-        }
-    )
-    consumer.subscribe([topic])
-    records: list[tuple[bytes, PositionRecord]] = []
-
-    def read() -> bool:
-        message = consumer.poll(1.0)
-        if message is not None and message.error() is None:
-            records.append((message.key() or b"", decode_record(message.value() or b"")))
-        return len(records) >= count
-
-    try:
-        wait_for(read, 60, f"{count} records in {topic}", interval=0)
-    finally:
-        consumer.close()
-    return records
+    messages = read_messages(bootstrap, topic, count)
+    return [(m.key() or b"", decode_record(m.value() or b"")) for m in messages]
 
 
 def test_the_producer_runs_as_the_deployment_says(

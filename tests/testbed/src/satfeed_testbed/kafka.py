@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from confluent_kafka import Consumer, Message
 from confluent_kafka.admin import AdminClient
 
 from .procs import ManagedProcess, free_port
 from .toolchain import find_java, maven_libs
+from .waiting import wait_for
 
 _client_log = logging.getLogger("satfeed_testbed.kafka.client")
 
@@ -169,3 +171,29 @@ class KafkaBroker:
 
     def running(self) -> bool:
         return self.process.running()
+
+
+def read_messages(bootstrap: str, topic: str, count: int, timeout: float = 60) -> list[Message]:
+    """The first ``count`` records of ``topic`` (from the start), read by a fresh consumer."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"testbed-reader-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+            "logger": _client_log,
+        }
+    )
+    consumer.subscribe([topic])
+    messages: list[Message] = []
+
+    def enough() -> bool:
+        message = consumer.poll(1.0)
+        if message is not None and message.error() is None:
+            messages.append(message)
+        return len(messages) >= count
+
+    try:
+        wait_for(enough, timeout, f"{count} records in {topic}", interval=0)
+    finally:
+        consumer.close()
+    return messages
