@@ -44,6 +44,7 @@ class FrontendConfig:
     http_host: str
     http_port: int
     http_threads: int
+    log_format: str
     log_level: str
 
 
@@ -128,6 +129,12 @@ FLAGS: Sequence[EnvFlag] = (
         {"type": int, "default": 16},
     ),
     EnvFlag(
+        "--log-format",
+        "SATFEED_LOG_FORMAT",
+        "text or json: one JSON object per line (default text)",
+        {"choices": ("text", "json"), "default": "text"},
+    ),
+    EnvFlag(
         "--log-level",
         "SATFEED_LOG_LEVEL",
         "DEBUG, INFO, WARNING or ERROR (default INFO)",
@@ -197,5 +204,6 @@ def parse_config(
         http_host=args.http_host,
         http_port=args.http_port,
         http_threads=args.http_threads,
+        log_format=args.log_format,
         log_level=args.log_level,
     )

@@ -18,18 +18,9 @@ from typing import Any
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
 from satfeed_frontend.config import FrontendConfig, parse_config
+from satfeed_frontend.logs import GunicornLogger, configure_logging
 
 log = logging.getLogger("satfeed_frontend")
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # The Kafka client logs every failed reconnect; the consumer logs an outage once.
-    logging.getLogger("satfeed_frontend.kafka_client").setLevel(
-        logging.DEBUG if level == "DEBUG" else logging.CRITICAL
-    )
 
 
 class FrontendServer(BaseApplication):  # type: ignore[misc]
@@ -49,6 +40,7 @@ class FrontendServer(BaseApplication):  # type: ignore[misc]
             "keepalive": 30,  # browsers poll several times a second: keep connections
             "accesslog": None,
             "errorlog": "-",
+            "logger_class": GunicornLogger,  # its lines in --log-format too
             "loglevel": self.config.log_level.lower(),
             "proc_name": "satfeed-frontend",
             # The control socket would be one fixed path shared by every instance on a host.
@@ -82,7 +74,7 @@ class FrontendServer(BaseApplication):  # type: ignore[misc]
 
 def main(argv: Sequence[str] | None = None) -> int:
     config = parse_config(argv)
-    configure_logging(config.log_level)
+    configure_logging(config.log_format, config.log_level)
     FrontendServer(config).run()
     return 0
 
