@@ -105,6 +105,19 @@ def test_the_url_keeps_the_selection(
         f"the URL to carry the new pick (picker: {page.page.inner_text('#select')!r})",
     )
     wait_for(lambda: sorted(page.satellites_shown()) == ["aqua", "noaa-19"], 10, "both cards")
+
+    # The browser's back button goes back to the previous pick, forward to the next.
+    page.page.go_back()
+    wait_for(lambda: page.satellites_shown() == ["aqua"], 10, "only aqua's card after back")
+    assert page.page.url.endswith("?sat=aqua")
+    assert page.page.inner_text("#select").count("NORAD") == 1, "the picker shows the pick"
+    page.page.go_forward()
+    wait_for(
+        lambda: sorted(page.satellites_shown()) == ["aqua", "noaa-19"],
+        10,
+        "both cards after forward",
+    )
+    assert "sat=noaa-19" in page.page.url
     assert page.console_errors == []
 
 

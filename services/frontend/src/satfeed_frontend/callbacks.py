@@ -142,19 +142,39 @@ def on_poll(
     return outputs
 
 
-# The picker's choice goes into the address bar, so a view can be shared by its link:
-# written by the browser itself (replaceState: no history entry per pick), in the form
-# :func:`selection_from_search` reads.
+# The picker's choice goes into the address bar, so a view can be shared by its link, and
+# the address bar's into the picker, so the browser's back and forward buttons step through
+# the picks. One callback both ways (Dash allows a loop within one callback only): a pick
+# becomes a new history entry through the Location component (unless the address already
+# says as much: the link the page was opened with), and going back or forward (popstate,
+# which the Location component turns into a new ``search``) sets the picker, whose change
+# redraws the page. In the browser, so no request is spent on it.
 clientside_callback(
-    "function (picked) {"
-    " if (picked === null || picked === undefined) { return window.dash_clientside.no_update; }"
-    " const query = new URLSearchParams(picked.map(value => ['"
+    """function (picked, search) {
+        const noUpdate = window.dash_clientside.no_update;
+        const linked = value => new URLSearchParams(value || '').getAll('"""
     + SELECTION_PARAMETER
-    + "', value])).toString();"
-    " window.history.replaceState(null, '', window.location.pathname + (query ? '?' + query : ''));"
-    " return query; }",
-    Output("linked", "data"),
+    + """').flatMap(part => part.split(',')).filter(part => part);
+        const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
+        const triggered = (window.dash_clientside.callback_context.triggered || [])
+            .map(each => each.prop_id);
+        if (triggered.includes('url.search')) {
+            const wanted = linked(search);
+            return [noUpdate, picked && same(wanted, picked) ? noUpdate : wanted];
+        }
+        if (!Array.isArray(picked) || same(linked(window.location.search), picked)) {
+            return [noUpdate, noUpdate];
+        }
+        const query = new URLSearchParams(picked.map(value => ['"""
+    + SELECTION_PARAMETER
+    + """', value])).toString();
+        return [query ? '?' + query : '', noUpdate];
+    }""",
+    Output("url", "search"),
+    Output("select", "value", allow_duplicate=True),
     Input("select", "value"),
+    Input("url", "search"),
+    prevent_initial_call=True,
 )
 
 

@@ -29,7 +29,6 @@ def page(poll_interval_s: float) -> html.Div:
             dcc.Location(id="url", refresh=False),
             dcc.Store(id="session", data=uuid.uuid4().hex),
             dcc.Store(id="cursor"),
-            dcc.Store(id="linked"),  # the query last written into the address bar
             # One poll at a time: each answer arms the next (see callbacks.py); the
             # watchdog polls anyway should an answer be lost.
             dcc.Interval(id="poll", interval=int(poll_interval_s * 1000), max_intervals=1),
