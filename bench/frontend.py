@@ -290,6 +290,7 @@ class SimulatedBrowser:
             "watchdog.n_intervals": None,
             "url.search": "",
             "select.value": self.picked,
+            "overlays.value": [],
         }
         states: dict[str, object] = {"cursor.data": self.cursor, "session.data": self.session}
 

@@ -121,6 +121,51 @@ def test_the_url_keeps_the_selection(
     assert page.console_errors == []
 
 
+def test_the_night_side_and_the_footprints_can_be_shown_on_the_map(
+    live_frontend: RunningFrontend, open_page: Callable[[str], WatchedPage], run_root: Path
+) -> None:
+    page = open_page(live_frontend.url)
+    wait_for(lambda: all_cards(page), 30, "a card per satellite")
+    wait_for(  # no overlays at first
+        lambda: len(page.graph_traces("map")) == 3 * len(SATELLITES), 10, "the map's tracks"
+    )
+
+    page.page.get_by_label("Day and night").check()
+    page.page.get_by_label("Visibility footprints").check()
+    overlays = 1 + len(SATELLITES)
+
+    def overlay_traces() -> list[dict[str, object]] | None:
+        traces = page.graph_traces("map")
+        return traces[:overlays] if len(traces) == overlays + 3 * len(SATELLITES) else None
+
+    drawn = wait_for(overlay_traces, 10, "the night side and a footprint per satellite")
+    assert drawn[0]["name"] == "night"
+    assert sorted(str(t["name"]) for t in drawn[1:]) == sorted(
+        f"{name} (footprint)" for name in SATELLITES.values()
+    )
+    assert all(t["points"] == 25 for t in drawn[1:])  # a ring each, not a growing line
+
+    # A footprint moves with its satellite.
+    def footprint_start() -> float:
+        start: float = page.page.evaluate(
+            "() => document.querySelector('#map .js-plotly-plot').data[1].lon[0]"
+        )
+        return start
+
+    before = footprint_start()
+    wait_for(lambda: footprint_start() != before, 5, "the footprint to move")
+    assert all(t["points"] == 25 for t in page.graph_traces("map")[1:overlays])
+
+    screenshot = run_root / "artifacts" / "frontend-overlays.png"
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    page.page.locator("#map").screenshot(path=str(screenshot))
+
+    page.page.get_by_label("Day and night").uncheck()
+    page.page.get_by_label("Visibility footprints").uncheck()
+    wait_for(lambda: len(page.graph_traces("map")) == 3 * len(SATELLITES), 10, "the overlays gone")
+    assert page.console_errors == []
+
+
 def test_ten_open_pages_still_update_at_1_hz(
     live_frontend: RunningFrontend, open_page: Callable[[str], WatchedPage]
 ) -> None:

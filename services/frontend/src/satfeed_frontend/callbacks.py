@@ -15,7 +15,7 @@ from dash import Input, Output, State, callback, clientside_callback, no_update
 
 from satfeed_frontend.data.feed import TrackView
 from satfeed_frontend.service import FrontendService, current_service
-from satfeed_frontend.ticks import Cursor, FullDraw, poll
+from satfeed_frontend.ticks import Cursor, FullDraw, overlays_picked, poll
 
 SELECTION_PARAMETER = "sat"
 PICKER_OUTPUT = 9
@@ -50,8 +50,11 @@ def answer_poll(
     selection: Sequence[str],
     session: str | None,
     now: datetime,
+    overlays: object = None,
 ) -> tuple[Any, ...]:
-    """The poll callback's outputs for one browser, in :func:`on_poll`'s order."""
+    """The poll callback's outputs for one browser, in :func:`on_poll`'s order.
+
+    ``overlays`` is the overlay picker's value, as the browser sends it."""
     if session:
         service.sessions.seen(session)
     result = poll(
@@ -62,6 +65,7 @@ def answer_poll(
         now,
         service.prediction_key(now),
         service.updates,
+        overlays_picked(overlays, now),
     )
     if isinstance(result, FullDraw):
         return (
@@ -121,6 +125,7 @@ def picked_or_linked(search: str | None, picked: list[str] | None) -> list[str]:
     Input("poll", "n_intervals"),
     Input("watchdog", "n_intervals"),
     Input("select", "value"),
+    Input("overlays", "value"),
     State("url", "search"),
     State("cursor", "data"),
     State("session", "data"),
@@ -129,12 +134,15 @@ def on_poll(
     _n_intervals: int | None,
     _watchdog: int | None,
     picked: list[str] | None,
+    overlays: object,
     search: str | None,
     cursor: object,
     session: str | None,
 ) -> tuple[Any, ...]:
     selection = picked_or_linked(search, picked)
-    outputs = answer_poll(current_service(), cursor, selection, session, datetime.now(UTC))
+    outputs = answer_poll(
+        current_service(), cursor, selection, session, datetime.now(UTC), overlays
+    )
     if picked is None:
         # Only the first answer sets the picker: a late answer to a poll sent before a pick
         # would otherwise undo the pick.

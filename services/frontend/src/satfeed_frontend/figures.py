@@ -7,7 +7,9 @@ colour everywhere:
 
 - the map (``scattergeo``): per track its past ground track, its predicted ground track and
   its current position, in three blocks of traces (all past tracks, then all predictions,
-  then all positions, so markers are drawn on top);
+  then all positions, so markers are drawn on top); before them, the overlays picked on
+  the page: the night side (its edge is the day/night terminator) and each satellite's
+  visibility footprint;
 - altitude over time, one line per track;
 - latitude against longitude, one line per track, broken where it crosses the antimeridian.
 
@@ -17,12 +19,14 @@ browser, so an update's size depends on the number of new samples only.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from dash import Patch, html
+from pyorbital import astronomy
 
 from satfeed_frontend.data.feed import Sample, TrackView
 
@@ -39,6 +43,13 @@ PALETTE: Final = (
 CARD_VALUES_INDEX: Final = 3
 """Where a card's value text sits among its children (the card patch writes there)."""
 CARD_LABELS: Final = "Longitude\nLatitude\nAltitude\nSpeed\nElements\nSample"
+
+EARTH_RADIUS_KM: Final = 6371.0
+"""Mean radius: footprints are drawn on a sphere."""
+NIGHT_POINTS: Final = 72
+FOOTPRINT_POINTS: Final = 24
+"""A footprint ring's segments: smooth enough at map scale, and small enough to send anew
+with every sample (about 300 bytes)."""
 
 _EXTEND_KEYS_MAP: Final = ("lon", "lat")
 _FONT: Final = {"family": "system-ui, sans-serif", "size": 12}
@@ -87,12 +98,133 @@ def with_antimeridian_gaps(
     return out_lons, out_lats
 
 
+# -- overlays: the night side and the visibility footprints -----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Overlays:
+    """What the map draws besides the tracks, as picked on the page."""
+
+    night_at: datetime | None = None
+    """Shade the night side as it is at this moment (None: no shading)."""
+    footprints: bool = False
+    """Draw each satellite's visibility footprint around its current position."""
+
+    def traces_before_tracks(self, tracks: int) -> int:
+        """Overlay traces come first on the map (drawn below the tracks)."""
+        return (self.night_at is not None) + (tracks if self.footprints else 0)
+
+
+NO_OVERLAYS: Final = Overlays()
+
+
+def _wrap_lon(lon: float) -> float:
+    return (lon + 180.0) % 360.0 - 180.0
+
+
+def subsolar_point(when: datetime) -> tuple[float, float]:
+    """(longitude, latitude) in degrees of the point where the sun is at the zenith: the
+    sun's declination, and its right ascension less Greenwich sidereal time
+    (``pyorbital.astronomy``)."""
+    utc = when.astimezone(UTC).replace(tzinfo=None)
+    right_ascension, declination = astronomy.sun_ra_dec(utc)
+    lon = math.degrees(float(right_ascension) - float(astronomy.gmst(utc)))
+    return _wrap_lon(lon), math.degrees(float(declination))
+
+
+def footprint_radius_deg(alt_km: float) -> float:
+    """Angular radius (as seen from the Earth's centre) of the circle on the ground from which
+    a satellite at ``alt_km`` is above the horizon: arccos(R / (R + h))."""
+    if not alt_km > 0:  # also NaN
+        return 0.0
+    return math.degrees(math.acos(EARTH_RADIUS_KM / (EARTH_RADIUS_KM + alt_km)))
+
+
+def small_circle(
+    lon: float, lat: float, radius_deg: float, points: int, digits: int = 2
+) -> tuple[list[float], list[float]]:
+    """The closed ring of ``points`` + 1 points at ``radius_deg`` (great-circle distance) from
+    (``lon``, ``lat``), clockwise on the map: the winding by which plotly.js (d3-geo) fills
+    the cap around the centre rather than the rest of the globe."""
+    phi, lam, delta = math.radians(lat), math.radians(lon), math.radians(radius_deg)
+    lons, lats = [], []
+    for step in range(points + 1):
+        bearing = 2 * math.pi * (step % points) / points
+        sin_lat = math.sin(phi) * math.cos(delta) + math.cos(phi) * math.sin(delta) * math.cos(
+            bearing
+        )
+        lat2 = math.asin(max(-1.0, min(1.0, sin_lat)))
+        lon2 = lam + math.atan2(
+            math.sin(bearing) * math.sin(delta) * math.cos(phi),
+            math.cos(delta) - math.sin(phi) * sin_lat,
+        )
+        lons.append(round(_wrap_lon(math.degrees(lon2)), digits))
+        lats.append(round(math.degrees(lat2), digits))
+    return lons, lats
+
+
+def night_ring(when: datetime) -> tuple[list[float], list[float]]:
+    """The terminator at ``when``, as the ring around the night side: every point 90° from
+    the subsolar point, wound around the antisolar point."""
+    lon, lat = subsolar_point(when)
+    return small_circle(_wrap_lon(lon + 180.0), -lat, 90.0, NIGHT_POINTS)
+
+
+def footprint_ring(lon: float, lat: float, alt_km: float) -> tuple[list[float], list[float]]:
+    return small_circle(lon, lat, footprint_radius_deg(alt_km), FOOTPRINT_POINTS)
+
+
 # -- whole figures ----------------------------------------------------------------------
 
 
+def _night_trace(when: datetime) -> dict[str, Any]:
+    lons, lats = night_ring(when)
+    return {
+        "type": "scattergeo",
+        "mode": "lines",
+        "name": "night",
+        "showlegend": False,
+        "hoverinfo": "skip",
+        "lon": lons,
+        "lat": lats,
+        "fill": "toself",
+        "fillcolor": "rgba(0,0,0,0.35)",
+        "line": {"color": "rgba(255,214,120,0.45)", "width": 1},
+    }
+
+
+def _footprint_trace(track: TrackView, hue: str) -> dict[str, Any]:
+    lons, lats = _footprint(track.samples[-1]) if track.samples else ([], [])
+    return {
+        "type": "scattergeo",
+        "mode": "lines",
+        "name": f"{track.display_name} (footprint)",
+        "legendgroup": track.key,
+        "showlegend": False,
+        "hoverinfo": "skip",
+        "lon": lons,
+        "lat": lats,
+        "fill": "toself",
+        "fillcolor": hue + "1f",  # #rrggbbaa: a faint wash of the track's colour
+        "line": {"color": hue, "width": 1},
+    }
+
+
+def _footprint(sample: Sample) -> tuple[list[float], list[float]]:
+    record = sample.record
+    return footprint_ring(record.lon, record.lat, record.alt_km)
+
+
 def map_figure(
-    tracks: Sequence[TrackView], predictions: Mapping[str, PredictedTrack]
+    tracks: Sequence[TrackView],
+    predictions: Mapping[str, PredictedTrack],
+    overlays: Overlays = NO_OVERLAYS,
 ) -> dict[str, Any]:
+    below: list[dict[str, Any]] = []
+    if overlays.night_at is not None:
+        below.append(_night_trace(overlays.night_at))
+    if overlays.footprints:
+        below += [_footprint_trace(track, color(index)) for index, track in enumerate(tracks)]
     past, ahead, now = [], [], []
     for index, track in enumerate(tracks):
         lons, lats = _lons_lats(track.samples)
@@ -141,7 +273,7 @@ def map_figure(
             }
         )
     return {
-        "data": [*past, *ahead, *now],
+        "data": [*below, *past, *ahead, *now],
         "layout": {
             "uirevision": "map",  # keep the user's zoom and pan across redraws
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
@@ -239,10 +371,15 @@ def ground_figure(tracks: Sequence[TrackView]) -> dict[str, Any]:
 # -- updates --------------------------------------------------------------------------
 
 
-def map_extension(tracks: Sequence[TrackView], history: int) -> list[Any] | None:
+def map_extension(
+    tracks: Sequence[TrackView], history: int, overlays: Overlays = NO_OVERLAYS
+) -> list[Any] | None:
     """``extendData`` for the map: new points onto each past track (at most ``history``
-    kept) and the newest point as the only one of each position marker."""
+    kept), the newest point as the only one of each position marker and, with footprints,
+    a new ring in place of each footprint (the night side only changes with a new view)."""
     n = len(tracks)
+    first = overlays.traces_before_tracks(n)
+    first_footprint = first - n
     columns: dict[str, list[list[float]]] = {key: [] for key in _EXTEND_KEYS_MAP}
     indices: list[int] = []
     limits: list[int] = []
@@ -252,8 +389,14 @@ def map_extension(tracks: Sequence[TrackView], history: int) -> list[Any] | None
         lons, lats = _lons_lats(track.samples)
         columns["lon"] += [lons, lons[-1:]]
         columns["lat"] += [lats, lats[-1:]]
-        indices += [index, 2 * n + index]
+        indices += [first + index, first + 2 * n + index]
         limits += [history, 1]
+        if overlays.footprints:
+            ring_lons, ring_lats = _footprint(track.samples[-1])
+            columns["lon"].append(ring_lons)
+            columns["lat"].append(ring_lats)
+            indices.append(first_footprint + index)
+            limits.append(len(ring_lons))
     if not indices:
         return None
     return [columns, indices, {key: limits for key in _EXTEND_KEYS_MAP}]

@@ -9,6 +9,8 @@ import uuid
 import dash
 from dash import dcc, html
 
+from satfeed_frontend import ticks
+
 WATCHDOG_MS = 5000
 
 
@@ -45,6 +47,16 @@ def page(poll_interval_s: float) -> html.Div:
                         value=None,  # set by the first poll, from the URL
                         placeholder="All satellites: type a name or NORAD number to pick some",
                         className="select",
+                    ),
+                    dcc.Checklist(
+                        id="overlays",
+                        options=[
+                            {"label": "Day and night", "value": ticks.NIGHT},
+                            {"label": "Visibility footprints", "value": ticks.FOOTPRINTS},
+                        ],
+                        value=[],
+                        inline=True,
+                        className="overlays",
                     ),
                 ],
             ),

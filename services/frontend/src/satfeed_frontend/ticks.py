@@ -19,7 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from dash import Patch
@@ -36,6 +36,12 @@ MIN_WAIT: Final = timedelta(milliseconds=50)
 DEFAULT_CADENCE: Final = timedelta(seconds=1)
 MAX_CADENCE: Final = timedelta(seconds=2)
 """Ask at least this often, so ages and the status line stay current."""
+
+NIGHT_REFRESH: Final = timedelta(minutes=5)
+"""The night side is drawn as of the start of each such period (the terminator moves 1.25°
+in it), the same for every browser, and redrawn with the next."""
+NIGHT: Final = "night"
+FOOTPRINTS: Final = "footprints"
 
 PredictionSource = Callable[[Sequence[TrackView], datetime], Mapping[str, figures.PredictedTrack]]
 
@@ -109,14 +115,28 @@ def selected(tracks: Sequence[TrackView], selection: Sequence[str]) -> tuple[Tra
     return tuple(t for t in tracks if t.satellite in wanted or str(t.norad_id) in wanted)
 
 
+def overlays_picked(picked: object, now: datetime) -> figures.Overlays:
+    """The map overlays ticked on the page (anything else in the value is ignored)."""
+    names = {name for name in picked if isinstance(name, str)} if isinstance(picked, list) else ()
+    night_at = None
+    if NIGHT in names:
+        period = NIGHT_REFRESH.total_seconds()
+        night_at = datetime.fromtimestamp(now.timestamp() // period * period, UTC)
+    return figures.Overlays(night_at=night_at, footprints=FOOTPRINTS in names)
+
+
 def view_digest(
-    instance: str, tracks: Sequence[TrackView], selection: Sequence[str], predictions: str
+    instance: str,
+    tracks: Sequence[TrackView],
+    selection: Sequence[str],
+    predictions: str,
+    overlays: figures.Overlays = figures.NO_OVERLAYS,
 ) -> str:
     """Names what a full draw put on the page (the picker lists every track, the figures
-    show the selected ones, and the predictions of some moment); any change needs a new
-    full draw."""
+    show the selected ones, the predictions of some moment and the overlays); any change
+    needs a new full draw."""
     digest = hashlib.blake2b(digest_size=8)
-    digest.update(f"{instance}\0{predictions}".encode())
+    digest.update(f"{instance}\0{predictions}\0{overlays}".encode())
     for track in tracks:
         digest.update(f"\0{track.key}\0{track.display_name}\0{track.norad_id}".encode())
     digest.update("\1".join(selection).encode())
@@ -225,6 +245,7 @@ def poll(
     now: datetime,
     prediction_key: str = "",
     cache: UpdateCache | None = None,
+    overlays: figures.Overlays = figures.NO_OVERLAYS,
 ) -> FullDraw | Increment | Cursor:
     """What to send a browser: a whole drawing, an increment, or only a new cursor (when
     nothing is new: it says when to ask again).
@@ -238,20 +259,20 @@ def poll(
         cursor = None  # drawn by a server process that has since restarted
     snapshot = feed.snapshot(after=cursor.seq if cursor else 0)
     shown = selected(snapshot.tracks, selection)
-    digest = view_digest(instance, snapshot.tracks, selection, prediction_key)
+    digest = view_digest(instance, snapshot.tracks, selection, prediction_key, overlays)
     if cursor is None or cursor.view != digest:
         snapshot = feed.snapshot()
         shown = selected(snapshot.tracks, selection)
         return FullDraw(
             tracks=snapshot.tracks,
-            map_figure=figures.map_figure(shown, settings.predict(shown, now)),
+            map_figure=figures.map_figure(shown, settings.predict(shown, now), overlays),
             altitude_figure=figures.altitude_figure(shown),
             ground_figure=figures.ground_figure(shown),
             cards=figures.cards(shown, now, settings.stale_after),
             status=status_text(snapshot, len(shown), now),
             cursor=Cursor(
                 instance,
-                view_digest(instance, snapshot.tracks, selection, prediction_key),
+                view_digest(instance, snapshot.tracks, selection, prediction_key, overlays),
                 snapshot.head,
                 now.timestamp(),
                 next_poll_ms(shown, now, settings.retry_s),
@@ -266,7 +287,7 @@ def poll(
 
     def build() -> Increment:
         return Increment(
-            map_extension=figures.map_extension(shown, settings.history),
+            map_extension=figures.map_extension(shown, settings.history, overlays),
             altitude_extension=figures.altitude_extension(shown, settings.history),
             ground_extension=figures.ground_extension(shown, settings.history),
             cards_patch=figures.cards_patch(shown, now, settings.stale_after),
