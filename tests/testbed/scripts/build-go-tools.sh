@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the test bed's Go binaries (kube-apiserver, kube-controller-manager,
-# kubectl, etcd, helm) from source through the Go module proxy, into a cache
-# keyed by version so a cold build happens once per machine.
+# kubectl, etcd, helm; for the node: kubelet, kube-proxy, CoreDNS and the pause
+# binary) from source through the Go module proxy, into a cache keyed by version
+# so a cold build happens once per machine.
 #
-# Usage: build-go-tools.sh [kubernetes|etcd|helm|all]
+# Usage: build-go-tools.sh [kubernetes|etcd|helm|node|all]
 # Env:   SATFEED_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/satfeed)
 set -euo pipefail
 
@@ -26,6 +27,7 @@ mod_version() { # <go.mod> <module>
 K8S_VERSION="$(mod_version "$here/go/kubernetes/go.mod" k8s.io/kubernetes)"
 ETCD_VERSION="$(mod_version "$here/go/etcd/go.mod" go.etcd.io/etcd/server/v3)"
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
+COREDNS_VERSION="${COREDNS_VERSION:-v1.15.0}"
 
 build_date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 
@@ -50,13 +52,44 @@ build_kubernetes() {
     ld+=" -X $pkg.gitVersion=$ver -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
     ld+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=$build_date"
   done
-  for cmd in kube-apiserver kube-controller-manager kubectl; do
+  local cmds=(kube-apiserver kube-controller-manager kubectl)
+  if [ "${1:-}" = node ]; then cmds=(kube-scheduler kubelet kube-proxy); fi
+  for cmd in "${cmds[@]}"; do
     if [ -x "$out/$cmd" ]; then echo "cached: $out/$cmd"; continue; fi
     echo "building $cmd $ver (cold builds take several minutes) ..."
     mkdir -p "$out"
     go_build "$here/go/kubernetes" "$out/$cmd.tmp" "$ld" "k8s.io/kubernetes/cmd/$cmd"
     mv "$out/$cmd.tmp" "$out/$cmd"
   done
+}
+
+# The pod sandbox's pause process, compiled from the C source Kubernetes ships in
+# its module (build/pause/linux/pause.c) exactly as its image build does.
+build_pause() {
+  local out="$cache/bin/kubernetes-$K8S_VERSION"
+  if [ -x "$out/pause" ]; then echo "cached: $out/pause"; return; fi
+  command -v gcc >/dev/null 2>&1 || die "gcc is needed to build the pause binary: apt-get install gcc libc6-dev"
+  local src
+  src="$(cd "$here/go/kubernetes" && go mod download -json k8s.io/kubernetes | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  [ -f "$src/build/pause/linux/pause.c" ] || die "pause.c not found in the k8s.io/kubernetes module ($src)"
+  mkdir -p "$out"
+  gcc -Os -Wall -Werror -static -DVERSION="$K8S_VERSION" -o "$out/pause.tmp" "$src/build/pause/linux/pause.c"
+  strip "$out/pause.tmp"
+  mv "$out/pause.tmp" "$out/pause"
+}
+
+build_coredns() {
+  local out="$cache/bin/coredns-$COREDNS_VERSION"
+  if [ -x "$out/coredns" ]; then echo "cached: $out/coredns"; return; fi
+  echo "building coredns $COREDNS_VERSION (a cold build takes about 5 minutes) ..."
+  mkdir -p "$out"
+  local log; log="$(mktemp)"
+  if ! GOBIN="$out" go install -trimpath -ldflags "-s -w" \
+      "github.com/coredns/coredns@$COREDNS_VERSION" >"$log" 2>&1; then
+    tail -n 30 "$log" >&2; rm -f "$log"
+    die "building coredns $COREDNS_VERSION failed (see above); check that the Go module proxy is reachable."
+  fi
+  rm -f "$log"
 }
 
 build_etcd() {
@@ -87,7 +120,8 @@ case "${1:-all}" in
   kubernetes) build_kubernetes ;;
   etcd) build_etcd ;;
   helm) build_helm ;;
+  node) build_kubernetes node; build_pause; build_coredns ;;
   all) build_etcd; build_kubernetes; build_helm ;;
-  versions) echo "KUBERNETES=$K8S_VERSION ETCD=$ETCD_VERSION HELM=$HELM_VERSION" ;;
-  *) die "unknown target '$1' (expected kubernetes, etcd, helm, all or versions)" ;;
+  versions) echo "KUBERNETES=$K8S_VERSION ETCD=$ETCD_VERSION HELM=$HELM_VERSION COREDNS=$COREDNS_VERSION" ;;
+  *) die "unknown target '$1' (expected kubernetes, etcd, helm, node, all or versions)" ;;
 esac

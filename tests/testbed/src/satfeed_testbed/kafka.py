@@ -55,6 +55,8 @@ class KafkaBroker:
     run_dir: Path
     """Config, data and log of this broker; kept across restarts."""
     heap: str = "384m"
+    pods_address: str | None = None
+    """With a node: a second listener (PODS) on this address, the one pods can reach."""
 
     @property
     def config_path(self) -> Path:
@@ -84,28 +86,42 @@ class KafkaBroker:
             run_dir=self.run_dir,
         )
 
-    @property
-    def bootstrap_servers(self) -> str:
+    def _advertised(self) -> dict[str, str]:
         for line in self.config_path.read_text().splitlines():
             if line.startswith("advertised.listeners="):
-                return line.split("://", 1)[1]
+                entries = line.split("=", 1)[1].split(",")
+                return dict(entry.split("://", 1) for entry in entries)
         raise RuntimeError(f"{self.config_path} has no advertised.listeners")
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The loopback listener, for clients on this machine."""
+        return self._advertised()["PLAINTEXT"]
+
+    @property
+    def pods_bootstrap_servers(self) -> str:
+        """The listener pods reach (only with ``pods_address``)."""
+        return self._advertised()["PODS"]
 
     def configure(self) -> None:
         """Write a fresh config with free ports and format the storage (first start only)."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         port, controller_port = free_port(), free_port()
+        listeners = [f"PLAINTEXT://127.0.0.1:{port}"]
+        if self.pods_address is not None:
+            listeners.append(f"PODS://{self.pods_address}:{free_port(self.pods_address)}")
         self.config_path.write_text(
             "\n".join(
                 [
                     "process.roles=broker,controller",
                     "node.id=1",
                     f"controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+                    f"listeners={','.join(listeners)},CONTROLLER://127.0.0.1:{controller_port}",
+                    f"advertised.listeners={','.join(listeners)}",
                     "controller.listener.names=CONTROLLER",
                     "inter.broker.listener.name=PLAINTEXT",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "listener.security.protocol.map="
+                    "PLAINTEXT:PLAINTEXT,PODS:PLAINTEXT,CONTROLLER:PLAINTEXT",
                     f"log.dirs={self.data_dir}",
                     # As in a Strimzi-managed cluster: topics exist only when declared.
                     "auto.create.topics.enable=false",

@@ -1,9 +1,13 @@
 """A real Kubernetes control plane on loopback: etcd, kube-apiserver (RBAC on) and
 kube-controller-manager with the controllers satfeed relies on.
 
-There is no node: pods are created and scheduled nowhere, which is all the operator's
-tests need (Deployments get ReplicaSets, owners' children get garbage-collected,
-namespaces get finalized). A later step can add a kubelet next to it.
+By default there is no node: pods are created and scheduled nowhere, which is all the
+operator's tests need (Deployments get ReplicaSets, owners' children get
+garbage-collected, namespaces get finalized). With ``node_ip`` set it also serves a
+node (see :mod:`satfeed_testbed.node`): it listens on ``address`` (the host end of the
+node's network) so pods reach it, authorizes kubelets with the Node authorizer, runs
+kube-scheduler and the EndpointSlice controller, and issues the node components' client
+and serving certificates.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import yaml
 
 from .pki import CertificateAuthority, CertPair, service_account_keys
 from .procs import ManagedProcess, free_port
-from .toolchain import GoTools, go_tools
+from .toolchain import GoTools, go_tools, node_tools
 
 # Only the controllers satfeed's behaviour depends on; the rest would cost CPU for nothing.
 CONTROLLERS = (
@@ -33,7 +37,12 @@ CONTROLLERS = (
     "root-ca-certificate-publisher-controller",
     "clusterrole-aggregation-controller",
 )
+# What a node adds: Services get endpoints (the frontend's Service), and the node loses
+# its not-ready taint once its kubelet reports Ready.
+NODE_CONTROLLERS = ("endpointslice-controller", "node-lifecycle-controller")
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
+NODE_NAME = "satfeed-node"
+"""The node's name (its kubelet's client certificate says ``system:node:<name>``)."""
 
 
 def write_kubeconfig(path: Path, server: str, ca: Path, user: dict[str, str]) -> Path:
@@ -57,10 +66,45 @@ def write_kubeconfig(path: Path, server: str, ca: Path, user: dict[str, str]) ->
     return path
 
 
+COREDNS_USER = "satfeed-testbed:coredns"
+APISERVER_KUBELET_CLIENT = "kube-apiserver-kubelet-client"
+# What Kubernetes' bootstrap roles do not already grant: the apiserver's calls into the
+# kubelet (logs, port-forward) and CoreDNS's watch of Services and EndpointSlices (the
+# rules of CoreDNS's own deployment manifest, minus pods: "pods insecure" needs none).
+NODE_RBAC = """
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "satfeed-testbed:apiserver-kubelet-client"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:kubelet-api-admin"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: kube-apiserver-kubelet-client}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "satfeed-testbed:coredns"}
+rules:
+  - apiGroups: [""]
+    resources: [services, namespaces]
+    verbs: [list, watch]
+  - apiGroups: [discovery.k8s.io]
+    resources: [endpointslices]
+    verbs: [list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "satfeed-testbed:coredns"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "satfeed-testbed:coredns"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "satfeed-testbed:coredns"}]
+"""
+
+
 @dataclass
 class ControlPlane:
     run_dir: Path
     tools: GoTools | None = None
+    address: str = "127.0.0.1"
+    """Where the apiserver listens and what it advertises (the ``kubernetes`` Service)."""
+    node_ip: str | None = None
+    """The node's address when the test bed has a node; None: control plane only."""
 
     def __post_init__(self) -> None:
         if self.tools is None:
@@ -90,14 +134,14 @@ class ControlPlane:
 
     @property
     def server(self) -> str:
-        return f"https://127.0.0.1:{self._ports()['apiserver']}"
+        return f"https://{self.address}:{self._ports()['apiserver']}"
 
     @property
     def ca_cert(self) -> Path:
         return self.pki_dir / "ca.crt"
 
     def processes(self) -> list[ManagedProcess]:
-        """etcd, kube-apiserver, kube-controller-manager, in start order."""
+        """etcd, kube-apiserver, kube-controller-manager (and kube-scheduler), in start order."""
         ports = self._ports()
         pki = self.pki_dir
         tools = self._tools
@@ -123,8 +167,8 @@ class ControlPlane:
             argv=[
                 str(tools.kube_apiserver),
                 f"--etcd-servers=http://127.0.0.1:{ports['etcd']}",
-                "--bind-address=127.0.0.1",
-                "--advertise-address=127.0.0.1",
+                f"--bind-address={self.address}",
+                f"--advertise-address={self.address}",
                 f"--secure-port={ports['apiserver']}",
                 f"--cert-dir={self.run_dir / 'apiserver-certs'}",
                 f"--tls-cert-file={pki / 'apiserver.crt'}",
@@ -134,7 +178,7 @@ class ControlPlane:
                 f"--service-account-key-file={pki / 'sa.pub'}",
                 f"--service-account-signing-key-file={pki / 'sa.key'}",
                 "--service-cluster-ip-range=10.96.0.0/16",
-                "--authorization-mode=RBAC",
+                *self._node_apiserver_flags(),
                 "--anonymous-auth=false",
                 "--profiling=false",
                 "--enable-priority-and-fairness=false",
@@ -148,7 +192,7 @@ class ControlPlane:
                 f"--kubeconfig={self.run_dir / 'controller-manager.kubeconfig'}",
                 f"--authentication-kubeconfig={self.run_dir / 'controller-manager.kubeconfig'}",
                 f"--authorization-kubeconfig={self.run_dir / 'controller-manager.kubeconfig'}",
-                f"--controllers={','.join(CONTROLLERS)}",
+                f"--controllers={','.join(self.controllers)}",
                 f"--root-ca-file={pki / 'ca.crt'}",
                 "--bind-address=127.0.0.1",
                 f"--secure-port={ports['controller_manager']}",
@@ -164,14 +208,57 @@ class ControlPlane:
             ],
             run_dir=self.run_dir,
         )
-        return [etcd, apiserver, controller_manager]
+        processes = [etcd, apiserver, controller_manager]
+        if self.node_ip is not None:
+            processes.append(self._scheduler(ports["scheduler"]))
+        return processes
+
+    @property
+    def controllers(self) -> tuple[str, ...]:
+        return CONTROLLERS + (NODE_CONTROLLERS if self.node_ip else ())
+
+    def _node_apiserver_flags(self) -> list[str]:
+        if self.node_ip is None:
+            return ["--authorization-mode=RBAC"]
+        pki = self.pki_dir
+        return [
+            # A kubelet may touch only its own node and the pods bound to it.
+            "--authorization-mode=Node,RBAC",
+            "--enable-admission-plugins=NodeRestriction",
+            # logs, exec and port-forward go from the apiserver to the kubelet over TLS,
+            # with the kubelet's serving certificate checked against the test bed's CA.
+            f"--kubelet-client-certificate={pki / 'apiserver-kubelet-client.crt'}",
+            f"--kubelet-client-key={pki / 'apiserver-kubelet-client.key'}",
+            f"--kubelet-certificate-authority={pki / 'ca.crt'}",
+            "--kubelet-preferred-address-types=InternalIP",
+        ]
+
+    def _scheduler(self, port: int) -> ManagedProcess:
+        kubeconfig = self.run_dir / "scheduler.kubeconfig"
+        return ManagedProcess(
+            name="kube-scheduler",
+            argv=[
+                str(node_tools(build=False).kube_scheduler),
+                f"--kubeconfig={kubeconfig}",
+                f"--authentication-kubeconfig={kubeconfig}",
+                f"--authorization-kubeconfig={kubeconfig}",
+                "--authentication-skip-lookup=true",
+                f"--client-ca-file={self.pki_dir / 'ca.crt'}",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={port}",
+                "--leader-elect=false",
+                "--profiling=false",
+            ],
+            run_dir=self.run_dir,
+        )
 
     def configure(self) -> None:
         """Free ports, per-run certificates and kubeconfigs."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        ports = {
-            name: free_port() for name in ("etcd", "etcd_peer", "apiserver", "controller_manager")
-        }
+        names = ["etcd", "etcd_peer", "apiserver", "controller_manager"]
+        if self.node_ip is not None:
+            names.append("scheduler")
+        ports = {name: free_port() for name in names}
         self._state_path.write_text(json.dumps(ports))
         ca = CertificateAuthority(self.pki_dir)
         ca.issue(
@@ -179,6 +266,7 @@ class ControlPlane:
             "kube-apiserver",
             server_names=(
                 "127.0.0.1",
+                self.address,
                 "localhost",
                 "10.96.0.1",
                 "kubernetes",
@@ -195,6 +283,25 @@ class ControlPlane:
             (self.run_dir / "controller-manager.kubeconfig", controller_manager),
         ):
             self._client_kubeconfig(path, pair)
+        if self.node_ip is not None:
+            self._issue_node_credentials(ca, self.node_ip)
+
+    def _issue_node_credentials(self, ca: CertificateAuthority, node_ip: str) -> None:
+        """Certificates and kubeconfigs of the scheduler and the node's components."""
+        clients = {
+            "scheduler": ca.issue("scheduler", "system:kube-scheduler"),
+            "kubelet": ca.issue("kubelet", f"system:node:{NODE_NAME}", organization="system:nodes"),
+            "kube-proxy": ca.issue("kube-proxy", "system:kube-proxy"),
+            "coredns": ca.issue("coredns", COREDNS_USER),
+        }
+        for name, pair in clients.items():
+            self._client_kubeconfig(self.run_dir / f"{name}.kubeconfig", pair)
+        ca.issue("apiserver-kubelet-client", APISERVER_KUBELET_CLIENT)
+        ca.issue("kubelet-serving", f"system:node:{NODE_NAME}", server_names=(node_ip,))
+
+    def node_kubeconfig(self, component: str) -> Path:
+        """The kubeconfig of a node component: kubelet, kube-proxy or coredns."""
+        return self.run_dir / f"{component}.kubeconfig"
 
     def _client_kubeconfig(self, path: Path, pair: CertPair) -> Path:
         return write_kubeconfig(
@@ -218,7 +325,7 @@ class ControlPlane:
     def start(self, timeout: float = 120) -> None:
         if not self._state_path.exists():
             self.configure()
-        etcd, apiserver, controller_manager = self.processes()
+        etcd, apiserver, controller_manager = self.processes()[:3]
         ports = self._ports()
         admin = CertPair(self.pki_dir / "admin.crt", self.pki_dir / "admin.key")
         try:
@@ -245,6 +352,18 @@ class ControlPlane:
                 timeout,
                 "did not become healthy (/healthz)",
             )
+            for process in self.processes()[3:]:  # kube-scheduler, with a node
+                process.start()
+                process.wait_until(
+                    lambda: (
+                        self._get(f"https://127.0.0.1:{ports['scheduler']}/healthz", None, None)
+                        == 200
+                    ),
+                    timeout,
+                    "did not become healthy (/healthz)",
+                )
+            if self.node_ip is not None:
+                self.apply(NODE_RBAC)
             # Pods need their namespace's default ServiceAccount; wait for the controller.
             controller_manager.wait_until(
                 lambda: (

@@ -1,9 +1,11 @@
 """The whole test bed: Kafka, the Kubernetes control plane, Strimzi's KafkaTopic CRD and
-the KafkaTopic operator stand-in, started together and stopped together."""
+the KafkaTopic operator stand-in, started together and stopped together; with
+``with_node`` also a real node (:mod:`satfeed_testbed.node`) that runs pods."""
 
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 import os
 import shutil
 import sys
@@ -13,6 +15,7 @@ from pathlib import Path
 
 from .kafka import KafkaBroker
 from .kube import ControlPlane
+from .node import HOST_IP, NETNS_PREFIX, NODE_IP, Node, NodeNetwork
 from .procs import ManagedProcess, free_port, pid_files, stop_pid_file
 from .toolchain import strimzi_crd
 
@@ -25,12 +28,25 @@ class TestBed:
     __test__ = False  # not a pytest test class
 
     run_dir: Path
+    with_node: bool = False
+    """Also run a node: the apiserver and Kafka then listen where pods reach them."""
+    pause_image: str = ""
+    """The node's sandbox image (with a node)."""
     kafka: KafkaBroker = field(init=False)
     kube: ControlPlane = field(init=False)
+    node: Node | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        self.kafka = KafkaBroker(self.run_dir / "kafka")
-        self.kube = ControlPlane(self.run_dir / "kube")
+        if not self.with_node:
+            self.kafka = KafkaBroker(self.run_dir / "kafka")
+            self.kube = ControlPlane(self.run_dir / "kube")
+            return
+        self.kafka = KafkaBroker(self.run_dir / "kafka", pods_address=HOST_IP)
+        self.kube = ControlPlane(self.run_dir / "kube", address=HOST_IP, node_ip=NODE_IP)
+        run_id = hashlib.sha256(str(self.run_dir.resolve()).encode()).hexdigest()[:8]
+        self.node = Node(
+            self.run_dir / "node", self.kube, NodeNetwork(NETNS_PREFIX + run_id), self.pause_image
+        )
 
     @property
     def topic_operator(self) -> ManagedProcess:
@@ -56,10 +72,15 @@ class TestBed:
             "SATFEED_KAFKA_CLUSTER": KAFKA_CLUSTER,
         }
 
-    def start(self) -> None:
-        """Start everything; on any failure stop what started and raise with its log."""
+    def start(self, node_images: list[Path] | None = None) -> None:
+        """Start everything; on any failure stop what started and raise with its log.
+
+        With a node, ``node_images`` (image archives) are imported into its runtime.
+        """
         self.run_dir.mkdir(parents=True, exist_ok=True)
         try:
+            if self.node is not None:
+                self.node.network.create()
             # Kafka's JVM and the apiserver start faster side by side than one after another.
             with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
                 futures = [pool.submit(self.kafka.start), pool.submit(self.kube.start)]
@@ -67,6 +88,8 @@ class TestBed:
                     future.result()
             self.install_strimzi_crd()
             self.start_topic_operator()
+            if self.node is not None:
+                self.node.start(node_images or [])
         except BaseException:
             self.stop()
             raise
@@ -96,8 +119,12 @@ class TestBed:
 
     def stop(self) -> None:
         """Stop every process this test bed started (by its pid files), newest first."""
+        if self.node is not None:
+            self.node.stop()
         for pid_file in reversed(sorted(pid_files(self.run_dir), key=lambda p: p.stat().st_mtime)):
             stop_pid_file(pid_file)
+        if self.node is not None:
+            self.node.network.delete()
 
     def write_env_file(self, path: Path) -> str:
         text = "".join(f"{key}={value}\n" for key, value in self.env().items())
