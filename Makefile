@@ -50,8 +50,14 @@ test-integration: ## Tests against the real services (starts and stops the test 
 	$(RUN) pytest tests/integration $(PYTEST_ARGS)
 
 .PHONY: test
-test: setup lint ## Everything: set-up, lint, unit and integration tests
+test: setup lint ## Everything: set-up, lint, unit, integration and node tests
 	$(RUN) pytest $(PYTEST_ARGS)
+
+.PHONY: setup-node e2e-node
+setup-node: setup ## Build the node's binaries and the project's images with buildah (cached)
+	$(RUN) satfeed-testbed setup-node
+e2e-node: setup ## The charts and images as real pods on the test bed's node (needs root)
+	$(RUN) pytest tests/node $(PYTEST_ARGS)
 
 .PHONY: demo
 demo: ## Run Kafka, producers for TERRA, AQUA, AURA and the dashboard locally; Ctrl-C stops all

@@ -1,6 +1,7 @@
 """``satfeed-testbed``: build, start and stop the test bed by hand.
 
 satfeed-testbed setup    build/fetch everything (cached per machine)
+satfeed-testbed setup-node  build the node's binaries and the images (cached per machine)
 satfeed-testbed up       start it; write build/testbed.env and print it
 satfeed-testbed status   show which services run
 satfeed-testbed down     stop what 'up' started
@@ -12,9 +13,11 @@ import argparse
 import sys
 import time
 
+from . import images
+from .node import check_node_prerequisites
 from .procs import ServiceError, pid_files
 from .testbed import TestBed
-from .toolchain import SetupError, build_dir, ensure_all
+from .toolchain import SetupError, build_dir, ensure_all, node_tools
 
 
 def _testbed() -> TestBed:
@@ -26,12 +29,19 @@ def main(argv: list[str] | None = None) -> int:
         prog="satfeed-testbed",
         description="Real Kafka, Kubernetes control plane and KafkaTopic operator on loopback.",
     )
-    parser.add_argument("command", choices=["setup", "up", "status", "down"])
+    parser.add_argument("command", choices=["setup", "setup-node", "up", "status", "down"])
     args = parser.parse_args(argv)
     env_file = build_dir() / "testbed.env"
     try:
         if args.command == "setup":
             ensure_all()
+        elif args.command == "setup-node":
+            check_node_prerequisites()
+            node_tools(build=True)
+            for image in images.build_all():
+                how = f"built in {image.seconds:.0f} s" if image.seconds else "up to date"
+                size = images.image_size(image.reference) / 1e6
+                print(f"{image.reference}: {size:.0f} MB, {how}")
         elif args.command == "up":
             testbed = _testbed()
             if pid_files(testbed.run_dir):

@@ -151,14 +151,26 @@ class NodeNetwork:
 
 
 def remove_stale_networks(keep: str | None) -> list[str]:
-    """Delete node network namespaces of runs that are gone (one node at a time)."""
+    """Delete what nodes of runs that are gone left (one node at a time): their network
+    namespaces and their cgroup roots (empty once their processes are gone)."""
     removed = []
     netns_dir = Path("/run/netns")
     for path in sorted(netns_dir.glob(f"{NETNS_PREFIX}*")) if netns_dir.is_dir() else []:
         if path.name != keep:
             NodeNetwork(path.name).delete()
             removed.append(path.name)
+    for top in sorted(Path("/sys/fs/cgroup").glob(f"*/{NETNS_PREFIX}*")):
+        if top.name != keep:
+            _remove_cgroup_tree(top)
     return removed
+
+
+def _remove_cgroup_tree(top: Path) -> None:
+    """rmdir a cgroup and its children, deepest first (fails quietly while one is in use)."""
+    children = [p for p in top.rglob("*") if p.is_dir()]
+    for path in [*sorted(children, key=lambda p: -len(p.parts)), top]:
+        with contextlib.suppress(OSError):
+            path.rmdir()
 
 
 @dataclass
@@ -427,15 +439,8 @@ disabled_plugins = [
 
     def _remove_cgroup_root(self) -> None:
         for top in self._cgroup_dirs():
-            if not top.exists():
-                continue
-            for path in sorted(
-                (p for p in top.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)
-            ):
-                with contextlib.suppress(OSError):
-                    path.rmdir()
-            with contextlib.suppress(OSError):
-                top.rmdir()
+            if top.exists():
+                _remove_cgroup_tree(top)
 
     # -- lifecycle -----------------------------------------------------------------------
     def ctr(self, *args: str, timeout: float = 300) -> str:
@@ -502,6 +507,18 @@ disabled_plugins = [
     def running(self) -> bool:
         return self.init.running() and all(p.running() for p in self.components())
 
+    def memory_bytes(self) -> int:
+        """Resident memory of every process on the node: its components, shims and pods."""
+        node_pid_ns = os.readlink(f"/proc/{self._init_pid()}/ns/pid")
+        total = 0
+        for entry in Path("/proc").iterdir():
+            with contextlib.suppress(OSError, ValueError):
+                if entry.name.isdigit() and _on_node(int(entry.name), node_pid_ns):
+                    for line in (entry / "status").read_text().splitlines():
+                        if line.startswith("VmRSS:"):
+                            total += int(line.split()[1]) * 1024
+        return total
+
     def logs(self) -> str:
         """The last lines of every node component's log, for failure messages."""
         parts = []
@@ -510,6 +527,16 @@ disabled_plugins = [
             if path.exists():
                 parts.append(f"--- {name} ({path})\n{log_tail(path)}")
         return "\n".join(parts)
+
+
+def _on_node(pid: int, node_pid_ns: str) -> bool:
+    """Whether ``pid`` or an ancestor is in the node's PID namespace (containers have
+    namespaces of their own, nested in the node's)."""
+    while pid > 1:
+        if os.readlink(f"/proc/{pid}/ns/pid") == node_pid_ns:
+            return True
+        pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    return False
 
 
 def _http_ok(url: str) -> bool:

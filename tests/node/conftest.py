@@ -1,0 +1,178 @@
+"""The node test bed: the charts and images running as real pods.
+
+One node test bed per session (control plane, Kafka, KafkaTopic stand-in and a node),
+with the project's images built by buildah and imported into the node's containerd.
+
+When this machine cannot run a node (not root, a system package missing, or a node
+component failing to start) the suite is skipped with the reason, which names the
+component and shows its last log lines; ``SATFEED_REQUIRE_NODE=1`` (set by CI) turns
+that skip into a failure. When a test fails, ``kubectl describe`` and the container logs
+of every pod that is not Ready are attached to its report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from satfeed_testbed import images
+from satfeed_testbed.node import HOST_IP, check_node_prerequisites
+from satfeed_testbed.procs import ServiceError
+from satfeed_testbed.testbed import TestBed
+from satfeed_testbed.toolchain import SetupError, ensure_all, node_tools
+
+NAMESPACE = "satfeed"
+"""deploy/'s namespace: the charts' defaults then point at ``satfeed-kafka-bootstrap``."""
+
+_beds: list[TestBed] = []
+
+
+@dataclass
+class NodeBed:
+    bed: TestBed
+    bin_dir: Path
+    """kubectl and helm of the test bed, for deploy/cluster.sh."""
+    report: dict[str, object] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "PATH": f"{self.bin_dir}:{os.environ['PATH']}",
+            "KUBECONFIG": str(self.bed.kube.kubeconfig),
+            "NAMESPACE": NAMESPACE,
+            "WAIT": "240s",
+        }
+
+
+def _unavailable(reason: str) -> None:
+    message = f"the node test bed cannot run here: {reason}"
+    if os.environ.get("SATFEED_REQUIRE_NODE") == "1":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def kafka_bootstrap_service(pods_bootstrap: str) -> list[dict[str, object]]:
+    """What Strimzi's ``<cluster>-kafka-bootstrap`` Service is, for the host's broker."""
+    host, port = pods_bootstrap.rsplit(":", 1)
+    ports = [{"name": "tcp-clients", "port": int(port), "protocol": "TCP"}]
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "satfeed-kafka-bootstrap", "namespace": NAMESPACE},
+            "spec": {"ports": [{"name": "tcp-clients", "port": 9092, "targetPort": int(port)}]},
+        },
+        {
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "metadata": {
+                "name": "satfeed-kafka-bootstrap-testbed",
+                "namespace": NAMESPACE,
+                "labels": {
+                    "kubernetes.io/service-name": "satfeed-kafka-bootstrap",
+                    "endpointslice.kubernetes.io/managed-by": "satfeed-testbed",
+                },
+            },
+            "addressType": "IPv4",
+            "ports": ports,
+            "endpoints": [{"addresses": [host]}],
+        },
+    ]
+
+
+@pytest.fixture(scope="session")
+def node_bed(run_root: Path) -> Iterator[NodeBed]:
+    try:
+        check_node_prerequisites()
+        ensure_all()
+        node_tools(build=True)
+        started = time.monotonic()
+        built = images.build_all()
+        archives = [images.archive(image.reference) for image in built if image.name != "base"]
+        build_seconds = time.monotonic() - started
+    except SetupError as exc:
+        _unavailable(str(exc))
+    pause = next(image.reference for image in built if image.name == "pause")
+    bed = TestBed(run_root / "node-testbed", with_node=True, pause_image=pause)
+    _beds.append(bed)
+    started = time.monotonic()
+    try:
+        bed.start(node_images=archives)
+    except (ServiceError, SetupError) as exc:
+        _unavailable(str(exc))
+    node_start = time.monotonic() - started
+    bin_dir = run_root / "node-bin"
+    bin_dir.mkdir(exist_ok=True)
+    tools = bed.kube.tools
+    assert tools is not None
+    for tool in (tools.kubectl, tools.helm):
+        (bin_dir / tool.name).symlink_to(tool)
+    bed.kube.kubectl_ok("create", "namespace", NAMESPACE)
+    for manifest in kafka_bootstrap_service(bed.kafka.pods_bootstrap_servers):
+        bed.kube.apply(manifest)
+    node_bed = NodeBed(bed, bin_dir)
+    node_bed.report.update(
+        {
+            "images": {
+                image.name: {
+                    "reference": image.reference,
+                    "build_seconds": round(image.seconds, 1),
+                    "bytes": images.image_size(image.reference),
+                }
+                for image in built
+            },
+            "images_and_archives_seconds": round(build_seconds, 1),
+            "testbed_with_node_start_seconds": round(node_start, 1),
+            "pods_reach_kafka_at": HOST_IP,
+        }
+    )
+    try:
+        yield node_bed
+    finally:
+        (run_root / "node-e2e-report.json").write_text(json.dumps(node_bed.report, indent=2))
+        bed.stop()
+
+
+def _pod_diagnostics(bed: TestBed) -> str:
+    """``kubectl describe`` and logs of every pod that is not Ready, in every namespace."""
+    proc = bed.kube.kubectl("get", "pods", "-A", "-o", "json")
+    if proc.returncode != 0:
+        return f"(kubectl get pods failed: {proc.stderr.strip()})"
+    parts = []
+    for pod in json.loads(proc.stdout)["items"]:
+        ready = any(
+            c["type"] == "Ready" and c["status"] == "True"
+            for c in pod.get("status", {}).get("conditions", [])
+        )
+        if ready or pod.get("status", {}).get("phase") == "Succeeded":
+            continue
+        namespace, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        describe = bed.kube.kubectl("describe", "pod", name, "-n", namespace)
+        logs = bed.kube.kubectl("logs", name, "-n", namespace, "--all-containers", "--tail=40")
+        previous = bed.kube.kubectl(
+            "logs", name, "-n", namespace, "--all-containers", "--previous", "--tail=40"
+        )
+        parts.append(
+            f"=== pod {namespace}/{name}\n{describe.stdout}{describe.stderr}"
+            f"--- logs\n{logs.stdout}{logs.stderr}"
+            f"--- logs of the previous container\n{previous.stdout}{previous.stderr}"
+        )
+    return "\n".join(parts) or "(every pod is Ready)"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.failed and report.when == "call":
+        for bed in _beds:
+            if bed.node is not None and bed.node.init.running():
+                report.sections.append(("pods not Ready", _pod_diagnostics(bed)))
+                report.sections.append(("node components", bed.node.logs()))
+    return report
