@@ -7,7 +7,7 @@ When this machine cannot run a node (not root, a system package missing, or a no
 component failing to start) the suite is skipped with the reason, which names the
 component and shows its last log lines; ``SATFEED_REQUIRE_NODE=1`` (set by CI) turns
 that skip into a failure. When a test fails, ``kubectl describe`` and the container logs
-of every pod that is not Ready are attached to its report.
+of every pod that is not Ready or has restarted are attached to its report.
 """
 
 from __future__ import annotations
@@ -138,18 +138,20 @@ def node_bed(run_root: Path) -> Iterator[NodeBed]:
         bed.stop()
 
 
-def _pod_diagnostics(bed: TestBed) -> str:
-    """``kubectl describe`` and logs of every pod that is not Ready, in every namespace."""
+def pod_diagnostics(bed: TestBed) -> str:
+    """``kubectl describe`` and logs of every pod that is not Ready or has restarted (a
+    crash-looping container is Ready for a moment between its crashes)."""
     proc = bed.kube.kubectl("get", "pods", "-A", "-o", "json")
     if proc.returncode != 0:
         return f"(kubectl get pods failed: {proc.stderr.strip()})"
     parts = []
     for pod in json.loads(proc.stdout)["items"]:
+        status = pod.get("status", {})
         ready = any(
-            c["type"] == "Ready" and c["status"] == "True"
-            for c in pod.get("status", {}).get("conditions", [])
+            c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions", [])
         )
-        if ready or pod.get("status", {}).get("phase") == "Succeeded":
+        restarted = any(c.get("restartCount", 0) for c in status.get("containerStatuses", []))
+        if (ready and not restarted) or status.get("phase") == "Succeeded":
             continue
         namespace, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
         describe = bed.kube.kubectl("describe", "pod", name, "-n", namespace)
@@ -162,7 +164,7 @@ def _pod_diagnostics(bed: TestBed) -> str:
             f"--- logs\n{logs.stdout}{logs.stderr}"
             f"--- logs of the previous container\n{previous.stdout}{previous.stderr}"
         )
-    return "\n".join(parts) or "(every pod is Ready)"
+    return "\n".join(parts) or "(every pod is Ready and none restarted)"
 
 
 @pytest.hookimpl(wrapper=True)
@@ -173,6 +175,6 @@ def pytest_runtest_makereport(
     if report.failed and report.when == "call":
         for bed in _beds:
             if bed.node is not None and bed.node.init.running():
-                report.sections.append(("pods not Ready", _pod_diagnostics(bed)))
+                report.sections.append(("pods not Ready or restarted", pod_diagnostics(bed)))
                 report.sections.append(("node components", bed.node.logs()))
     return report

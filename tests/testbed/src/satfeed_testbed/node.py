@@ -228,7 +228,7 @@ class Node:
             raise ServiceError(self.init.failure("has no namespace init process"))
         return int(children[0])
 
-    def _component(self, name: str, argv: list[str]) -> ManagedProcess:
+    def component(self, name: str, argv: list[str]) -> ManagedProcess:
         """A node process: entered into the node's network, mount and PID namespaces."""
         target = self._init_pid() if self.init.running() else 0
         return ManagedProcess(
@@ -241,8 +241,8 @@ class Node:
         """containerd, kubelet, kube-proxy, CoreDNS, in start order."""
         config = self.run_dir / "config"
         return [
-            self._component("containerd", ["containerd", f"--config={config / 'containerd.toml'}"]),
-            self._component(
+            self.component("containerd", ["containerd", f"--config={config / 'containerd.toml'}"]),
+            self.component(
                 "kubelet",
                 [
                     str(self.tools.kubelet),
@@ -255,11 +255,11 @@ class Node:
                     "--v=1",
                 ],
             ),
-            self._component(
+            self.component(
                 "kube-proxy",
                 [str(self.tools.kube_proxy), f"--config={config / 'kube-proxy.yaml'}", "--v=1"],
             ),
-            self._component(
+            self.component(
                 "coredns", [str(self.tools.coredns), "-conf", str(config / "Corefile")]
             ),
         ]
