@@ -259,9 +259,7 @@ class Node:
                 "kube-proxy",
                 [str(self.tools.kube_proxy), f"--config={config / 'kube-proxy.yaml'}", "--v=1"],
             ),
-            self.component(
-                "coredns", [str(self.tools.coredns), "-conf", str(config / "Corefile")]
-            ),
+            self.component("coredns", [str(self.tools.coredns), "-conf", str(config / "Corefile")]),
         ]
 
     # -- configuration -------------------------------------------------------------------
