@@ -9,10 +9,11 @@ at whole seconds, as the producer does), after 180 records of history each.
     Old design: on every tick, for every browser and every satellite panel, a new Kafka
     consumer reads the last 180 records and a whole figure is built and serialised; measured
     by running those ticks in this process (CPU and wall time, JSON bytes).
-    Ours: the real ``satfeed-frontend`` (gunicorn, one process), polled by simulated browsers
-    that speak Dash's update protocol as the page does (every 0.25 s, keeping the cursor the
-    server hands them); measured as the server process's CPU time per second and the bytes
-    of its answers per browser per second (one tick a second).
+    Ours: the real ``satfeed-frontend`` (gunicorn, one process), followed by simulated
+    browsers that do what the page does: one whole drawing through Dash's update protocol,
+    then the update stream (Server-Sent Events) the server pushes each tick's update into;
+    measured as the server process's CPU time per second and the bytes of the stream per
+    browser per second (one tick a second).
 (b) Sample-to-screen latency in Chromium: from a record's sample time until its value shows
     in the card (a MutationObserver timestamps each change), p50 and p95.
 (c) Memory: the resident size of the frontend's worker with 30 satellites and 10 browsers.
@@ -28,6 +29,7 @@ import statistics
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,8 +55,6 @@ from satfeed_testbed.toolchain import build_dir, ensure_all
 from satfeed_testbed.waiting import wait_for
 
 HISTORY: Final = 180
-POLL_S: Final = 0.25
-"""Until the first answer says when to ask again."""
 CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
 TARGET_BROWSER_RATIO: Final = 1.5
 TARGET_P95_MS: Final = 500
@@ -267,35 +267,30 @@ class Frontend:
 
 
 class SimulatedBrowser:
-    """Polls like the page: Dash's update request when the last answer said to ask again,
-    keeping the cursor (and the picker's value) the server hands back. Counts requests and
-    the bytes of all answers."""
+    """A page as the real one runs: one whole drawing through Dash's update protocol (the
+    poll callback, as on load), then its update stream (Server-Sent Events) from the cursor
+    of that drawing, reading every update the server pushes. Counts the updates and the
+    bytes of the stream (its SSE text; HTTP chunk framing aside)."""
 
     def __init__(self, frontend: Frontend) -> None:
         self.frontend = frontend
-        self.connection = http.client.HTTPConnection("127.0.0.1", frontend.port, timeout=10)
         self.session = uuid.uuid4().hex
         self.cursor: object = None
-        self.picked: list[str] | None = None
-        self.n = 0
         self.bytes = 0
         self.answers = 0
-        self.next_s = POLL_S
 
-    def poll(self) -> None:
+    def draw(self) -> None:
         callback = self.frontend.callback
-        self.n += 1
         values: dict[str, object] = {
-            "poll.n_intervals": self.n,
-            "watchdog.n_intervals": None,
-            "url.search": "",
-            "select.value": self.picked,
+            "redraw.data": None,
+            "select.value": None,
             "overlays.value": [],
+            "url.search": "",
+            "session.data": self.session,
         }
-        states: dict[str, object] = {"cursor.data": self.cursor, "session.data": self.session}
 
-        def props(specs: list[dict[str, str]], given: dict[str, object]) -> list[dict[str, object]]:
-            return [{**spec, "value": given[f"{spec['id']}.{spec['property']}"]} for spec in specs]
+        def props(specs: list[dict[str, str]]) -> list[dict[str, object]]:
+            return [{**spec, "value": values[f"{spec['id']}.{spec['property']}"]} for spec in specs]
 
         body = json.dumps(
             {
@@ -304,47 +299,64 @@ class SimulatedBrowser:
                     dict(id=o.split(".")[0], property=o.split(".")[1])
                     for o in callback["output"].strip(".").split("...")
                 ],
-                "inputs": props(callback["inputs"], values),
-                "changedPropIds": ["poll.n_intervals"],
-                "state": props(callback["state"], states),
+                "inputs": props(callback["inputs"]),
+                "changedPropIds": [],
+                "state": props(callback["state"]),
             }
         )
-        self.connection.request(
-            "POST", "/_dash-update-component", body, {"Content-Type": "application/json"}
-        )
-        response = self.connection.getresponse()
-        data = response.read()
-        if response.status == 200:
-            self.bytes += len(data)
-            self.answers += 1
-            answer = json.loads(data)["response"]
-            self.cursor = answer["cursor"]["data"]
-            self.next_s = answer["cursor"]["data"]["next_ms"] / 1000
-            if "value" in answer.get("select", {}):
-                self.picked = answer["select"]["value"]
+        connection = http.client.HTTPConnection("127.0.0.1", self.frontend.port, timeout=30)
+        try:
+            connection.request(
+                "POST", "/_dash-update-component", body, {"Content-Type": "application/json"}
+            )
+            response = connection.getresponse()
+            self.cursor = json.loads(response.read())["response"]["cursor"]["data"]
+        finally:
+            connection.close()
 
-    def run(self, until: float) -> None:
-        while time.monotonic() < until:
-            self.poll()
-            time.sleep(self.next_s)
+    def run(self, until: float, started: threading.Barrier) -> None:
+        query = urllib.parse.urlencode({"cursor": json.dumps(self.cursor), "session": self.session})
+        connection = http.client.HTTPConnection("127.0.0.1", self.frontend.port, timeout=10)
+        try:
+            connection.request("GET", f"/updates?{query}")
+            response = connection.getresponse()
+            started.wait()
+            while time.monotonic() < until:
+                line = response.readline()
+                if not line:
+                    break
+                self.bytes += len(line)
+                if line.startswith(b"data: "):
+                    self.answers += 1
+        finally:
+            connection.close()
 
 
 def ours(frontend: Frontend, browsers: int, seconds: float) -> Cost:
     clients = [SimulatedBrowser(frontend) for _ in range(browsers)]
     for client in clients:  # the first, whole drawing is not a tick
-        client.poll()
-        client.bytes = client.answers = 0
-    cpu = frontend.cpu_s()
-    until = time.monotonic() + seconds
-    threads = [threading.Thread(target=client.run, args=(until,)) for client in clients]
+        client.draw()
+    started = threading.Barrier(browsers + 1)
+    until = time.monotonic() + seconds + 1
+    threads = [threading.Thread(target=client.run, args=(until, started)) for client in clients]
     for thread in threads:
         thread.start()
+    started.wait()  # every stream open: measure from here
+    cpu, begun = frontend.cpu_s(), time.monotonic()
+    before = [(client.bytes, client.answers) for client in clients]  # the stream's opening
     for thread in threads:
         thread.join()
+    elapsed = time.monotonic() - begun
     return Cost(
-        cpu_s_per_tick=(frontend.cpu_s() - cpu) / seconds,
-        bytes_per_browser_tick=statistics.mean(c.bytes for c in clients) / seconds,
-        requests_per_browser_tick=statistics.mean(c.answers for c in clients) / seconds,
+        cpu_s_per_tick=(frontend.cpu_s() - cpu) / elapsed,
+        bytes_per_browser_tick=statistics.mean(
+            c.bytes - b for c, (b, _) in zip(clients, before, strict=True)
+        )
+        / elapsed,
+        requests_per_browser_tick=statistics.mean(
+            c.answers - a for c, (_, a) in zip(clients, before, strict=True)
+        )
+        / elapsed,
     )
 
 
@@ -409,7 +421,7 @@ def report(costs: dict[tuple[str, int, int], Cost], rss: float) -> None:
         if design == "old":
             row += f"   (wall {cost.wall_s_per_tick:.2f} s per tick)"
         else:
-            row += f"   ({cost.requests_per_browser_tick:.1f} requests per browser per tick)"
+            row += f"   ({cost.requests_per_browser_tick:.1f} pushed updates per browser per tick)"
         print(row)
     for count in (3, 30):
         ours_ratio = (

@@ -54,7 +54,9 @@ def ask(
     instance: str = "one",
 ) -> FullDraw | Increment | Cursor:
     settings = PollSettings(instance, STALE, feed.capacity, 0.25, no_predictions)
-    return poll(feed, settings, cursor, selection, now)
+    result = poll(feed, settings, cursor, selection, now)
+    assert result is not None  # only without draw_whole
+    return result
 
 
 def size(result: FullDraw | Increment) -> int:

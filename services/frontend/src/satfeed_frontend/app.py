@@ -1,4 +1,5 @@
-"""The Dash app and its Flask server: the page, ``/healthz``, ``/readyz``, ``/metrics``.
+"""The Dash app and its Flask server: the page, its update stream ``/updates`` (see
+:mod:`satfeed_frontend.push`), ``/healthz``, ``/readyz``, ``/metrics``.
 
 Everything the page loads comes from this server (Dash's own bundles, plotly.js, the base
 map, the stylesheet): it works with no Internet access, and Dash's debug tools stay off.
@@ -7,8 +8,9 @@ map, the stylesheet): it works with no Internet access, and Dash's debug tools s
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import flask
 from dash import Dash
@@ -16,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from satfeed_frontend import callbacks as _callbacks  # noqa: F401 (registers the callbacks)
 from satfeed_frontend import layout
+from satfeed_frontend.push import UPDATES_PATH, Stream
 from satfeed_frontend.service import EXTENSION_KEY, FrontendService
 
 ASSETS: Final = Path(__file__).parent / "assets"
@@ -33,12 +36,7 @@ def create_app(service: FrontendService) -> Dash:
         external_scripts=[],
         enable_mcp=False,
     )
-    poll_interval_s = service.config.poll_interval_s
-
-    def page() -> Any:
-        return layout.page(poll_interval_s)
-
-    app.layout = page
+    app.layout = layout.page
     server: flask.Flask = app.server
     server.extensions[EXTENSION_KEY] = service
     metrics = service.metrics
@@ -55,6 +53,24 @@ def create_app(service: FrontendService) -> Dash:
     @server.get("/metrics")
     def prometheus_metrics() -> flask.Response:
         return flask.Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+
+    @server.get(UPDATES_PATH)
+    def updates() -> flask.Response:
+        """The page's update stream (Server-Sent Events): see :mod:`satfeed_frontend.push`."""
+        stream = Stream.from_query(flask.request.args)
+        service.push.open(stream)
+
+        def messages() -> Iterator[bytes]:
+            try:
+                yield from stream.messages()
+            finally:  # the page went away, or the stream ended
+                service.push.close(stream)
+
+        return flask.Response(
+            messages(),
+            mimetype="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
 
     @server.before_request
     def start_timer() -> None:

@@ -11,7 +11,15 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from dash import Input, Output, State, callback, clientside_callback, no_update
+from dash import (
+    ClientsideFunction,
+    Input,
+    Output,
+    State,
+    callback,
+    clientside_callback,
+    no_update,
+)
 
 from satfeed_frontend.data.feed import TrackView
 from satfeed_frontend.service import FrontendService, current_service
@@ -67,6 +75,7 @@ def answer_poll(
         service.updates,
         overlays_picked(overlays, now),
     )
+    assert result is not None  # None only without draw_whole
     if isinstance(result, FullDraw):
         return (
             result.map_figure,
@@ -122,27 +131,23 @@ def picked_or_linked(search: str | None, picked: list[str] | None) -> list[str]:
     Output("select", "options"),
     Output("select", "value"),
     Output("cursor", "data"),
-    Input("poll", "n_intervals"),
-    Input("watchdog", "n_intervals"),
+    Input("redraw", "data"),
     Input("select", "value"),
     Input("overlays", "value"),
     State("url", "search"),
-    State("cursor", "data"),
     State("session", "data"),
 )
 def on_poll(
-    _n_intervals: int | None,
-    _watchdog: int | None,
+    _redraw: object,
     picked: list[str] | None,
     overlays: object,
     search: str | None,
-    cursor: object,
     session: str | None,
 ) -> tuple[Any, ...]:
+    """A whole drawing: on load, on a new pick or overlay, and when the update stream says
+    the view has changed. Everything after it comes through the stream."""
     selection = picked_or_linked(search, picked)
-    outputs = answer_poll(
-        current_service(), cursor, selection, session, datetime.now(UTC), overlays
-    )
+    outputs = answer_poll(current_service(), None, selection, session, datetime.now(UTC), overlays)
     if picked is None:
         # Only the first answer sets the picker: a late answer to a poll sent before a pick
         # would otherwise undo the pick.
@@ -186,16 +191,24 @@ clientside_callback(
 )
 
 
-# The page asks again when the server says (just after the next record is due): each
-# answer arms the poll timer for exactly one more poll, after its delay. So a browser never
-# has two polls in flight, however slow the server, and Dash never drops an answer for a
-# newer one. In the browser, so no request is spent on it.
+# After each whole drawing the page follows the update stream from there (assets/push.js).
 clientside_callback(
-    "function (cursor, fired) {"
-    " if (!cursor || !cursor.next_ms) { return window.dash_clientside.no_update; }"
-    " return [cursor.next_ms, (fired || 0) + 1]; }",
-    Output("poll", "interval"),
-    Output("poll", "max_intervals"),
+    ClientsideFunction(namespace="satfeed", function_name="follow"),
+    Output("following", "data"),
     Input("cursor", "data"),
-    State("poll", "n_intervals"),
+    State("select", "value"),
+    State("overlays", "value"),
+    State("session", "data"),
+)
+
+# Each pushed update, applied as a poll's answer was: one callback, in the browser.
+clientside_callback(
+    ClientsideFunction(namespace="satfeed", function_name="apply"),
+    Output("map", "extendData", allow_duplicate=True),
+    Output("altitude", "extendData", allow_duplicate=True),
+    Output("ground", "extendData", allow_duplicate=True),
+    Output("cards", "children", allow_duplicate=True),
+    Output("status", "children", allow_duplicate=True),
+    Input("push", "data"),
+    prevent_initial_call=True,
 )

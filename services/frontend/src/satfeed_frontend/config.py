@@ -106,8 +106,8 @@ FLAGS: Sequence[EnvFlag] = (
     EnvFlag(
         "--poll-interval",
         "SATFEED_POLL_INTERVAL",
-        "seconds until a browser asks again when a record is overdue (default 0.25); "
-        "otherwise it asks just after the next record is due",
+        "seconds between looks for updates due although no record came: ages, stale marks, "
+        "the status line (default 0.25); new records are pushed to the pages as they come",
         {"type": float, "default": 0.25},
     ),
     EnvFlag(
@@ -125,8 +125,9 @@ FLAGS: Sequence[EnvFlag] = (
     EnvFlag(
         "--http-threads",
         "SATFEED_HTTP_THREADS",
-        "request threads (default 16); one process serves every browser",
-        {"type": int, "default": 16},
+        "request threads (default 64); one process serves every browser, and each open "
+        "page holds one thread for its update stream",
+        {"type": int, "default": 64},
     ),
     EnvFlag(
         "--log-format",

@@ -11,8 +11,6 @@ from dash import dcc, html
 
 from satfeed_frontend import ticks
 
-WATCHDOG_MS = 5000
-
 
 def graph_config() -> dcc.Graph.Config:
     return {
@@ -24,17 +22,18 @@ def graph_config() -> dcc.Graph.Config:
     }
 
 
-def page(poll_interval_s: float) -> html.Div:
+def page() -> html.Div:
     return html.Div(
         className="page",
         children=[
             dcc.Location(id="url", refresh=False),
             dcc.Store(id="session", data=uuid.uuid4().hex),
+            # What the page has drawn, from its last whole drawing; the update stream
+            # (assets/push.js) starts from it. push.js writes "redraw" to ask for a drawing.
             dcc.Store(id="cursor"),
-            # One poll at a time: each answer arms the next (see callbacks.py); the
-            # watchdog polls anyway should an answer be lost.
-            dcc.Interval(id="poll", interval=int(poll_interval_s * 1000), max_intervals=1),
-            dcc.Interval(id="watchdog", interval=WATCHDOG_MS),
+            dcc.Store(id="redraw"),
+            dcc.Store(id="following"),
+            dcc.Store(id="push"),  # the latest pushed update
             html.Header(
                 className="header",
                 children=[

@@ -11,8 +11,10 @@ more browsers than one process can, run more replicas, each with its own consume
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 from typing import Any
 
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
@@ -45,6 +47,7 @@ class FrontendServer(BaseApplication):  # type: ignore[misc]
             "proc_name": "satfeed-frontend",
             # The control socket would be one fixed path shared by every instance on a host.
             "control_socket_disable": True,
+            "post_worker_init": self._post_worker_init,
             "worker_exit": self._worker_exit,
         }
         for key, value in settings.items():
@@ -66,6 +69,19 @@ class FrontendServer(BaseApplication):  # type: ignore[misc]
             self.config.http_port,
         )
         return create_app(self.service).server
+
+    def _post_worker_init(self, _worker: Any) -> None:
+        # Update streams never end by themselves: on SIGTERM end them first, so the
+        # graceful shutdown does not wait for open pages (they reconnect to another replica).
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def on_term(signum: int, frame: FrameType | None) -> None:
+            if self.service is not None:
+                self.service.push.stop()
+            if callable(previous):
+                previous(signum, frame)
+
+        signal.signal(signal.SIGTERM, on_term)
 
     def _worker_exit(self, _server: Any, _worker: Any) -> None:
         if self.service is not None:

@@ -97,18 +97,30 @@ class FrontendMetrics:
         )
         self.sessions = Gauge(
             "satfeed_frontend_sessions",
-            f"Browser pages that polled in the last {SESSION_TIMEOUT_S:g} s",
+            f"Browser pages drawn or sent an update in the last {SESSION_TIMEOUT_S:g} s",
             registry=self.registry,
         )
         self.poll_seconds = Histogram(
             "satfeed_frontend_poll_seconds",
-            "Server time to answer one browser poll",
+            "Server time to answer one browser poll (a whole drawing, through Dash)",
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
             registry=self.registry,
         )
         self.update_bytes = Histogram(
             "satfeed_frontend_update_bytes",
-            "Size of the answers to browser polls that carried data",
+            "Size of the whole drawings answered to polls and of the pushed updates (each "
+            "counted once, however many pages it is written to)",
             buckets=(256, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576),
+            registry=self.registry,
+        )
+        self.push_seconds = Histogram(
+            "satfeed_frontend_push_seconds",
+            "Server time to build, encode and hand out one tick's updates to every open page",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+            registry=self.registry,
+        )
+        self.update_streams = Gauge(
+            "satfeed_frontend_update_streams",
+            "Open update streams (one per open page)",
             registry=self.registry,
         )

@@ -31,6 +31,7 @@ from satfeed_frontend.data.kube_watch import (
 from satfeed_frontend.figures import PredictedTrack
 from satfeed_frontend.metrics import FrontendMetrics, Sessions
 from satfeed_frontend.prediction import predicted_track
+from satfeed_frontend.push import Broadcaster
 from satfeed_frontend.ticks import PollSettings, UpdateCache
 
 log = logging.getLogger(__name__)
@@ -86,13 +87,25 @@ class FrontendService:
             predict=self.predictions,
         )
         self.updates = UpdateCache()
+        self.push = Broadcaster(
+            self.feed,
+            self.poll_settings,
+            self.updates,
+            self.prediction_key,
+            self.sessions,
+            self.metrics,
+            tick_s=config.poll_interval_s,
+        )
+        self.metrics.update_streams.set_function(self.push.count)
 
     def start(self) -> None:
         for watch in self.watches:
             watch.start()
         self.consumer.start()
+        self.push.start()
 
     def stop(self) -> None:
+        self.push.stop()
         for watch in self.watches:
             watch.stop()
         self.consumer.stop()

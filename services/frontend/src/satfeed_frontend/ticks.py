@@ -246,9 +246,12 @@ def poll(
     prediction_key: str = "",
     cache: UpdateCache | None = None,
     overlays: figures.Overlays = figures.NO_OVERLAYS,
-) -> FullDraw | Increment | Cursor:
+    *,
+    draw_whole: bool = True,
+) -> FullDraw | Increment | Cursor | None:
     """What to send a browser: a whole drawing, an increment, or only a new cursor (when
-    nothing is new: it says when to ask again).
+    nothing is new: it says when to ask again). With ``draw_whole`` False, None instead of
+    a whole drawing: the caller has the page ask for one.
 
     ``prediction_key`` changes when the predicted tracks should be drawn anew (new
     elements, or time having moved on along the orbit).
@@ -261,6 +264,8 @@ def poll(
     shown = selected(snapshot.tracks, selection)
     digest = view_digest(instance, snapshot.tracks, selection, prediction_key, overlays)
     if cursor is None or cursor.view != digest:
+        if not draw_whole:
+            return None
         snapshot = feed.snapshot()
         shown = selected(snapshot.tracks, selection)
         return FullDraw(

@@ -122,6 +122,9 @@ class FeedState:
         self._topics: dict[str, TopicInfo] = {}
         self._tracks: dict[tuple[str, str], _Track] = {}
         self._problems = _Problems()
+        self.changed = threading.Event()
+        """Set whenever a sample is kept or the topics change; whoever pushes updates
+        clears it."""
 
     # -- written by the consumer thread -------------------------------------------------
 
@@ -137,6 +140,7 @@ class FeedState:
             for topic in [topic for topic in self._problems.topics if topic not in wanted]:
                 del self._problems.topics[topic]
             self._structure += 1
+        self.changed.set()
 
     def add(self, topic: str, record: PositionRecord) -> bool:
         """Keep a record; False (and nothing kept) if its topic is not shown, or it is not
@@ -158,7 +162,8 @@ class FeedState:
                 horizon = record.time - self.window
                 while track.samples[0].record.time < horizon:
                     track.samples.popleft()
-            return True
+        self.changed.set()
+        return True
 
     def set_kafka_problem(self, problem: str | None, now: datetime) -> None:
         with self._lock:

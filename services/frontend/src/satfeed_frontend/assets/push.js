@@ -1,0 +1,96 @@
+/* satfeed: the page follows its update stream (Server-Sent Events, see push.py).
+ *
+ * Dash draws the page whole (on load, on a pick, when the view changes) and hands over the
+ * cursor of that drawing; from there the server pushes one update per tick, which is
+ * handed to Dash here (set_props of the "push" store) and applied by a clientside
+ * callback: extendData for the three plots, a Patch of the cards, the status line. No
+ * request per update. */
+(function () {
+  'use strict';
+  const RECONNECT_MS = 1000;
+  const WATCHDOG_MS = 5000; // the server sends at least once a second
+  let source = null;
+  let retry = null;
+  let cursor = null; // what this page has drawn: the drawing's cursor, moved on by updates
+  let query = {};
+  let lastHeard = Date.now();
+
+  function set(id, props) {
+    window.dash_clientside.set_props(id, props);
+  }
+
+  function close() {
+    if (source) {
+      source.close();
+      source = null;
+    }
+    if (retry) {
+      clearTimeout(retry);
+      retry = null;
+    }
+  }
+
+  function redraw() {
+    close();
+    cursor = null;
+    lastHeard = Date.now();
+    set('redraw', {data: Date.now()});
+  }
+
+  function apply(update) {
+    // One prop set per update: the "push" store, whose callback (below) hands the update
+    // to the plots, the cards and the status line in one go, as a poll's answer was.
+    set('push', {data: update});
+    cursor = Object.assign({}, cursor, {seq: update.seq, sent: update.sent});
+  }
+
+  function open() {
+    close();
+    if (!cursor) return;
+    const params = new URLSearchParams();
+    params.set('cursor', JSON.stringify(cursor));
+    params.set('session', query.session || '');
+    for (const value of query.selection || []) params.append('sat', value);
+    for (const value of query.overlays || []) params.append('overlay', value);
+    source = new EventSource('updates?' + params.toString());
+    source.onopen = () => { lastHeard = Date.now(); };
+    source.onmessage = event => {
+      lastHeard = Date.now();
+      apply(JSON.parse(event.data));
+    };
+    source.addEventListener('redraw', redraw);
+    source.onerror = () => {
+      // The stream ended (a restart, a stalled page) or the server is away: reopen from
+      // what is drawn; a restarted server answers with "redraw".
+      close();
+      retry = setTimeout(open, RECONNECT_MS);
+    };
+  }
+
+  // A lost drawing or a silent stream: draw anew.
+  setInterval(() => {
+    if (Date.now() - lastHeard > WATCHDOG_MS) redraw();
+  }, 1000);
+
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.satfeed = {
+    follow: function (drawn, selection, overlays, session) {
+      cursor = drawn || null;
+      query = {selection: selection || [], overlays: overlays || [], session: session};
+      lastHeard = Date.now();
+      open();
+      return window.dash_clientside.no_update;
+    },
+    apply: function (update) {
+      const skip = window.dash_clientside.no_update;
+      if (!update) return [skip, skip, skip, skip, skip];
+      return [
+        update.map || skip,
+        update.altitude || skip,
+        update.ground || skip,
+        update.cards || skip, // a Patch of the cards, as Dash's Patch serialises
+        update.status,
+      ];
+    },
+  };
+})();
