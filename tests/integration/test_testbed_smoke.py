@@ -93,8 +93,7 @@ def test_apiserver_reports_its_real_version(testbed: TestBed) -> None:
 
 
 def test_crd_and_custom_resource(testbed: TestBed, namespace: str) -> None:
-    testbed.kube.kubectl_ok("apply", "--server-side", "-f", str(RESOURCES / "widget-crd.yaml"))
-    testbed.kube.kubectl_ok("wait", "--for=condition=Established", "crd/widgets.testbed.satfeed.io")
+    testbed.kube.install_crds(RESOURCES / "widget-crd.yaml")
     widget: dict[str, Any] = {
         "apiVersion": "testbed.satfeed.io/v1",
         "kind": "Widget",
@@ -111,8 +110,7 @@ def test_crd_and_custom_resource(testbed: TestBed, namespace: str) -> None:
 
 
 def test_garbage_collector_removes_owned_configmap(testbed: TestBed, namespace: str) -> None:
-    testbed.kube.kubectl_ok("apply", "--server-side", "-f", str(RESOURCES / "widget-crd.yaml"))
-    testbed.kube.kubectl_ok("wait", "--for=condition=Established", "crd/widgets.testbed.satfeed.io")
+    testbed.kube.install_crds(RESOURCES / "widget-crd.yaml")
     owner = {
         "apiVersion": "testbed.satfeed.io/v1",
         "kind": "Widget",

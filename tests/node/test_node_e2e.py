@@ -96,6 +96,8 @@ def test_charts_install_and_their_pods_run_from_the_local_images(deployed: NodeB
             "items"
         ]
         assert pod["spec"]["nodeName"] == "satfeed-node"
+        # Each talks to the apiserver in-cluster, as its own ServiceAccount (the chart's RBAC).
+        assert pod["spec"]["serviceAccountName"] == name
         (container,) = pod["spec"]["containers"]
         assert container["image"] == f"{name}:0.1.0"
         assert container["imagePullPolicy"] == "IfNotPresent"

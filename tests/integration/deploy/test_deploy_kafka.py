@@ -17,12 +17,7 @@ KAFKA_MANIFEST = REPO_ROOT / "deploy" / "kafka" / "kafka.yaml"
 
 @pytest.fixture(scope="module")
 def strimzi_crds(testbed: TestBed) -> None:
-    for kind in ("Kafka", "KafkaNodePool"):
-        testbed.kube.kubectl_ok("apply", "--server-side", "-f", str(strimzi_crd(kind)))
-    testbed.kube.kubectl_ok(
-        "wait", "--for=condition=Established", "--timeout=60s",
-        "crd/kafkas.kafka.strimzi.io", "crd/kafkanodepools.kafka.strimzi.io",
-    )  # fmt: skip
+    testbed.kube.install_crds(strimzi_crd("Kafka"), strimzi_crd("KafkaNodePool"))
     if testbed.kube.kubectl("get", "namespace", "satfeed").returncode != 0:
         testbed.kube.kubectl_ok("create", "namespace", "satfeed")
 

@@ -35,16 +35,7 @@ NO_CELESTRAK = "http://127.0.0.1:9"
 
 
 def install_crd(kube: ControlPlane) -> None:
-    kube.kubectl_ok("apply", "--server-side", "-f", str(CRD))
-    kube.kubectl_ok(
-        "wait", "--for=condition=Established", "--timeout=60s", "crd/satellites.satfeed.io"
-    )
-    # Established comes a moment before the apiserver's discovery serves the resource.
-    wait_for(
-        lambda: kube.kubectl("get", "satellites", "-A").returncode == 0,
-        30,
-        "the Satellite resource to be served",
-    )
+    kube.install_crds(CRD)
 
 
 def rbac_rules() -> list[dict[str, Any]]:

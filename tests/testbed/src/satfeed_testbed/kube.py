@@ -12,6 +12,7 @@ and serving certificates.
 
 from __future__ import annotations
 
+import functools
 import json
 import ssl
 import subprocess
@@ -25,6 +26,7 @@ import yaml
 from .pki import CertificateAuthority, CertPair, service_account_keys
 from .procs import ManagedProcess, free_port
 from .toolchain import GoTools, go_tools, node_tools
+from .waiting import wait_for
 
 # Only the controllers satfeed's behaviour depends on; the rest would cost CPU for nothing.
 CONTROLLERS = (
@@ -410,6 +412,30 @@ class ControlPlane:
     def apply(self, manifest: dict[str, Any] | str) -> str:
         text = manifest if isinstance(manifest, str) else yaml.safe_dump(manifest)
         return self.kubectl_ok("apply", "--server-side", "-f", "-", stdin=text)
+
+    def install_crds(self, *paths: Path, timeout: float = 60) -> None:
+        """Apply CRD files and wait until each is Established and its resource is served.
+
+        Polled, not ``kubectl wait``: that errors out when it looks before the new CRD has
+        any status, and Established comes a moment before discovery serves the resource.
+        """
+        crds = []
+        for path in paths:
+            self.kubectl_ok("apply", "--server-side", "-f", str(path))
+            crd = yaml.safe_load(path.read_text())
+            crds.append(
+                (crd["metadata"]["name"], crd["spec"]["names"]["plural"], crd["spec"]["group"])
+            )
+
+        def served(name: str, plural: str, group: str) -> bool:
+            conditions = self.get_json("get", "crd", name).get("status", {}).get("conditions", [])
+            established = any(
+                c["type"] == "Established" and c["status"] == "True" for c in conditions
+            )
+            return established and self.kubectl("get", f"{plural}.{group}", "-A").returncode == 0
+
+        for name, plural, group in crds:
+            wait_for(functools.partial(served, name, plural, group), timeout, f"CRD {name} served")
 
     def service_account_kubeconfig(self, namespace: str, name: str) -> Path:
         """A kubeconfig that acts as ServiceAccount ``namespace/name`` (short-lived token)."""

@@ -95,13 +95,7 @@ class TestBed:
             raise
 
     def install_strimzi_crd(self) -> None:
-        self.kube.kubectl_ok("apply", "--server-side", "-f", str(strimzi_crd("KafkaTopic")))
-        self.kube.kubectl_ok(
-            "wait",
-            "--for=condition=Established",
-            "--timeout=60s",
-            "crd/kafkatopics.kafka.strimzi.io",
-        )
+        self.kube.install_crds(strimzi_crd("KafkaTopic"))
 
     def start_topic_operator(self, timeout: float = 60) -> None:
         run_dir = self.run_dir / "topic-operator"
