@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from satfeed_core.labels import DISPLAY_NAME_ANNOTATION
 from satfeed_core.record import PositionRecord
+from satfeed_frontend.data.feed import TrackView
+from satfeed_frontend.figures import PredictedTrack
 
 T0 = datetime(2026, 8, 22, 18, 0, tzinfo=UTC)
 
@@ -57,3 +60,8 @@ def kafkatopic(
             status["topicName"] = status_topic
         obj["status"] = status
     return obj
+
+
+def no_predictions(tracks: Sequence[TrackView], now: datetime) -> Mapping[str, PredictedTrack]:
+    """A prediction source that knows no elements."""
+    return {}

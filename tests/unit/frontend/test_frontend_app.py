@@ -4,7 +4,6 @@ loads nothing from elsewhere, and the poll callback called directly."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -12,23 +11,11 @@ from dash import no_update
 from flask.testing import FlaskClient
 from satfeed_frontend.app import create_app
 from satfeed_frontend.callbacks import answer_poll
-from satfeed_frontend.config import parse_config
 from satfeed_frontend.data.consumer import start_offset
 from satfeed_frontend.data.feed import TopicInfo
 from satfeed_frontend.service import FrontendService
 
 from tests.unit.frontend.frontend_samples import T0, position
-
-
-@pytest.fixture
-def service() -> Iterator[FrontendService]:
-    # Port 1 on loopback: nothing listens, so the never-started client stays quiet.
-    config = parse_config(["--bootstrap-servers", "127.0.0.1:1", "--topics", "t.terra"], environ={})
-    service = FrontendService(config)
-    try:
-        yield service
-    finally:
-        service.stop()
 
 
 @pytest.fixture

@@ -4,28 +4,21 @@ the view changes, and a stream that survives bad queries and stalled pages."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
 from satfeed_frontend.app import create_app
 from satfeed_frontend.callbacks import answer_poll
-from satfeed_frontend.config import parse_config
-from satfeed_frontend.data.feed import FeedState, TopicInfo, TrackView
-from satfeed_frontend.figures import PredictedTrack
+from satfeed_frontend.data.feed import FeedState, TopicInfo
 from satfeed_frontend.metrics import FrontendMetrics, Sessions
 from satfeed_frontend.push import MAX_QUEUED, REDRAW, RETRY, Broadcaster, Stream
 from satfeed_frontend.service import FrontendService
 from satfeed_frontend.ticks import FullDraw, PollSettings, UpdateCache, poll
 from werkzeug.datastructures import MultiDict
 
-from tests.unit.frontend.frontend_samples import T0, position
-
-
-def no_predictions(tracks: Sequence[TrackView], now: datetime) -> Mapping[str, PredictedTrack]:
-    return {}
-
+from tests.unit.frontend.frontend_samples import T0, no_predictions, position
 
 SETTINGS = PollSettings("one", timedelta(seconds=5), 180, 0.25, no_predictions)
 
@@ -165,16 +158,8 @@ def test_bad_queries_make_a_stream_that_asks_for_a_redraw() -> None:
     assert len(stream.session) == 64
     assert len(stream.selection) == 100
     assert stream.overlays == ("<script>", "night")
-
-
-@pytest.fixture
-def service() -> Iterator[FrontendService]:
-    config = parse_config(["--bootstrap-servers", "127.0.0.1:1", "--topics", "t.terra"], environ={})
-    service = FrontendService(config)
-    try:
-        yield service
-    finally:
-        service.stop()
+    deep = "[" * 2000 + "]" * 2000
+    assert Stream.from_query(MultiDict([("cursor", deep)])).cursor is None
 
 
 def test_the_update_stream_is_server_sent_events_from_the_drawn_cursor(

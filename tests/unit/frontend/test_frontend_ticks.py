@@ -4,7 +4,7 @@ news alone (not by the history, nor by how many browsers poll)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import pytest
@@ -13,8 +13,7 @@ from satfeed_frontend.callbacks import (
     picked_or_linked,
     selection_from_search,
 )
-from satfeed_frontend.data.feed import FeedState, TopicInfo, TrackView
-from satfeed_frontend.figures import PredictedTrack
+from satfeed_frontend.data.feed import FeedState, TopicInfo
 from satfeed_frontend.ticks import (
     Cursor,
     FullDraw,
@@ -25,13 +24,9 @@ from satfeed_frontend.ticks import (
     poll,
 )
 
-from tests.unit.frontend.frontend_samples import T0, position
+from tests.unit.frontend.frontend_samples import T0, no_predictions, position
 
 STALE = timedelta(seconds=5)
-
-
-def no_predictions(tracks: Sequence[TrackView], now: datetime) -> Mapping[str, PredictedTrack]:
-    return {}
 
 
 def fill(feed: FeedState, satellites: int, seconds: range) -> None:

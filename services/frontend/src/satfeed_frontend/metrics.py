@@ -9,11 +9,15 @@ from typing import Final
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 SESSION_TIMEOUT_S: Final = 15.0
-"""A browser that has not polled for this long is no longer counted as a session."""
+"""A page not drawn nor sent an update for this long is no longer counted as a session."""
+
+
+SECONDS_BUCKETS: Final = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
 
 
 class Sessions:
-    """Browsers that polled recently, by the id each page load makes for itself; thread-safe."""
+    """Pages drawn or sent an update recently, by the id each page load makes for itself;
+    thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -103,7 +107,7 @@ class FrontendMetrics:
         self.poll_seconds = Histogram(
             "satfeed_frontend_poll_seconds",
             "Server time to answer one browser poll (a whole drawing, through Dash)",
-            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+            buckets=SECONDS_BUCKETS,
             registry=self.registry,
         )
         self.update_bytes = Histogram(
@@ -116,7 +120,7 @@ class FrontendMetrics:
         self.push_seconds = Histogram(
             "satfeed_frontend_push_seconds",
             "Server time to build, encode and hand out one tick's updates to every open page",
-            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+            buckets=SECONDS_BUCKETS,
             registry=self.registry,
         )
         self.update_streams = Gauge(

@@ -75,7 +75,7 @@ class Stream:
         (repeated). Anything malformed counts as missing, which asks for a redraw."""
         try:
             cursor: object = json.loads(str(args.get("cursor") or "null"))
-        except ValueError:
+        except (ValueError, RecursionError):  # also JSON nested deeper than Python recurses
             cursor = None
         return cls(
             session=str(args.get("session") or "")[:64],
