@@ -26,6 +26,7 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import NewTopic
 from satfeed_testbed import images
@@ -52,13 +53,14 @@ def has_records(bootstrap: str, topic: str) -> bool:
 
 
 def host_baseline(bed: TestBed, run_dir: Path, runs: int) -> list[float]:
-    elements = (REPO / "examples" / "satellites" / "terra.yaml").read_text()
-    tle = [line.strip() for line in elements.splitlines() if line.strip().startswith(("1 ", "2 "))]
+    example = yaml.safe_load((REPO / "examples" / "satellites" / "terra.yaml").read_text())
+    tle = example["spec"]["elements"]["tle"]
     times = []
+    admin = bed.kafka.admin()  # kept: results need the client alive
     for run in range(runs):
         topic = f"bench-baseline-{run}"
         new_topic = NewTopic(topic, num_partitions=1, replication_factor=1)
-        bed.kafka.admin().create_topics([new_topic])[topic].result(timeout=30)
+        admin.create_topics([new_topic])[topic].result(timeout=30)
         producer = ManagedProcess(
             name=f"baseline-producer-{run}",
             argv=producer_argv(
@@ -67,7 +69,7 @@ def host_baseline(bed: TestBed, run_dir: Path, runs: int) -> list[float]:
                 "terra",
                 free_port(),
                 "--elements",
-                "\n".join(tle),
+                f"{tle['line1']}\n{tle['line2']}",
             ),
             run_dir=run_dir,
         )
