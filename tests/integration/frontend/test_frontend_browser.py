@@ -173,6 +173,7 @@ def test_ten_open_pages_still_update_at_1_hz(
     for page in pages:
         wait_for(partial(all_cards, page), 60, "every page to show every satellite")
     first = [sample_time(page, "terra") for page in pages]
+    asked_before = [len(page.requests) for page in pages]
     started = time.monotonic()
 
     def advanced_for_5_s() -> list[float] | None:
@@ -186,5 +187,9 @@ def test_ten_open_pages_still_update_at_1_hz(
     advances = wait_for(advanced_for_5_s, 10, "5 s of updates")
     # At 1 Hz each page shows at least 4 newer samples after 5 s.
     assert min(advances) >= 4, advances
+    # Pushed over each page's update stream: no request per update.
+    asked = [page.requests[n:] for page, n in zip(pages, asked_before, strict=True)]
+    assert asked == [[]] * 10, asked
+    assert live_frontend.metric("satfeed_frontend_update_streams") == 10
     assert live_frontend.metric("satfeed_frontend_sessions") >= 10
     assert [page.console_errors for page in pages] == [[]] * 10

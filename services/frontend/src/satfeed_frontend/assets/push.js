@@ -8,15 +8,20 @@
 (function () {
   'use strict';
   const RECONNECT_MS = 1000;
-  const WATCHDOG_MS = 5000; // the server sends at least once a second
+  const SILENT_MS = 10000; // a stream sends at least once a second
+  const DRAWING_MS = 30000; // a drawing asked for and not come: ask again, not sooner (Dash
+  // drops the answer to a request when a newer one of the same callback is sent, so asking
+  // every few seconds of a slow server would never draw)
   let source = null;
   let retry = null;
   let cursor = null; // what this page has drawn: the drawing's cursor, moved on by updates
   let query = {};
   let lastHeard = Date.now();
+  let drawAsked = Date.now(); // loading the page asks for the first drawing
 
   function set(id, props) {
-    window.dash_clientside.set_props(id, props);
+    const dash = window.dash_clientside || {};
+    if (dash.set_props) dash.set_props(id, props); // not before Dash has started
   }
 
   function close() {
@@ -33,8 +38,8 @@
   function redraw() {
     close();
     cursor = null;
-    lastHeard = Date.now();
-    set('redraw', {data: Date.now()});
+    drawAsked = Date.now();
+    set('redraw', {data: drawAsked});
   }
 
   function apply(update) {
@@ -67,9 +72,10 @@
     };
   }
 
-  // A lost drawing or a silent stream: draw anew.
+  // A silent stream, or a drawing that never came: draw anew.
   setInterval(() => {
-    if (Date.now() - lastHeard > WATCHDOG_MS) redraw();
+    const now = Date.now();
+    if (cursor ? now - lastHeard > SILENT_MS : now - drawAsked > DRAWING_MS) redraw();
   }, 1000);
 
   window.dash_clientside = window.dash_clientside || {};
