@@ -7,7 +7,6 @@ tests run in file order: each one starts from the state the previous one left.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,11 +17,10 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
-from playwright.sync_api import sync_playwright
 from satfeed_core.record import decode_record
-from satfeed_testbed.browser import CHROMIUM_ARGS, chromium_path
+from satfeed_testbed.browser import launch_chromium
 from satfeed_testbed.kafka import read_messages
-from satfeed_testbed.procs import free_port
+from satfeed_testbed.procs import free_port, port_open
 from satfeed_testbed.waiting import wait_for
 
 from tests.node.conftest import NAMESPACE, NodeBed
@@ -183,33 +181,22 @@ def dashboard(deployed: NodeBed) -> Iterator[PortForward]:
         text=True,
     )
     try:
-        wait_for(lambda: _port_open(port), 30, "kubectl port-forward to listen")
+        wait_for(lambda: port_open(port), 30, "kubectl port-forward to listen")
         yield PortForward(process, f"http://127.0.0.1:{port}/")
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
 @pytest.fixture(scope="module")
 def page(dashboard: PortForward, run_root: Path) -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium_path()), args=list(CHROMIUM_ARGS)
-        )
-        try:
-            opened = browser.new_page(viewport={"width": 1400, "height": 1000})
-            errors: list[str] = []
-            opened.on("pageerror", lambda error: errors.append(str(error)))
-            opened.goto(dashboard.url)
-            yield opened
-            assert errors == [], f"the page raised: {errors}"
-        finally:
-            browser.close()
+    with launch_chromium() as browser:
+        opened = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors: list[str] = []
+        opened.on("pageerror", lambda error: errors.append(str(error)))
+        opened.goto(dashboard.url)
+        yield opened
+        assert errors == [], f"the page raised: {errors}"
 
 
 def cards(page: Any) -> list[str]:

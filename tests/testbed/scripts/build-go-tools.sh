@@ -42,6 +42,16 @@ go_build() { # <dir> <out> <ldflags> <pkg>
   rm -f "$log"
 }
 
+# go install of <pkg@version> into <out>, with a clear message when it fails.
+go_install() { # <out> <ldflags> <pkg@version>
+  local log; log="$(mktemp)"
+  if ! GOBIN="$1" go install -trimpath -ldflags "$2" "$3" >"$log" 2>&1; then
+    tail -n 30 "$log" >&2; rm -f "$log"
+    die "building $3 failed (see above); check that the Go module proxy is reachable."
+  fi
+  rm -f "$log"
+}
+
 build_kubernetes() {
   local out="$cache/bin/kubernetes-$K8S_VERSION"
   local ver="$K8S_VERSION" major minor
@@ -83,13 +93,7 @@ build_coredns() {
   if [ -x "$out/coredns" ]; then echo "cached: $out/coredns"; return; fi
   echo "building coredns $COREDNS_VERSION (a cold build takes about 5 minutes) ..."
   mkdir -p "$out"
-  local log; log="$(mktemp)"
-  if ! GOBIN="$out" go install -trimpath -ldflags "-s -w" \
-      "github.com/coredns/coredns@$COREDNS_VERSION" >"$log" 2>&1; then
-    tail -n 30 "$log" >&2; rm -f "$log"
-    die "building coredns $COREDNS_VERSION failed (see above); check that the Go module proxy is reachable."
-  fi
-  rm -f "$log"
+  go_install "$out" "-s -w" "github.com/coredns/coredns@$COREDNS_VERSION"
 }
 
 build_etcd() {
@@ -106,14 +110,9 @@ build_helm() {
   if [ -x "$out/helm" ]; then echo "cached: $out/helm"; return; fi
   echo "building helm $HELM_VERSION ..."
   mkdir -p "$out"
-  local log; log="$(mktemp)"
-  if ! GOBIN="$out" go install -trimpath \
-      -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
-      "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >"$log" 2>&1; then
-    tail -n 30 "$log" >&2; rm -f "$log"
-    die "building helm $HELM_VERSION failed (see above); check that the Go module proxy is reachable."
-  fi
-  rm -f "$log"
+  go_install "$out" \
+    "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean" \
+    "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 }
 
 case "${1:-all}" in

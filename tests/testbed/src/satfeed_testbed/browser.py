@@ -3,9 +3,13 @@ here, so it is pointed at the system browser)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+
+from playwright.sync_api import Browser, sync_playwright
 
 from .toolchain import SetupError
 
@@ -35,3 +39,16 @@ def chromium_path() -> Path:
         "Chromium is not installed: on Debian run 'apt-get install chromium' "
         "(or set SATFEED_CHROMIUM to a Chromium binary)."
     )
+
+
+@contextlib.contextmanager
+def launch_chromium() -> Iterator[Browser]:
+    """Debian's Chromium under Playwright with :data:`CHROMIUM_ARGS`; closed on exit."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium_path()), args=list(CHROMIUM_ARGS)
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -18,12 +18,16 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 TESTBED_DIR = Path(__file__).resolve().parents[2]
 """``tests/testbed`` in the repository."""
 REPO_ROOT = TESTBED_DIR.parents[1]
 BUILD_SCRIPT = TESTBED_DIR / "scripts" / "build-go-tools.sh"
 MAVEN_DIR = TESTBED_DIR / "maven"
+
+
+T = TypeVar("T")
 
 
 class SetupError(RuntimeError):
@@ -106,13 +110,31 @@ class GoTools:
     helm: Path
 
 
+def _build_go(target: str, what: str) -> None:
+    proc = subprocess.run(["bash", str(BUILD_SCRIPT), target], check=False)
+    if proc.returncode != 0:
+        raise SetupError(f"building {what} failed (see the output above)")
+
+
+def _build_versions() -> dict[str, str]:
+    return dict(
+        item.split("=", 1)
+        for item in _run(["bash", str(BUILD_SCRIPT), "versions"], "reading tool versions").split()
+    )
+
+
+def _existing(tools: T, setup_target: str) -> T:
+    missing = [str(p) for p in vars(tools).values() if not Path(p).exists()]
+    if missing:
+        raise SetupError(f"not built yet: {', '.join(missing)}; run 'make {setup_target}'")
+    return tools
+
+
 def go_tools(build: bool = True) -> GoTools:
     """Paths of the Go binaries, building any that are not cached yet."""
     require_tool("go", "install Go 1.26 or newer (https://go.dev/doc/install)")
     if build:
-        proc = subprocess.run(["bash", str(BUILD_SCRIPT), "all"], check=False)
-        if proc.returncode != 0:
-            raise SetupError("building the test bed's Go tools failed (see the output above)")
+        _build_go("all", "the test bed's Go tools")
     versions = _build_versions()
     bins = cache_dir() / "bin"
     kube = bins / f"kubernetes-{versions['KUBERNETES']}"
@@ -123,10 +145,7 @@ def go_tools(build: bool = True) -> GoTools:
         kubectl=kube / "kubectl",
         helm=bins / f"helm-{versions['HELM']}" / "helm",
     )
-    missing = [str(p) for p in vars(tools).values() if not Path(p).exists()]
-    if missing:
-        raise SetupError(f"not built yet: {', '.join(missing)}; run 'make setup'")
-    return tools
+    return _existing(tools, "setup")
 
 
 @dataclass(frozen=True)
@@ -138,20 +157,11 @@ class NodeTools:
     coredns: Path
 
 
-def _build_versions() -> dict[str, str]:
-    return dict(
-        item.split("=", 1)
-        for item in _run(["bash", str(BUILD_SCRIPT), "versions"], "reading tool versions").split()
-    )
-
-
 def node_tools(build: bool = True) -> NodeTools:
     """Paths of the node's binaries, building any that are not cached yet."""
     require_tool("go", "install Go 1.26 or newer (https://go.dev/doc/install)")
     if build:
-        proc = subprocess.run(["bash", str(BUILD_SCRIPT), "node"], check=False)
-        if proc.returncode != 0:
-            raise SetupError("building the node's Go tools failed (see the output above)")
+        _build_go("node", "the node's Go tools")
     versions = _build_versions()
     bins = cache_dir() / "bin"
     kube = bins / f"kubernetes-{versions['KUBERNETES']}"
@@ -162,10 +172,7 @@ def node_tools(build: bool = True) -> NodeTools:
         pause=kube / "pause",
         coredns=bins / f"coredns-{versions['COREDNS']}" / "coredns",
     )
-    missing = [str(p) for p in vars(tools).values() if not Path(p).exists()]
-    if missing:
-        raise SetupError(f"not built yet: {', '.join(missing)}; run 'make setup-node'")
-    return tools
+    return _existing(tools, "setup-node")
 
 
 def maven_libs(project: str) -> Path:
