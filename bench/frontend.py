@@ -40,14 +40,13 @@ from typing import Final
 import numpy as np
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import NewTopic
-from playwright.sync_api import sync_playwright
 from satfeed_core.elements import Elements, load_elements
 from satfeed_core.propagation import Sgp4Propagator
 from satfeed_core.record import PositionRecord, decode_record, encode_record
 from satfeed_core.sample_data import CATALOGUE, EARTH_OBSERVATION, tle_file
 from satfeed_frontend import figures
 from satfeed_frontend.data.feed import FeedState, TopicInfo
-from satfeed_testbed.browser import CHROMIUM_ARGS, chromium_path
+from satfeed_testbed.browser import launch_chromium
 from satfeed_testbed.kafka import KafkaBroker
 from satfeed_testbed.procs import ManagedProcess, free_port
 from satfeed_testbed.services import frontend_argv
@@ -377,27 +376,21 @@ new MutationObserver(() => {
 
 
 def latency_ms(frontend: Frontend, seconds: float) -> list[float]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium_path()), args=list(CHROMIUM_ARGS)
+    with launch_chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"http://127.0.0.1:{frontend.port}/")
+        page.wait_for_selector(".card-values")
+        wait_for(
+            lambda: page.evaluate("document.querySelectorAll('.card-values').length") > 0,
+            30,
+            "cards",
         )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"http://127.0.0.1:{frontend.port}/")
-            page.wait_for_selector(".card-values")
-            wait_for(
-                lambda: page.evaluate("document.querySelectorAll('.card-values').length") > 0,
-                30,
-                "cards",
-            )
-            page.evaluate(OBSERVER)
-            deadline = time.monotonic() + seconds
-            wait_for(
-                lambda: time.monotonic() >= deadline, seconds + 5, "the measuring time", interval=1
-            )
-            seen: list[tuple[int, str]] = page.evaluate("window.seen")
-        finally:
-            browser.close()
+        page.evaluate(OBSERVER)
+        deadline = time.monotonic() + seconds
+        wait_for(
+            lambda: time.monotonic() >= deadline, seconds + 5, "the measuring time", interval=1
+        )
+        seen: list[tuple[int, str]] = page.evaluate("window.seen")
     today = datetime.now(UTC).date()
     result = []
     for shown_ms, sample in seen:

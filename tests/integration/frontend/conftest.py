@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request
 from satfeed_core.sample_data import tle_file
-from satfeed_testbed.browser import CHROMIUM_ARGS, chromium_path
+from satfeed_testbed.browser import launch_chromium
 from satfeed_testbed.testbed import TestBed
 
 from tests.integration.frontend.frontend_bed import FrontendRunner
@@ -47,14 +47,8 @@ def elements_file(tmp_path: Path, tle_sets: dict[str, list[str]]) -> Callable[[s
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(chromium_path()), args=list(CHROMIUM_ARGS)
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with launch_chromium() as chromium:
+        yield chromium
 
 
 @dataclass

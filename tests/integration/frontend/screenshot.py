@@ -16,9 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
-from playwright.sync_api import sync_playwright
 from satfeed_core.sample_data import tle_file
-from satfeed_testbed.browser import CHROMIUM_ARGS, chromium_path
+from satfeed_testbed.browser import launch_chromium
 from satfeed_testbed.testbed import TestBed
 from satfeed_testbed.toolchain import build_dir, ensure_all
 from satfeed_testbed.waiting import wait_for
@@ -83,29 +82,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def shoot(url: str, output: Path) -> None:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(chromium_path()), args=list(CHROMIUM_ARGS)
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1100})
-            page.goto(url)
+    with launch_chromium() as browser:
+        page = browser.new_page(viewport={"width": 1440, "height": 1100})
+        page.goto(url)
 
-            def every_satellite_moving() -> bool:
-                count: int = page.eval_on_selector_all(".card", "cards => cards.length")
-                predicted: int = page.evaluate(
-                    "(document.querySelector('#map .js-plotly-plot')?.data || [])"
-                    ".filter(t => (t.name || '').endsWith('(predicted)') && t.lon.length).length"
-                )
-                return count == len(SATELLITES) and predicted == len(SATELLITES)
+        def every_satellite_moving() -> bool:
+            count: int = page.eval_on_selector_all(".card", "cards => cards.length")
+            predicted: int = page.evaluate(
+                "(document.querySelector('#map .js-plotly-plot')?.data || [])"
+                ".filter(t => (t.name || '').endsWith('(predicted)') && t.lon.length).length"
+            )
+            return count == len(SATELLITES) and predicted == len(SATELLITES)
 
-            wait_for(every_satellite_moving, 120, "every satellite with its predicted track")
-            before = page.inner_text(".card-values")
-            wait_for(lambda: page.inner_text(".card-values") != before, 10, "a live update")
-            output.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(output), full_page=True)
-        finally:
-            browser.close()
+        wait_for(every_satellite_moving, 120, "every satellite with its predicted track")
+        before = page.inner_text(".card-values")
+        wait_for(lambda: page.inner_text(".card-values") != before, 10, "a live update")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(output), full_page=True)
 
 
 if __name__ == "__main__":
