@@ -13,7 +13,6 @@ import os
 import signal
 import sys
 import threading
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -22,7 +21,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from satfeed_core.sample_data import tle_file
 
 from .kafka import KafkaBroker
-from .procs import ManagedProcess, ServiceError, free_port, pid_files, stop_pid_file
+from .procs import ManagedProcess, ServiceError, free_port, http_ok, pid_files, stop_pid_file
 from .services import frontend_argv, producer_argv
 from .toolchain import SetupError, build_dir
 from .waiting import WaitTimeout
@@ -54,11 +53,6 @@ def _ensure_topics(bootstrap: str) -> None:
         future.result(30)
 
 
-def _serves(url: str) -> bool:
-    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
-        return bool(response.status == 200)
-
-
 def _start(run_dir: Path, bootstrap: str, port: int) -> None:
     elements = ["--elements-file", str(tle_file("earth-observation.tle"))]
     for satellite in SATELLITES:
@@ -73,7 +67,7 @@ def _start(run_dir: Path, bootstrap: str, port: int) -> None:
     )
     frontend.start()
     ready_url = f"http://127.0.0.1:{port}/readyz"
-    frontend.wait_until(lambda: _serves(ready_url), 120, "did not get ready")
+    frontend.wait_until(lambda: http_ok(ready_url), 120, "did not get ready")
 
 
 def stop_all(run_dir: Path) -> None:

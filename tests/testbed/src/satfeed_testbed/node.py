@@ -29,14 +29,13 @@ import json
 import os
 import shutil
 import subprocess
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from .kube import NODE_NAME, ControlPlane
-from .procs import ManagedProcess, ServiceError, log_tail
+from .procs import ManagedProcess, ServiceError, http_ok, log_tail
 from .toolchain import NodeTools, SetupError, node_tools
 
 HOST_IP = "10.233.0.1"
@@ -478,11 +477,11 @@ disabled_plugins = [
             kubelet.wait_until(self._node_ready, timeout, "did not report the node Ready")
             kube_proxy.start()
             kube_proxy.wait_until(
-                lambda: _http_ok(f"http://{NODE_IP}:10256/healthz"), 60, "did not become healthy"
+                lambda: http_ok(f"http://{NODE_IP}:10256/healthz"), 60, "did not become healthy"
             )
             coredns.start()
             coredns.wait_until(
-                lambda: _http_ok(f"http://{NODE_IP}:8181/ready"), 60, "did not become ready"
+                lambda: http_ok(f"http://{NODE_IP}:8181/ready"), 60, "did not become ready"
             )
         except BaseException:
             self.stop()
@@ -535,8 +534,3 @@ def _on_node(pid: int, node_pid_ns: str) -> bool:
             return True
         pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
     return False
-
-
-def _http_ok(url: str) -> bool:
-    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (the node's address)
-        return bool(response.status == 200)

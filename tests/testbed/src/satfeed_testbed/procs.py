@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,12 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((host, port)) == 0
+
+
+def http_ok(url: str, timeout: float = 2) -> bool:
+    """Whether a GET of ``url`` (a test bed service's health endpoint) answers 200."""
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (test bed)
+        return bool(response.status == 200)
 
 
 def log_tail(path: Path, lines: int = 30) -> str:

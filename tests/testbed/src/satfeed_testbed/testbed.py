@@ -9,14 +9,13 @@ import hashlib
 import os
 import shutil
 import sys
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .kafka import KafkaBroker
 from .kube import ControlPlane
 from .node import HOST_IP, NETNS_PREFIX, NODE_IP, Node, NodeNetwork
-from .procs import ManagedProcess, free_port, pid_files, stop_pid_file
+from .procs import ManagedProcess, free_port, http_ok, pid_files, stop_pid_file
 from .toolchain import strimzi_crd
 
 KAFKA_CLUSTER = "satfeed"
@@ -105,11 +104,7 @@ class TestBed:
         process.start()
         url = process.env["LIVENESS"] if process.env else ""
 
-        def live() -> bool:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
-                return bool(response.status == 200)
-
-        process.wait_until(live, timeout, "did not answer its liveness probe")
+        process.wait_until(lambda: http_ok(url), timeout, "did not answer its liveness probe")
 
     def stop(self) -> None:
         """Stop every process this test bed started (by its pid files), newest first."""
