@@ -14,8 +14,10 @@ at whole seconds, as the producer does), after 180 records of history each.
     then the update stream (Server-Sent Events) the server pushes each tick's update into;
     measured as the server process's CPU time per second and the bytes of the stream per
     browser per second (one tick a second).
-(b) Sample-to-screen latency in Chromium: from a record's sample time until its value shows
-    in the card (a MutationObserver timestamps each change), p50 and p95.
+(b) Sample-to-screen latency in Chromium, 3 and 30 satellites: from a record's sample time
+    until its value shows in the card (a MutationObserver timestamps each change), p50 and
+    p95, and where the time went: until the server sent the update (Kafka, the consumer, the
+    push thread), until the page had it, until the card showed it (Dash, drawing).
 (c) Memory: the resident size of the frontend's worker with 30 satellites and 10 browsers.
 """
 
@@ -361,13 +363,31 @@ def ours(frontend: Frontend, browsers: int, seconds: float) -> Cost:
 
 # -- latency --------------------------------------------------------------------------------
 
+STREAM_ARRIVALS: Final = """
+// Before the page's scripts: note when each pushed update arrives, before Dash sees it.
+window.arrivals = [];
+const PageEventSource = window.EventSource;
+window.EventSource = class extends PageEventSource {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener('message', event => {
+      window.arrivals.push([Date.now(), JSON.parse(event.data).sent, event.data]);
+    });
+  }
+};
+"""
+
 OBSERVER: Final = """
+// A card's sample time, each time it changes. Kept by satellite, not on the element: Dash
+// mounts the cards anew when it patches them, and a new element is not a new value.
 window.seen = [];
+const shownSample = new Map();
 new MutationObserver(() => {
-  for (const values of document.querySelectorAll('.card-values')) {
+  for (const card of document.querySelectorAll('.card[data-satellite]')) {
+    const values = card.querySelector('.card-values');
     const sample = values.innerText.split('\\n').pop().split(' ')[0];
-    if (values.dataset.last !== sample) {
-      values.dataset.last = sample;
+    if (shownSample.get(card.dataset.satellite) !== sample) {
+      shownSample.set(card.dataset.satellite, sample);
       window.seen.push([Date.now(), sample]);
     }
   }
@@ -375,28 +395,73 @@ new MutationObserver(() => {
 """
 
 
-def latency_ms(frontend: Frontend, seconds: float) -> list[float]:
+@dataclass
+class Shown:
+    """One card change, and where its time went (ms): from the sample time until the server
+    sent the update holding it (Kafka, the consumer, the push thread), until the page had
+    it (the socket, the browser's event loop), until the card showed it (Dash, drawing)."""
+
+    at_s: float
+    """Seconds into the measuring time."""
+    total_ms: float
+    to_server_ms: float
+    to_page_ms: float
+    to_card_ms: float
+
+
+def latency(frontend: Frontend, seconds: float) -> list[Shown]:
     with launch_chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.add_init_script(STREAM_ARRIVALS)
         page.goto(f"http://127.0.0.1:{frontend.port}/")
         page.wait_for_selector(".card-values")
-        wait_for(
-            lambda: page.evaluate("document.querySelectorAll('.card-values').length") > 0,
-            30,
-            "cards",
-        )
         page.evaluate(OBSERVER)
         deadline = time.monotonic() + seconds
         wait_for(
             lambda: time.monotonic() >= deadline, seconds + 5, "the measuring time", interval=1
         )
         seen: list[tuple[int, str]] = page.evaluate("window.seen")
+        arrivals: list[tuple[int, float, str]] = page.evaluate("window.arrivals")
     today = datetime.now(UTC).date()
     result = []
     for shown_ms, sample in seen:
         sampled = datetime.strptime(f"{today} {sample}", "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
-        result.append(shown_ms - sampled.timestamp() * 1000)
+        sampled_ms = sampled.timestamp() * 1000
+        carrier = next((a for a in arrivals if sample in a[2] and a[0] <= shown_ms), None)
+        if carrier is None:  # drawn whole by Dash, not pushed: no stages to tell
+            continue
+        arrived_ms, sent_s, _ = carrier
+        result.append(
+            Shown(
+                at_s=(shown_ms - seen[0][0]) / 1000,
+                total_ms=shown_ms - sampled_ms,
+                to_server_ms=sent_s * 1000 - sampled_ms,
+                to_page_ms=arrived_ms - sent_s * 1000,
+                to_card_ms=shown_ms - arrived_ms,
+            )
+        )
     return result
+
+
+def latency_report(satellites: int, shown: Sequence[Shown]) -> None:
+    print(
+        f"sample-to-screen latency, {satellites} satellites at 1 Hz, "
+        f"{len(shown)} pushed card changes:"
+    )
+    for stage in ("total_ms", "to_server_ms", "to_page_ms", "to_card_ms"):
+        values = [getattr(each, stage) for each in shown]
+        print(
+            f"  {stage[:-3]:<10} p50 {percentile(values, 0.5):>5.0f} ms  "
+            f"p95 {percentile(values, 0.95):>5.0f} ms  max {max(values):>5.0f} ms"
+        )
+    print(f"  (target: total p95 <= {TARGET_P95_MS} ms)")
+    slowest = sorted(shown, key=lambda each: each.total_ms)[-3:]
+    print("  slowest (total / to server / to page / to card):")
+    for each in slowest:
+        print(
+            f"    {each.total_ms:.0f} / {each.to_server_ms:.0f} / {each.to_page_ms:.0f} / "
+            f"{each.to_card_ms:.0f} ms, {each.at_s:.1f} s in"
+        )
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -433,9 +498,32 @@ def report(costs: dict[tuple[str, int, int], Cost], rss: float) -> None:
     )
 
 
+def costs_and_memory(
+    bootstrap: str, topics: Sequence[str], run_dir: Path, frontends: list[Frontend], seconds: float
+) -> None:
+    """(a) and (c): the old design and ours, 3 and 30 satellites, 1 and 10 browsers."""
+    costs: dict[tuple[str, int, int], Cost] = {}
+    rss = float("nan")
+    for count in (3, 30):
+        for browsers in (1, 10):
+            costs["old", count, browsers] = old_design(bootstrap, topics[:count], browsers)
+        frontend = Frontend(run_dir, bootstrap, topics[:count])
+        frontends.append(frontend)
+        frontend.start(count)
+        for browsers in (1, 10):
+            costs["ours", count, browsers] = ours(frontend, browsers, seconds)
+        if count == 30:
+            rss = frontend.rss_mib()
+        frontend.stop()
+    report(costs, rss)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=20, help="measuring time per case")
+    parser.add_argument(
+        "--latency-only", action="store_true", help="measure (b) only, skip (a) and (c)"
+    )
     args = parser.parse_args(argv)
     ensure_all()
     run_dir = build_dir() / "bench-frontend" / datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
@@ -452,33 +540,16 @@ def main(argv: list[str] | None = None) -> int:
         feeder.backfill(HISTORY)
         feeder.start()
         print(f"{len(fleet)} satellites, {HISTORY} records of history each")
-        costs: dict[tuple[str, int, int], Cost] = {}
-        rss = float("nan")
+        if not args.latency_only:
+            costs_and_memory(broker.bootstrap_servers, topics, run_dir, frontends, args.seconds)
+
         for count in (3, 30):
-            for browsers in (1, 10):
-                costs["old", count, browsers] = old_design(
-                    broker.bootstrap_servers, topics[:count], browsers
-                )
             frontend = Frontend(run_dir, broker.bootstrap_servers, topics[:count])
             frontends.append(frontend)
             frontend.start(count)
-            for browsers in (1, 10):
-                costs["ours", count, browsers] = ours(frontend, browsers, args.seconds)
-            if count == 30:
-                rss = frontend.rss_mib()
+            shown = latency(frontend, max(args.seconds, 30))
             frontend.stop()
-        report(costs, rss)
-
-        frontend = Frontend(run_dir, broker.bootstrap_servers, topics[:3])
-        frontends.append(frontend)
-        frontend.start(3)
-        latencies = latency_ms(frontend, max(args.seconds, 30))
-        frontend.stop()
-        print(
-            f"sample-to-screen latency, 3 satellites at 1 Hz, {len(latencies)} updates: "
-            f"p50 {percentile(latencies, 0.5):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms "
-            f"(target p95 <= {TARGET_P95_MS} ms)"
-        )
+            latency_report(count, shown)
     finally:
         feeder.stop()
         for frontend in frontends:

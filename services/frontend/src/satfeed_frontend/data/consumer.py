@@ -140,8 +140,7 @@ class FeedConsumer:
                     self._measure_lag()
                     next_lag = now + LAG_EVERY_S
                 if self._assigned:
-                    for message in self._consumer.consume(_BATCH, _CONSUME_TIMEOUT_S):
-                        self._handle(message)
+                    self._take_records()
                 else:
                     self._consumer.poll(_CONSUME_TIMEOUT_S)  # serves error callbacks
         except Exception:
@@ -149,6 +148,17 @@ class FeedConsumer:
             raise
         finally:
             self._consumer.close()
+
+    def _take_records(self) -> None:
+        """Waits for a record, then takes what else has come, without waiting. (``consume``
+        alone waits for a whole batch or its timeout: that held every record back by up to
+        the timeout, and split a tick's records across two updates.)"""
+        first = self._consumer.poll(_CONSUME_TIMEOUT_S)
+        if first is None:
+            return
+        self._handle(first)
+        for message in self._consumer.consume(_BATCH, 0):
+            self._handle(message)
 
     # -- assignment -----------------------------------------------------------------------
 
