@@ -59,6 +59,9 @@ HISTORY: Final = 180
 CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
 TARGET_BROWSER_RATIO: Final = 1.5
 TARGET_P95_MS: Final = 500
+SETTLE_S: Final = 5.0
+"""Latency is the page's at 1 Hz: changes while it loads (Chromium drawing the first
+figures, the stream opening) are reported apart."""
 TARGET_RSS_MIB: Final = 250
 
 
@@ -402,7 +405,7 @@ class Shown:
     it (the socket, the browser's event loop), until the card showed it (Dash, drawing)."""
 
     at_s: float
-    """Seconds into the measuring time."""
+    """Seconds since the page was opened."""
     total_ms: float
     to_server_ms: float
     to_page_ms: float
@@ -416,9 +419,13 @@ def latency(frontend: Frontend, seconds: float) -> list[Shown]:
         page.goto(f"http://127.0.0.1:{frontend.port}/")
         page.wait_for_selector(".card-values")
         page.evaluate(OBSERVER)
-        deadline = time.monotonic() + seconds
+        opened_ms: float = page.evaluate("performance.timeOrigin")
+        deadline = time.monotonic() + SETTLE_S + seconds
         wait_for(
-            lambda: time.monotonic() >= deadline, seconds + 5, "the measuring time", interval=1
+            lambda: time.monotonic() >= deadline,
+            SETTLE_S + seconds + 5,
+            "the measuring time",
+            interval=1,
         )
         seen: list[tuple[int, str]] = page.evaluate("window.seen")
         arrivals: list[tuple[int, float, str]] = page.evaluate("window.arrivals")
@@ -433,7 +440,7 @@ def latency(frontend: Frontend, seconds: float) -> list[Shown]:
         arrived_ms, sent_s, _ = carrier
         result.append(
             Shown(
-                at_s=(shown_ms - seen[0][0]) / 1000,
+                at_s=(shown_ms - opened_ms) / 1000,
                 total_ms=shown_ms - sampled_ms,
                 to_server_ms=sent_s * 1000 - sampled_ms,
                 to_page_ms=arrived_ms - sent_s * 1000,
@@ -444,23 +451,30 @@ def latency(frontend: Frontend, seconds: float) -> list[Shown]:
 
 
 def latency_report(satellites: int, shown: Sequence[Shown]) -> None:
+    settled = [each for each in shown if each.at_s >= SETTLE_S]
+    loading = [each.total_ms for each in shown if each.at_s < SETTLE_S]
     print(
-        f"sample-to-screen latency, {satellites} satellites at 1 Hz, "
-        f"{len(shown)} pushed card changes:"
+        f"sample-to-screen latency, {satellites} satellites at 1 Hz, {len(settled)} pushed "
+        f"card changes from {SETTLE_S:.0f} s after the page was opened:"
     )
     for stage in ("total_ms", "to_server_ms", "to_page_ms", "to_card_ms"):
-        values = [getattr(each, stage) for each in shown]
+        values = [getattr(each, stage) for each in settled]
         print(
             f"  {stage[:-3]:<10} p50 {percentile(values, 0.5):>5.0f} ms  "
             f"p95 {percentile(values, 0.95):>5.0f} ms  max {max(values):>5.0f} ms"
         )
     print(f"  (target: total p95 <= {TARGET_P95_MS} ms)")
-    slowest = sorted(shown, key=lambda each: each.total_ms)[-3:]
+    if loading:
+        print(
+            f"  while the page loads (first {SETTLE_S:.0f} s): {len(loading)} card changes, "
+            f"max {max(loading):.0f} ms"
+        )
+    slowest = sorted(settled, key=lambda each: each.total_ms)[-3:]
     print("  slowest (total / to server / to page / to card):")
     for each in slowest:
         print(
             f"    {each.total_ms:.0f} / {each.to_server_ms:.0f} / {each.to_page_ms:.0f} / "
-            f"{each.to_card_ms:.0f} ms, {each.at_s:.1f} s in"
+            f"{each.to_card_ms:.0f} ms, {each.at_s:.1f} s after opening"
         )
 
 

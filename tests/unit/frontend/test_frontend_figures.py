@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from satfeed_frontend import figures
 from satfeed_frontend.data.feed import FeedState, TopicInfo, TrackView
 
@@ -48,8 +49,18 @@ def test_extensions_carry_only_new_points_and_cap_the_drawn_history() -> None:
     assert columns["lon"] == [[-160.0], [-160.0]]
     assert limits == {"lon": [180, 1], "lat": [180, 1]}
     altitude = figures.altitude_extension(new, 180)
-    assert altitude == [{"x": [["2026-08-22 18:00:10.000"]], "y": [[705.1]]}, [0], 180]
+    # 2026-08-22 18:00:10 UTC in milliseconds since the epoch, as a date axis reads it
+    assert altitude == [{"x": [[1_787_421_610_000]], "y": [[705.1]]}, [0], 180]
     assert figures.map_extension(feed.snapshot(after=feed.snapshot().head).tracks, 180) is None
+
+
+@pytest.mark.parametrize(("satellites", "legend"), [(1, False), (3, True), (30, False)])
+def test_plots_name_a_few_satellites_in_a_legend_and_leave_many_to_the_cards(
+    satellites: int, legend: bool
+) -> None:
+    _, shown = tracks(satellites, 2)
+    for figure in (figures.altitude_figure(shown), figures.ground_figure(shown)):
+        assert figure["layout"]["showlegend"] is legend
 
 
 def test_the_flat_plot_breaks_lines_at_the_antimeridian() -> None:
@@ -72,19 +83,30 @@ def test_cards_show_live_values_and_mark_stale_satellites() -> None:
     assert figures.card_values(track, later, STALE_AFTER).endswith("no data for 60 s")
 
 
-def test_card_patch_touches_only_cards_with_news_or_staleness() -> None:
+def test_card_updates_touch_only_cards_with_news_or_staleness() -> None:
     feed, _ = tracks(3, 3)
     head = feed.snapshot().head
     feed.add("t1", position("s1", 3, norad_id=1001))
-    patch = figures.cards_patch(
+    updates = figures.card_updates(
         feed.snapshot(after=head).tracks, T0 + timedelta(seconds=3), STALE_AFTER
     )
-    operations = patch.to_plotly_json()["operations"]
-    assert {op["location"][0] for op in operations} == {1}
-    stale = figures.cards_patch(
+    assert list(updates) == ["s1"]
+    assert updates["s1"][0] == "card"
+    assert updates["s1"][1].endswith("18:00:03.000")
+    stale = figures.card_updates(
         feed.snapshot(after=feed.snapshot().head).tracks, T0 + timedelta(minutes=5), STALE_AFTER
     )
-    assert {op["location"][0] for op in stale.to_plotly_json()["operations"]} == {0, 1, 2}
+    assert sorted(stale) == ["s0", "s1", "s2"]
+    assert {card_class for card_class, _ in stale.values()} == {"card stale"}
+
+
+def test_cards_carry_the_ids_updates_write_to() -> None:
+    _, (track,) = tracks(1, 3)
+    (card,) = figures.cards([track], T0 + timedelta(seconds=3), STALE_AFTER)
+    drawn = card.to_plotly_json()  # type: ignore[no-untyped-call]
+    assert drawn["props"]["id"] == {"type": figures.CARD, "satellite": track.satellite}
+    values = drawn["props"]["children"][-1].to_plotly_json()
+    assert values["props"]["id"] == {"type": figures.CARD_VALUES, "satellite": track.satellite}
 
 
 def test_ages_read_naturally() -> None:

@@ -168,7 +168,7 @@ def test_the_update_stream_is_server_sent_events_from_the_drawn_cursor(
     client: FlaskClient = create_app(service).server.test_client()
     service.feed.set_topics([TopicInfo("t.terra", "--topics")])
     service.feed.add("t.terra", position())
-    cursor = answer_poll(service, None, [], "page", T0)[-1]
+    cursor = answer_poll(service, [], "page", T0)[-1]
 
     response = client.get(
         "/updates", query_string={"cursor": json.dumps(cursor), "session": "page"}, buffered=False
@@ -184,7 +184,8 @@ def test_the_update_stream_is_server_sent_events_from_the_drawn_cursor(
     update = data(chunk)
     cards = update["cards"]
     assert isinstance(cards, dict)
-    assert "__dash_patch_update" in cards
+    assert list(cards) == ["terra"]
+    assert cards["terra"][1].endswith("18:00:01.000")  # the card's new sample time
     assert "satfeed_frontend_update_streams 1.0" in client.get("/metrics").text
 
     service.push.stop()  # a shutdown ends every stream

@@ -67,9 +67,9 @@ def size(result: FullDraw | Increment) -> int:
             result.map_extension,
             result.altitude_extension,
             result.ground_extension,
-            result.cards_patch,
+            result.cards,
         ]
-    # Compact JSON, as Dash sends it; a Patch is its list of operations.
+    # Compact JSON, as Dash and the update stream send it.
     body = json.dumps(
         [*parts, result.status, result.cursor.to_store()],
         separators=(",", ":"),
@@ -126,7 +126,7 @@ def test_the_page_refreshes_ages_during_an_outage_without_news() -> None:
     assert isinstance(later, Increment)
     assert later.status.startswith("Stale: Kafka is unreachable for 34 s (since 18:00:06 UTC)")
     assert later.map_extension is None  # no news: nothing is appended
-    assert "no data for 36 s" in str(later.cards_patch.to_plotly_json())
+    assert later.cards["s0"][1].endswith("no data for 36 s")
 
 
 def test_a_new_view_or_a_restarted_server_draws_the_page_anew() -> None:
@@ -203,7 +203,7 @@ def test_browsers_in_the_same_state_share_one_built_update() -> None:
     second = poll(feed, settings, cursor, [], now + timedelta(milliseconds=300), cache=cache)
     assert isinstance(first, Increment)
     assert isinstance(second, Increment)
-    assert first.cards_patch is second.cards_patch  # built once
+    assert first.cards is second.cards  # built once
     assert first.cursor.next_ms != second.cursor.next_ms  # each its own cursor
 
 

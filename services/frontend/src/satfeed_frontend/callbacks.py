@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from dash import (
+    ALL,
     ClientsideFunction,
     Input,
     Output,
@@ -21,15 +22,14 @@ from dash import (
     no_update,
 )
 
+from satfeed_frontend import figures
 from satfeed_frontend.data.feed import TrackView
 from satfeed_frontend.service import FrontendService, current_service
-from satfeed_frontend.ticks import Cursor, FullDraw, overlays_picked, poll
+from satfeed_frontend.ticks import FullDraw, overlays_picked, poll
 
 SELECTION_PARAMETER = "sat"
-PICKER_OUTPUT = 9
+PICKER_OUTPUT = 6
 """Where the picker's value is among :func:`answer_poll`'s outputs."""
-CURSOR_OUTPUT = 10
-"""And where the cursor is (the last)."""
 
 
 def selection_from_search(search: str | None) -> list[str]:
@@ -54,56 +54,37 @@ def options(tracks: Sequence[TrackView], selection: Sequence[str]) -> list[dict[
 
 def answer_poll(
     service: FrontendService,
-    cursor: object,
     selection: Sequence[str],
     session: str | None,
     now: datetime,
     overlays: object = None,
 ) -> tuple[Any, ...]:
-    """The poll callback's outputs for one browser, in :func:`on_poll`'s order.
+    """A whole drawing for one browser: the poll callback's outputs, in :func:`on_poll`'s
+    order. (Everything after it comes through the update stream, see :mod:`push`.)
 
     ``overlays`` is the overlay picker's value, as the browser sends it."""
     if session:
         service.sessions.seen(session)
-    result = poll(
+    drawing = poll(
         service.feed,
         service.poll_settings,
-        cursor,
+        None,
         selection,
         now,
         service.prediction_key(now),
         service.updates,
         overlays_picked(overlays, now),
     )
-    assert result is not None  # None only without draw_whole
-    if isinstance(result, FullDraw):
-        return (
-            result.map_figure,
-            no_update,
-            result.altitude_figure,
-            no_update,
-            result.ground_figure,
-            no_update,
-            result.cards,
-            result.status,
-            options(result.tracks, selection),
-            no_update,  # the picker: on_poll sets it once, from the link
-            result.cursor.to_store(),
-        )
-    if isinstance(result, Cursor):  # nothing new: only when to ask again
-        return (*[no_update] * (CURSOR_OUTPUT), result.to_store())
+    assert isinstance(drawing, FullDraw)  # without a cursor, always a whole drawing
     return (
-        no_update,
-        result.map_extension or no_update,
-        no_update,
-        result.altitude_extension or no_update,
-        no_update,
-        result.ground_extension or no_update,
-        result.cards_patch,
-        result.status,
-        no_update,
-        no_update,
-        result.cursor.to_store(),
+        drawing.map_figure,
+        drawing.altitude_figure,
+        drawing.ground_figure,
+        drawing.cards,
+        drawing.status,
+        options(drawing.tracks, selection),
+        no_update,  # the picker: on_poll sets it once, from the link
+        drawing.cursor.to_store(),
     )
 
 
@@ -121,11 +102,8 @@ def picked_or_linked(search: str | None, picked: list[str] | None) -> list[str]:
 
 @callback(
     Output("map", "figure"),
-    Output("map", "extendData"),
     Output("altitude", "figure"),
-    Output("altitude", "extendData"),
     Output("ground", "figure"),
-    Output("ground", "extendData"),
     Output("cards", "children"),
     Output("status", "children"),
     Output("select", "options"),
@@ -147,7 +125,7 @@ def on_poll(
     """A whole drawing: on load, on a new pick or overlay, and when the update stream says
     the view has changed. Everything after it comes through the stream."""
     selection = picked_or_linked(search, picked)
-    outputs = answer_poll(current_service(), None, selection, session, datetime.now(UTC), overlays)
+    outputs = answer_poll(current_service(), selection, session, datetime.now(UTC), overlays)
     if picked is None:
         # Only the first answer sets the picker: a late answer to a poll sent before a pick
         # would otherwise undo the pick.
@@ -204,10 +182,11 @@ clientside_callback(
 # Each pushed update, applied as a poll's answer was: one callback, in the browser.
 clientside_callback(
     ClientsideFunction(namespace="satfeed", function_name="apply"),
-    Output("map", "extendData", allow_duplicate=True),
-    Output("altitude", "extendData", allow_duplicate=True),
-    Output("ground", "extendData", allow_duplicate=True),
-    Output("cards", "children", allow_duplicate=True),
+    Output("map", "extendData"),
+    Output("altitude", "extendData"),
+    Output("ground", "extendData"),
+    Output({"type": figures.CARD, "satellite": ALL}, "className"),
+    Output({"type": figures.CARD_VALUES, "satellite": ALL}, "children"),
     Output("status", "children", allow_duplicate=True),
     Input("push", "data"),
     prevent_initial_call=True,

@@ -107,16 +107,16 @@ class Stream:
 
 
 def encode(update: Increment) -> bytes:
-    """One SSE ``data`` event: the three ``extendData`` triples, the cards' ``Patch``, the
-    status line, and the new cursor position the page keeps for a reconnect."""
-    cards = update.cards_patch.to_plotly_json()
+    """One SSE ``data`` event: the three ``extendData`` triples, the changed cards' class
+    and value text by satellite, the status line, and the new cursor position the page
+    keeps for a reconnect."""
     body = {
         "seq": update.cursor.seq,
         "sent": update.cursor.sent_at,
         "map": update.map_extension,
         "altitude": update.altitude_extension,
         "ground": update.ground_extension,
-        "cards": cards if cards["operations"] else None,
+        "cards": update.cards or None,
         "status": update.status,
     }
     return b"data: " + str(to_json_plotly(body)).encode() + b"\n\n"

@@ -22,8 +22,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from dash import Patch
-
 from satfeed_frontend import figures
 from satfeed_frontend.data.feed import FeedState, FeedStatus, Snapshot, TopicInfo, TrackView
 
@@ -101,7 +99,8 @@ class Increment:
     map_extension: list[Any] | None
     altitude_extension: list[Any] | None
     ground_extension: list[Any] | None
-    cards_patch: Patch
+    cards: dict[str, tuple[str, str]]
+    """Changed cards' class and value text, by satellite (:func:`figures.card_updates`)."""
     status: str
     cursor: Cursor
     """Per browser: :func:`poll` sets its own on a cached increment."""
@@ -295,7 +294,7 @@ def poll(
             map_extension=figures.map_extension(shown, settings.history, overlays),
             altitude_extension=figures.altitude_extension(shown, settings.history),
             ground_extension=figures.ground_extension(shown, settings.history),
-            cards_patch=figures.cards_patch(shown, now, settings.stale_after),
+            cards=figures.card_updates(shown, now, settings.stale_after),
             status=status_text(snapshot, len(shown), now),
             cursor=answered,
         )

@@ -3,8 +3,8 @@
  * Dash draws the page whole (on load, on a pick, when the view changes) and hands over the
  * cursor of that drawing; from there the server pushes one update per tick, which is
  * handed to Dash here (set_props of the "push" store) and applied by a clientside
- * callback: extendData for the three plots, a Patch of the cards, the status line. No
- * request per update. */
+ * callback: extendData for the three plots, the changed cards' class and values, the
+ * status line. No request per update. */
 (function () {
   'use strict';
   const RECONNECT_MS = 1000;
@@ -88,14 +88,22 @@
       return window.dash_clientside.no_update;
     },
     apply: function (update) {
+      // Outputs: the three plots' extendData, then every card's class and every card's
+      // value text (by id, so a card's text changes in place), then the status line.
       const skip = window.dash_clientside.no_update;
-      if (!update) return [skip, skip, skip, skip, skip];
+      const [, , , cardOutputs, valueOutputs] =
+        window.dash_clientside.callback_context.outputs_list;
+      const changed = (update && update.cards) || {};
+      const card = (outputs, part) =>
+        outputs.map(output => (changed[output.id.satellite] || [skip, skip])[part]);
+      const plot = name => (update && update[name]) || skip;
       return [
-        update.map || skip,
-        update.altitude || skip,
-        update.ground || skip,
-        update.cards || skip, // a Patch of the cards, as Dash's Patch serialises
-        update.status,
+        plot('map'),
+        plot('altitude'),
+        plot('ground'),
+        card(cardOutputs, 0),
+        card(valueOutputs, 1),
+        update ? update.status : skip,
       ];
     },
   };
