@@ -93,17 +93,16 @@
       const skip = window.dash_clientside.no_update;
       const [, , , cardOutputs, valueOutputs] =
         window.dash_clientside.callback_context.outputs_list;
-      const changed = (update && update.cards) || {};
+      const changed = update.cards || {}; // the callback runs on pushed updates only
       const card = (outputs, part) =>
         outputs.map(output => (changed[output.id.satellite] || [skip, skip])[part]);
-      const plot = name => (update && update[name]) || skip;
       return [
-        plot('map'),
-        plot('altitude'),
-        plot('ground'),
+        update.map || skip,
+        update.altitude || skip,
+        update.ground || skip,
         card(cardOutputs, 0),
         card(valueOutputs, 1),
-        update ? update.status : skip,
+        update.status,
       ];
     },
   };
