@@ -528,3 +528,30 @@ class _OmmRecord:
             self.fail("EPOCH", f"{raw!r} has no time of day (expected YYYY-MM-DDTHH:MM:SS.ffffff)")
         # OMM epochs are UTC (TIME_SYSTEM is checked) and usually written without an offset.
         return epoch.replace(tzinfo=UTC) if epoch.tzinfo is None else epoch.astimezone(UTC)
+
+
+def select_elements(candidates: Sequence[Elements], norad_id: int | None, origin: str) -> Elements:
+    """The element set of one object out of ``candidates`` (parsed from ``origin``).
+
+    The one rule every part follows: the sets of ``norad_id``, and of those the newest
+    epoch; without a NORAD id the input must hold a single object. Raises
+    :class:`ElementsError` naming ``origin`` when that picks nothing or is ambiguous.
+    """
+    if norad_id is not None:
+        matching = [each for each in candidates if each.norad_id == norad_id]
+        if not matching:
+            found = ", ".join(str(each.norad_id) for each in candidates[:5]) or "none"
+            more = f" and {len(candidates) - 5} more" if len(candidates) > 5 else ""
+            raise ElementsError(
+                f"{origin} holds no element set for NORAD {norad_id} (it has: {found}{more})",
+                "give the elements of the satellite with that NORAD id, or correct the id",
+            )
+        return max(matching, key=lambda each: each.epoch)
+    ids = sorted({each.norad_id for each in candidates})
+    if len(ids) != 1:
+        listed = ", ".join(map(str, ids[:5])) + (" ..." if len(ids) > 5 else "")
+        raise ElementsError(
+            f"{origin} holds element sets of {len(ids)} objects ({listed})",
+            "give the NORAD id of the one to track, or a single element set",
+        )
+    return max(candidates, key=lambda each: each.epoch)

@@ -32,9 +32,16 @@ from typing import Final, Literal, Protocol, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
-from sgp4.api import SGP4_ERRORS, WGS72, Satrec, SatrecArray
+from sgp4.api import SatrecArray
 
 from satfeed_core.elements import EARTH_RADIUS_KM, Elements
+from satfeed_core.usability import (
+    NON_FINITE,
+    OUTSIDE_ENVELOPE,
+    PROBLEMS,
+    radius_bounds_km,
+    sgp4_model,
+)
 
 Times: TypeAlias = datetime | Sequence[datetime] | NDArray[np.datetime64]
 """Aware datetimes, or numpy datetime64 values (which are taken to be UTC)."""
@@ -50,11 +57,6 @@ _WGS84_E2: Final = _WGS84_F * (2.0 - _WGS84_F)
 _MICROSECONDS_PER_DAY: Final = 86_400_000_000
 _JD_UNIX_EPOCH: Final = 2440587.5
 _JD_J2000: Final = 2451545.0
-# sgp4init counts its epoch in days from 1949 December 31 00:00 UT.
-_SGP4_EPOCH_ORIGIN: Final = datetime(1949, 12, 31, tzinfo=UTC)
-_DEGREE: Final = math.pi / 180.0
-_MINUTES_PER_DAY: Final = 1440.0
-_TLE_MEAN_MOTION_UNIT: Final = _MINUTES_PER_DAY / (2.0 * math.pi)  # rev/day per rad/min
 
 # What an SGP4 error code means for whoever looks after the satellite.
 _OUT_OF_RANGE: Final = "the elements are out of range, or too old to describe an orbit"
@@ -64,6 +66,8 @@ _ADVICE: Final = {
     "or the elements are too old or wrong",
     3: "drag has worn the orbit down past what SGP4 models: the elements are too old",
     6: "the satellite has decayed (re-entered) by then",
+    NON_FINITE: "the elements are out of the range SGP4 can compute with",
+    OUTSIDE_ENVELOPE: "the elements are too old, or wrong, to describe where the object is",
 }
 
 
@@ -79,8 +83,8 @@ class PropagationError(Exception):
             label = f"{elements.name} ({label})"
         age_days = elements.age_at(when) / timedelta(days=1)
         super().__init__(
-            f"{label} has no position at {when.isoformat()}: sgp4 error {code}, "
-            f"{SGP4_ERRORS.get(code, 'unknown error')}. That means "
+            f"{label} has no position at {when.isoformat()}: "
+            f"{PROBLEMS.get(code, f'sgp4 error {code}')}. That means "
             f"{_ADVICE.get(code, _OUT_OF_RANGE)}; the element set's "
             f"epoch is {elements.epoch.isoformat()} ({age_days:+.1f} days): "
             f"use a newer element set, or stop tracking the object if it has re-entered."
@@ -106,8 +110,11 @@ class Position:
 class Positions:
     """Positions of satellites (rows, in ``elements`` order) at times (columns).
 
-    Where SGP4 failed, the values are NaN and ``error_code`` holds the SGP4 error (1..6);
-    elsewhere ``error_code`` is 0.
+    Where no plausible position could be computed, the values are NaN and ``error_code``
+    holds why: SGP4's error (1..6), or :data:`~satfeed_core.usability.NON_FINITE` or
+    :data:`~satfeed_core.usability.OUTSIDE_ENVELOPE` for a position SGP4 gave without
+    complaint that is not a number or lies outside the orbit's envelope (see
+    :mod:`satfeed_core.usability`); elsewhere ``error_code`` is 0.
     """
 
     elements: tuple[Elements, ...]
@@ -161,7 +168,8 @@ class Sgp4Propagator:
 
     def __init__(self, elements: Elements | Sequence[Elements]) -> None:
         self._elements = (elements,) if isinstance(elements, Elements) else tuple(elements)
-        self._satellites = SatrecArray([_satrec(each) for each in self._elements])
+        self._satellites = SatrecArray([sgp4_model(each) for each in self._elements])
+        self._radius_bounds = _radius_bounds(self._elements)
 
     @property
     def elements(self) -> tuple[Elements, ...]:
@@ -171,7 +179,9 @@ class Sgp4Propagator:
         utc = _as_utc_array(times)
         jd, fraction = _julian_dates(utc)
         error_code, r_teme, v_teme = self._satellites.sgp4(jd, fraction)
-        return _positions(self._elements, utc, r_teme, v_teme, error_code.astype(np.uint8))
+        return _positions(
+            self._elements, utc, r_teme, v_teme, error_code.astype(np.uint8), self._radius_bounds
+        )
 
 
 class PyorbitalUnsupportedError(ValueError):
@@ -202,6 +212,7 @@ class PyorbitalPropagator:
             # Deep-space orbits, low perigees and elements at the edge of their ranges.
             raise PyorbitalUnsupportedError(f"{elements.name!r}: {exc}") from exc
         self._elements = (elements,)
+        self._radius_bounds = _radius_bounds(self._elements)
         self._sgp4 = Sgp4Propagator(elements)
 
     @property
@@ -216,10 +227,12 @@ class PyorbitalPropagator:
             return self._sgp4.positions_at(utc)
         r_teme = np.asarray(r_by_axis, dtype=np.float64).T[np.newaxis]
         v_teme = np.asarray(v_by_axis, dtype=np.float64).T[np.newaxis]
-        if np.any(np.linalg.norm(r_teme, axis=-1) < EARTH_RADIUS_KM):
+        radius = np.linalg.norm(r_teme, axis=-1)
+        # Below the ground or not a number: sgp4 tells which time failed, and why.
+        if not np.all(np.isfinite(radius) & (radius >= EARTH_RADIUS_KM)):
             return self._sgp4.positions_at(utc)
         no_errors = np.zeros(r_teme.shape[:2], dtype=np.uint8)
-        return _positions(self._elements, utc, r_teme, v_teme, no_errors)
+        return _positions(self._elements, utc, r_teme, v_teme, no_errors, self._radius_bounds)
 
 
 Engine: TypeAlias = Literal["auto", "sgp4"]
@@ -239,28 +252,6 @@ def propagator_for(elements: Elements | Sequence[Elements], engine: Engine = "au
 def position_at(elements: Elements, when: datetime) -> Position:
     """One satellite at one time; raises :class:`PropagationError` if SGP4 fails there."""
     return propagator_for(elements).positions_at(when).position()
-
-
-def _satrec(elements: Elements) -> Satrec:
-    """An SGP4 model of the elements, set up as ``Satrec.twoline2rv`` would from a TLE."""
-    satrec = Satrec()
-    epoch_days = (elements.epoch - _SGP4_EPOCH_ORIGIN) / timedelta(days=1)
-    satrec.sgp4init(
-        WGS72,
-        "i",
-        0,  # the catalogue number is not used to propagate, and sgp4init stops at 339999
-        epoch_days,
-        elements.bstar_per_earth_radius,
-        elements.mean_motion_dot / (_TLE_MEAN_MOTION_UNIT * _MINUTES_PER_DAY),
-        elements.mean_motion_ddot / (_TLE_MEAN_MOTION_UNIT * _MINUTES_PER_DAY**2),
-        elements.eccentricity,
-        elements.arg_of_perigee_deg * _DEGREE,
-        elements.inclination_deg * _DEGREE,
-        elements.mean_anomaly_deg * _DEGREE,
-        elements.mean_motion_rev_per_day / _TLE_MEAN_MOTION_UNIT,
-        elements.raan_deg * _DEGREE,
-    )
-    return satrec
 
 
 def _as_utc_array(times: Times) -> NDArray[np.datetime64]:
@@ -328,14 +319,44 @@ def _geodetic_lat_alt(p: FloatArray, z: FloatArray) -> tuple[FloatArray, FloatAr
     return latitude, height
 
 
+def _radius_bounds(elements: Sequence[Elements]) -> FloatArray:
+    """Each satellite's plausible distances from the Earth's centre: shape (satellites, 2)."""
+    return np.array([radius_bounds_km(each) for each in elements], dtype=np.float64).reshape(-1, 2)
+
+
+def _implausible(
+    error_code: NDArray[np.uint8],
+    r_teme: FloatArray,
+    v_teme: FloatArray,
+    radius_bounds: FloatArray,
+) -> NDArray[np.uint8]:
+    """SGP4's error codes, plus a code of our own where SGP4 gave an implausible answer."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        radius = np.sqrt(np.einsum("...i,...i->...", r_teme, r_teme))
+        finite = np.isfinite(radius) & np.isfinite(v_teme).all(axis=-1)
+        inside = (radius >= radius_bounds[:, :1]) & (radius <= radius_bounds[:, 1:])
+    codes = np.where(finite, np.where(inside, error_code, OUTSIDE_ENVELOPE), NON_FINITE)
+    return np.where(error_code != 0, error_code, codes).astype(np.uint8)
+
+
 def _positions(
     elements: tuple[Elements, ...],
     utc: NDArray[np.datetime64],
     r_teme: FloatArray,
     v_teme: FloatArray,
-    error_code: NDArray[np.uint8],
+    sgp4_error_code: NDArray[np.uint8],
+    radius_bounds: FloatArray,
 ) -> Positions:
-    """Geodetic positions from TEME states of shape (satellites, times, 3)."""
+    """Geodetic positions from TEME states of shape (satellites, times, 3).
+
+    Positions that are not plausible (see :mod:`satfeed_core.usability`) become NaN with
+    a failure code, as SGP4's own failures do.
+    """
+    error_code = _implausible(sgp4_error_code, r_teme, v_teme, radius_bounds)
+    failed = error_code != 0
+    # Failed rows may hold overflowed values; they are replaced by NaN below.
+    r_teme = np.where(failed[..., np.newaxis], 0.0, r_teme)
+    v_teme = np.where(failed[..., np.newaxis], 0.0, v_teme)
     x, y, z = r_teme[..., 0], r_teme[..., 1], r_teme[..., 2]
     jd, fraction = _julian_dates(utc)
     # Only the longitude depends on Earth's rotation: latitude and height need only the
@@ -343,7 +364,6 @@ def _positions(
     longitude = (np.arctan2(y, x) - _gmst_rad(jd, fraction) + math.pi) % (2.0 * math.pi) - math.pi
     latitude, height = _geodetic_lat_alt(np.hypot(x, y), z)
     speed = np.sqrt(np.einsum("...i,...i->...", v_teme, v_teme))
-    failed = error_code != 0
     return Positions(
         elements=elements,
         times=utc,

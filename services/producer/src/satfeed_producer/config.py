@@ -10,12 +10,18 @@ import argparse
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
+from satfeed_core import contract
 from satfeed_core.cli import EnvFlag, env_flag_parser, parse_env_flags
+from satfeed_core.contract import (
+    DEFAULT_ELEMENTS_STALE_AFTER,
+    DEFAULT_INTERVAL_SECONDS,
+    MAX_INTERVAL_SECONDS,
+    MIN_INTERVAL_SECONDS,
+)
 from satfeed_core.propagation import Engine
-
-from satfeed_producer.cadence import MAX_INTERVAL_S, MIN_INTERVAL_S
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,7 @@ class ProducerConfig:
     elements_text: str | None
     elements_file: Path | None
     interval_s: float
+    elements_stale_after: timedelta
     backfill: int
     buffer_records: int
     flush_timeout_s: float
@@ -41,42 +48,52 @@ class ProducerConfig:
 _OPTIONS: Sequence[EnvFlag] = (
     EnvFlag(
         "--bootstrap-servers",
-        "KAFKA_BOOTSTRAP_SERVERS",
+        contract.ENV_BOOTSTRAP_SERVERS,
         "Kafka bootstrap servers, host:port[,...]",
     ),
-    EnvFlag("--topic", "SATFEED_TOPIC", "Kafka topic to publish into (it must exist)"),
+    EnvFlag("--topic", contract.ENV_TOPIC, "Kafka topic to publish into (it must exist)"),
     EnvFlag(
         "--satellite-id",
-        "SATFEED_SATELLITE_ID",
+        contract.ENV_SATELLITE_ID,
         "the Satellite's name: record key and 'satellite' field",
     ),
-    EnvFlag("--display-name", "SATFEED_DISPLAY_NAME", "display name (default: the elements' name)"),
+    EnvFlag(
+        "--display-name", contract.ENV_DISPLAY_NAME, "display name (default: the elements' name)"
+    ),
     EnvFlag(
         "--norad-id",
-        "SATFEED_NORAD_ID",
+        contract.ENV_NORAD_ID,
         "NORAD catalogue number; picks the satellite when the elements hold several",
         {"type": int},
     ),
     EnvFlag(
         "--elements",
-        "SATFEED_ELEMENTS",
+        contract.ENV_ELEMENTS,
         "inline elements: TLE (2 or 3 lines) or CelesTrak OMM JSON",
     ),
     EnvFlag(
         "--elements-file",
-        "SATFEED_ELEMENTS_FILE",
+        contract.ENV_ELEMENTS_FILE,
         "file with the elements (TLE or OMM JSON); re-read when its content changes",
         {"type": Path},
     ),
     EnvFlag(
         "--interval",
-        "SATFEED_INTERVAL",
-        f"seconds between samples, {MIN_INTERVAL_S:g} to {MAX_INTERVAL_S:g} (default 1)",
-        {"type": float, "default": 1.0},
+        contract.ENV_INTERVAL,
+        f"seconds between samples, {MIN_INTERVAL_SECONDS:g} to {MAX_INTERVAL_SECONDS:g} "
+        f"(default {DEFAULT_INTERVAL_SECONDS:g})",
+        {"type": float, "default": DEFAULT_INTERVAL_SECONDS},
+    ),
+    EnvFlag(
+        "--elements-stale-after",
+        contract.ENV_ELEMENTS_STALE_AFTER,
+        "days after their epoch when elements count as stale: still used, but warned about "
+        f"(default {DEFAULT_ELEMENTS_STALE_AFTER.days})",
+        {"type": float, "default": DEFAULT_ELEMENTS_STALE_AFTER / timedelta(days=1)},
     ),
     EnvFlag(
         "--backfill",
-        "SATFEED_BACKFILL",
+        contract.ENV_BACKFILL,
         "samples to publish for the recent past at start-up (default 180); skips samples "
         "already in the topic",
         {"type": int, "default": 180},
@@ -101,7 +118,7 @@ _OPTIONS: Sequence[EnvFlag] = (
     ),
     EnvFlag(
         "--http-port",
-        "SATFEED_HTTP_PORT",
+        contract.ENV_HTTP_PORT,
         "port of /healthz, /readyz, /metrics (default 8080; 0 picks a free one)",
         {"type": int, "default": 8080},
     ),
@@ -114,7 +131,7 @@ _OPTIONS: Sequence[EnvFlag] = (
     ),
     EnvFlag(
         "--log-format",
-        "SATFEED_LOG_FORMAT",
+        contract.ENV_LOG_FORMAT,
         "text or json (default text)",
         {"choices": ("text", "json"), "default": "text"},
     ),
@@ -156,10 +173,15 @@ def parse_config(
             "give the elements either inline (--elements / SATFEED_ELEMENTS) or as a file "
             "(--elements-file / SATFEED_ELEMENTS_FILE), exactly one of the two"
         )
-    if not MIN_INTERVAL_S <= args.interval <= MAX_INTERVAL_S:
+    if not MIN_INTERVAL_SECONDS <= args.interval <= MAX_INTERVAL_SECONDS:
         described.error(
-            f"--interval {args.interval:g} is out of range: use {MIN_INTERVAL_S:g} to "
-            f"{MAX_INTERVAL_S:g} seconds"
+            f"--interval {args.interval:g} is out of range: use {MIN_INTERVAL_SECONDS:g} to "
+            f"{MAX_INTERVAL_SECONDS:g} seconds"
+        )
+    if not args.elements_stale_after > 0:
+        described.error(
+            f"--elements-stale-after {args.elements_stale_after:g} must be a positive number "
+            "of days"
         )
     if args.backfill < 0:
         described.error(f"--backfill {args.backfill} is negative: use 0 to disable it")
@@ -176,6 +198,7 @@ def parse_config(
         elements_text=args.elements,
         elements_file=args.elements_file,
         interval_s=args.interval,
+        elements_stale_after=timedelta(days=args.elements_stale_after),
         backfill=args.backfill,
         buffer_records=args.buffer_records,
         flush_timeout_s=args.flush_timeout,

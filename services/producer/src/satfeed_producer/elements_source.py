@@ -1,27 +1,45 @@
 """Where the producer's elements come from: inline text, or a file that is re-read when its
-content changes (the operator mounts a ConfigMap there and refreshes it)."""
+content changes (the operator mounts a ConfigMap there and refreshes it).
+
+Elements are taken only when they are usable now and over the next orbit
+(:func:`satfeed_core.usability.assess`): unusable ones are refused at start-up (the producer
+exits 2) and on reload (the last good elements keep running). Stale ones are used, with a
+warning.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import os
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from satfeed_core.elements import Elements, ElementsError, parse_elements
-
-from satfeed_producer.sampling import pick_elements
+from satfeed_core.contract import DEFAULT_ELEMENTS_STALE_AFTER
+from satfeed_core.elements import Elements, ElementsError, parse_elements, select_elements
+from satfeed_core.usability import State, assess
 
 log = logging.getLogger(__name__)
 
 
 class ElementsSource:
-    def __init__(self, *, text: str | None, path: Path | None, norad_id: int | None) -> None:
+    def __init__(
+        self,
+        *,
+        text: str | None,
+        path: Path | None,
+        norad_id: int | None,
+        stale_after: timedelta = DEFAULT_ELEMENTS_STALE_AFTER,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         if (text is None) == (path is None):
             raise ValueError("give exactly one of inline elements text and an elements file")
         self._text = text
         self._path = path
         self._norad_id = norad_id
+        self._stale_after = stale_after
+        self._clock = clock
         self._stat: tuple[int, int, int] | None = None
         self._digest: bytes | None = None
         self._rejected_digest: bytes | None = None
@@ -30,14 +48,10 @@ class ElementsSource:
     def origin(self) -> str:
         return f"elements file {self._path}" if self._path else "inline elements"
 
-    @property
-    def watched(self) -> bool:
-        return self._path is not None
-
     def load(self) -> Elements:
         """The elements now; raises ValueError or OSError with a clear message."""
         if self._text is not None:
-            return pick_elements(parse_elements(self._text), self._norad_id, self.origin)
+            return self._parse(self._text.encode())
         assert self._path is not None
         data = self._path.read_bytes()
         elements = self._parse(data)
@@ -46,10 +60,22 @@ class ElementsSource:
         return elements
 
     def _parse(self, data: bytes) -> Elements:
+        """The one usable element set in ``data``; ValueError saying why there is none."""
         try:
-            return pick_elements(parse_elements(data), self._norad_id, self.origin)
+            candidates = parse_elements(data)
         except ElementsError as error:
             raise ValueError(f"{self.origin}: {error}") from error
+        try:
+            elements = select_elements(candidates, self._norad_id, self.origin)
+        except ElementsError as error:
+            flag = "correct --norad-id" if self._norad_id else "set --norad-id"
+            raise ValueError(f"{error.problem}: {flag} (SATFEED_NORAD_ID)") from error
+        verdict = assess(elements, self._clock(), self._stale_after)
+        if verdict.state is State.UNUSABLE:
+            raise ValueError(f"{self.origin}: {verdict.message}")
+        if verdict.state is State.STALE:
+            log.warning("%s: %s", self.origin, verdict.message)
+        return elements
 
     def _stat_key(self) -> tuple[int, int, int] | None:
         assert self._path is not None

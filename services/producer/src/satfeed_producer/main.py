@@ -33,6 +33,8 @@ log = logging.getLogger("satfeed_producer")
 
 EXIT_USAGE = 2
 _TOPIC_RETRY_S = 5.0
+_TOPIC_CHECK_S = 1.5
+"""Short, so that SIGTERM is acted on within two seconds while Kafka is unreachable."""
 
 
 class ProducerService:
@@ -41,8 +43,8 @@ class ProducerService:
         self.sampler = sampler
         self.source = source
         self.metrics = ProducerMetrics()
-        self.publisher = Publisher(config, self.metrics)
         self.stopping = threading.Event()
+        self.publisher = Publisher(config, self.metrics, self.stopping)
         self.topic_ready = False
         self.propagation_problem: str | None = None
         self.health = HealthServer(
@@ -66,7 +68,7 @@ class ProducerService:
         reported: str | None = None
         while not self.stopping.is_set():
             try:
-                partitions = self.publisher.check_topic()
+                partitions = self.publisher.check_topic(timeout_s=_TOPIC_CHECK_S)
             except (TopicMissingError, KafkaException) as error:
                 problem = str(error)
                 if problem != reported:  # once per distinct problem, not once per retry
@@ -83,13 +85,20 @@ class ProducerService:
         records, errors = self.sampler.sample(times)
         for record in records:
             self.publisher.publish(record)
+        if records:
+            self.metrics.last_sample_time.set(records[-1].time.timestamp())
         if errors:
+            # Never published: a sample without a plausible position is counted and skipped.
             self.metrics.propagation_failures.inc(len(errors))
-            problem = str(errors[-1])
-            if problem != self.propagation_problem:
-                log.error("%s", problem)
-            self.propagation_problem = problem
-        elif records:
+            if self.propagation_problem is None:  # once per episode, not once per sample
+                log.error(
+                    "%s; samples are skipped until positions can be computed again "
+                    "(counted in satfeed_producer_propagation_failures_total)",
+                    errors[0],
+                )
+            self.propagation_problem = str(errors[-1])
+        elif records and self.propagation_problem is not None:
+            log.info("positions can be computed again; publishing")
             self.propagation_problem = None
         if times:
             self.metrics.element_age.set((times[-1] - self.sampler.elements.epoch).total_seconds())
@@ -173,24 +182,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = parse_config(argv)
     configure_logging(config.log_format, config.log_level)
     source = ElementsSource(
-        text=config.elements_text, path=config.elements_file, norad_id=config.norad_id
+        text=config.elements_text,
+        path=config.elements_file,
+        norad_id=config.norad_id,
+        stale_after=config.elements_stale_after,
     )
     try:
         elements = source.load()
     except (ValueError, OSError) as error:
         log.error("cannot use the elements: %s", error)
         return EXIT_USAGE
-    # One sample now catches, before anything starts, what would fail every sample later.
+    # One sample now catches, before anything starts, what would fail every record later;
+    # the elements were found usable now (source.load), so only the identity can fail here.
     identity = Identity(config.satellite_id, config.display_name or elements.name)
     sampler = Sampler(elements, identity, config.engine)
     try:
-        _, errors = sampler.sample([datetime.now(UTC)])
+        sampler.sample([datetime.now(UTC)])
     except RecordError as error:
         log.error("cannot publish records: %s (check --satellite-id / --display-name)", error)
-        return EXIT_USAGE
-    if errors and not source.watched:
-        # Inline elements never change, so waiting would not help.
-        log.error("cannot compute positions: %s", errors[0])
         return EXIT_USAGE
     service = ProducerService(config, sampler, source)
     signal.signal(signal.SIGTERM, service.stop)

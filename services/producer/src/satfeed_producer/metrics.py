@@ -25,7 +25,9 @@ class ProducerMetrics:
         )
         self.propagation_failures = Counter(
             "satfeed_producer_propagation_failures",
-            "Samples SGP4 could not compute (decayed orbit, elements out of range)",
+            "Samples not published because no plausible position could be computed (SGP4 "
+            "error, a value that is not a number, or a place outside the orbit: decayed "
+            "orbit, elements too old or out of range)",
             registry=self.registry,
         )
         self.elements_reloads = Counter(
@@ -42,6 +44,11 @@ class ProducerMetrics:
         self.element_age = Gauge(
             "satfeed_producer_element_age_seconds",
             "Age of the element set at the latest sample (time since its epoch)",
+            registry=self.registry,
+        )
+        self.last_sample_time = Gauge(
+            "satfeed_producer_last_sample_timestamp_seconds",
+            "Time (Unix seconds) of the newest sample handed to Kafka",
             registry=self.registry,
         )
         self.buffered_records = Gauge(

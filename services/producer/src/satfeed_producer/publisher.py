@@ -14,10 +14,11 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from satfeed_core.record import (
     PositionRecord,
     RecordError,
@@ -35,6 +36,10 @@ _client_log = logging.getLogger("satfeed_producer.kafka_client")
 _OUTAGE_CODES = frozenset({KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT})
 # How far back per partition to look for this satellite's newest record.
 _READ_BACK = 64
+# Longest a single blocking Kafka call may keep the producer from seeing SIGTERM.
+_CALL_SLICE_S = 1.0
+
+T = TypeVar("T")
 
 
 class TopicMissingError(RuntimeError):
@@ -42,9 +47,12 @@ class TopicMissingError(RuntimeError):
 
 
 class Publisher:
-    def __init__(self, config: ProducerConfig, metrics: ProducerMetrics) -> None:
+    def __init__(
+        self, config: ProducerConfig, metrics: ProducerMetrics, stopping: threading.Event
+    ) -> None:
         self._config = config
         self._metrics = metrics
+        self._stopping = stopping
         self._lock = threading.Lock()
         self._outage_since: float | None = None
         self._buffer_full_logged = False
@@ -96,17 +104,37 @@ class Publisher:
             if starting:
                 self._outage_since = time.monotonic()
         if starting:  # once per outage, not once per retry
+            # librdkafka's own text ("0/2 brokers are down") counts brokers it has not met.
+            what = (
+                "no broker answers"
+                if error.code() == KafkaError._ALL_BROKERS_DOWN
+                else f"a broker connection failed: {error.str()}"
+            )
             log.warning(
                 "Kafka at %s is unreachable (%s); buffering up to %d records and retrying",
                 self._config.bootstrap_servers,
-                error.str(),
+                what,
                 self._config.buffer_records,
             )
 
     # -- topic -------------------------------------------------------------------------
+    def _patiently(self, call: Callable[[float], T], timeout_s: float) -> T:
+        """``call(timeout)`` in slices of at most a second, until it answers, ``timeout_s``
+        passes or the producer is stopping (then the last KafkaException is raised)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                return call(max(min(_CALL_SLICE_S, deadline - time.monotonic()), 0.1))
+            except KafkaException:
+                if self._stopping.is_set() or time.monotonic() >= deadline:
+                    raise
+
     def check_topic(self, timeout_s: float = 10.0) -> int:
         """The topic's partition count; raises TopicMissingError or KafkaException."""
-        metadata = self._producer.list_topics(self._config.topic, timeout=timeout_s)
+        metadata = self._patiently(
+            lambda timeout: self._producer.list_topics(self._config.topic, timeout=timeout),
+            timeout_s,
+        )
         self._contact()
         topic = metadata.topics.get(self._config.topic)
         if topic is None or topic.error is not None:
@@ -128,14 +156,21 @@ class Publisher:
             }
         )
         try:
-            metadata = consumer.list_topics(self._config.topic, timeout=timeout_s)
+            metadata = self._patiently(
+                lambda timeout: consumer.list_topics(self._config.topic, timeout=timeout),
+                timeout_s,
+            )
             partitions = metadata.topics[self._config.topic].partitions
             assignments = []
             remaining = 0
             for partition in partitions:
-                low, high = consumer.get_watermark_offsets(
-                    TopicPartition(self._config.topic, partition), timeout=timeout_s
-                )
+                where = TopicPartition(self._config.topic, partition)
+
+                def offsets(timeout: float, where: TopicPartition = where) -> tuple[int, int]:
+                    low, high = consumer.get_watermark_offsets(where, timeout=timeout)
+                    return int(low), int(high)
+
+                low, high = self._patiently(offsets, timeout_s)
                 if high > low:
                     start = max(low, high - _READ_BACK)
                     assignments.append(TopicPartition(self._config.topic, partition, start))
@@ -145,7 +180,7 @@ class Publisher:
             consumer.assign(assignments)
             newest: datetime | None = None
             deadline = time.monotonic() + timeout_s
-            while remaining > 0 and time.monotonic() < deadline:
+            while remaining > 0 and time.monotonic() < deadline and not self._stopping.is_set():
                 message = consumer.poll(0.5)
                 if message is None or message.error() is not None:
                     continue
@@ -209,8 +244,18 @@ class Publisher:
             log.error("Kafka did not accept a record for %s: %s", self._config.topic, error.str())
 
     def flush(self, timeout_s: float) -> int:
-        """Deliver what is buffered within ``timeout_s``; returns how many records remain."""
-        remaining = self._producer.flush(timeout_s)
+        """Deliver what is buffered within ``timeout_s``; returns how many records remain.
+
+        During an outage it gives up after a second: nothing can be delivered then, and a
+        stopping pod must not hang on to its grace period.
+        """
+        deadline = time.monotonic() + timeout_s
+        started = time.monotonic()
+        remaining = len(self._producer)
+        while remaining and time.monotonic() < deadline:
+            remaining = self._producer.flush(min(0.5, max(deadline - time.monotonic(), 0.0)))
+            if self.in_outage and time.monotonic() - started >= _CALL_SLICE_S:
+                break
         self._metrics.buffered_records.set(remaining)
         return int(remaining)
 

@@ -62,23 +62,3 @@ def _records(
             )
         )
     return records, errors
-
-
-def pick_elements(candidates: Sequence[Elements], norad_id: int | None, origin: str) -> Elements:
-    """The one element set to use from ``origin``; a clear ValueError when that is ambiguous."""
-    if norad_id is not None:
-        matching = [e for e in candidates if e.norad_id == norad_id]
-        if not matching:
-            found = ", ".join(str(e.norad_id) for e in candidates) or "none"
-            raise ValueError(
-                f"{origin} has no element set for NORAD {norad_id} (it has: {found}); "
-                f"give the elements of the satellite this producer tracks"
-            )
-        return max(matching, key=lambda e: e.epoch)
-    ids = sorted({e.norad_id for e in candidates})
-    if len(ids) != 1:
-        raise ValueError(
-            f"{origin} holds element sets of {len(ids)} satellites ({', '.join(map(str, ids))}); "
-            f"set --norad-id (SATFEED_NORAD_ID) to pick one"
-        )
-    return max(candidates, key=lambda e: e.epoch)
