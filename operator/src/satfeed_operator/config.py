@@ -1,16 +1,22 @@
-"""The operator's configuration, read once from the environment at start-up.
+"""The operator's configuration, read once at start-up from the environment (or flags).
 
-Every variable is documented in docs/operator.md; a bad value stops the operator at once
-with a message naming the variable, instead of failing later inside a handler.
+Read as every satfeed service reads its own: :mod:`satfeed_core.cli` flags whose defaults
+come from environment variables, a flag winning over its variable; ``satfeed-operator
+--help`` names both. Every variable is documented in docs/operator.md; a bad value stops
+the operator at once with a usage error naming the variable, instead of failing later
+inside a handler.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
+
+from satfeed_core.cli import EnvFlag, env_flag_parser, parse_env_flags
 
 from satfeed_operator import __version__
 
@@ -27,10 +33,9 @@ DEFAULT_USER_AGENT: Final = (
 )
 CELESTRAK_MIN_REFRESH_SECONDS: Final = 2 * 3600
 """CelesTrak asks clients not to download the same GP data more than once per 2 hours."""
-
-
-class ConfigError(ValueError):
-    """A configuration variable that is missing or malformed; the message names it."""
+DEFAULT_LIVENESS_ENDPOINT: Final = "http://0.0.0.0:8080/healthz"
+EXTRA_CLUSTERS_EXAMPLE: Final = '{"other": "other-kafka-bootstrap.kafka:9092"}'
+RESOURCES_EXAMPLE: Final = '{"requests": {"cpu": "50m", "memory": "128Mi"}}'
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,7 @@ class OperatorConfig:
     namespaces: tuple[str, ...] = ()
     """Namespaces to serve; empty means the whole cluster."""
     log_format: str = "text"
-    liveness_endpoint: str | None = "http://0.0.0.0:8080/healthz"
+    liveness_endpoint: str | None = DEFAULT_LIVENESS_ENDPOINT
     watch_server_timeout: float = 300.0
     """Seconds the apiserver keeps a watch open; kopf re-lists after it (catches missed events)."""
     celestrak_url: str = DEFAULT_CELESTRAK_URL
@@ -59,6 +64,8 @@ class OperatorConfig:
     elements_refresh_seconds: float = CELESTRAK_MIN_REFRESH_SECONDS
     resync_seconds: float = 300.0
     """Every so often every Satellite is reconciled again: referenced ConfigMaps, element age."""
+    verbose: bool = False
+    """Log kopf's debug messages."""
 
     @property
     def clusterwide(self) -> bool:
@@ -68,101 +75,192 @@ class OperatorConfig:
         return self.kafka_clusters.get(cluster)
 
 
-def _required(environ: Mapping[str, str], name: str, what: str) -> str:
-    value = environ.get(name, "").strip()
-    if not value:
-        raise ConfigError(f"{name} is not set: give {what}")
-    return value
+FLAGS: Final[Sequence[EnvFlag]] = (
+    EnvFlag(
+        "--kafka-cluster",
+        "SATFEED_KAFKA_CLUSTER",
+        "Strimzi Kafka cluster (strimzi.io/cluster) of Satellites that name none (required)",
+    ),
+    EnvFlag(
+        "--bootstrap-servers",
+        "KAFKA_BOOTSTRAP_SERVERS",
+        "that cluster's bootstrap servers, given to the producers (required)",
+    ),
+    EnvFlag(
+        "--extra-kafka-clusters",
+        "SATFEED_EXTRA_KAFKA_CLUSTERS",
+        f"more clusters Satellites may name, as JSON, e.g. {EXTRA_CLUSTERS_EXAMPLE}",
+    ),
+    EnvFlag(
+        "--namespaces",
+        "SATFEED_NAMESPACES",
+        "comma-separated namespaces to serve (default: all, also written *)",
+    ),
+    EnvFlag(
+        "--producer-image",
+        "SATFEED_PRODUCER_IMAGE",
+        f"producer image (default {DEFAULT_PRODUCER_IMAGE})",
+        {"default": DEFAULT_PRODUCER_IMAGE},
+    ),
+    EnvFlag(
+        "--producer-image-pull-policy",
+        "SATFEED_PRODUCER_IMAGE_PULL_POLICY",
+        "the producer's imagePullPolicy (default IfNotPresent)",
+        {"choices": ("Always", "IfNotPresent", "Never"), "default": "IfNotPresent"},
+    ),
+    EnvFlag(
+        "--producer-resources",
+        "SATFEED_PRODUCER_RESOURCES",
+        f"default requests/limits of the producer container, as JSON, e.g. {RESOURCES_EXAMPLE}",
+    ),
+    EnvFlag(
+        "--producer-backfill",
+        "SATFEED_PRODUCER_BACKFILL",
+        "samples of the recent past a producer publishes at start (default 180)",
+        {"type": int, "default": 180},
+    ),
+    EnvFlag(
+        "--producer-log-format",
+        "SATFEED_PRODUCER_LOG_FORMAT",
+        "the producers' log format, json or text (default json)",
+        {"choices": ("json", "text"), "default": "json"},
+    ),
+    EnvFlag(
+        "--topic-replicas",
+        "SATFEED_TOPIC_REPLICAS",
+        "replicas of topics whose Satellite does not say (default: the cluster's default)",
+        {"type": int},
+    ),
+    EnvFlag(
+        "--celestrak-url",
+        "SATFEED_CELESTRAK_URL",
+        f"base URL of the CelesTrak-compatible GP endpoint (default {DEFAULT_CELESTRAK_URL})",
+        {"default": DEFAULT_CELESTRAK_URL},
+    ),
+    EnvFlag(
+        "--celestrak-user-agent",
+        "SATFEED_CELESTRAK_USER_AGENT",
+        "User-Agent of the requests to that endpoint",
+        {"default": DEFAULT_USER_AGENT},
+    ),
+    EnvFlag(
+        "--elements-refresh-seconds",
+        "SATFEED_ELEMENTS_REFRESH_SECONDS",
+        "refresh interval per NORAD id; CelesTrak blocks clients that go below 2 h "
+        f"(default {CELESTRAK_MIN_REFRESH_SECONDS})",
+        {"type": float, "default": float(CELESTRAK_MIN_REFRESH_SECONDS)},
+    ),
+    EnvFlag(
+        "--resync-seconds",
+        "SATFEED_RESYNC_SECONDS",
+        "every Satellite is reconciled again this often (default 300)",
+        {"type": float, "default": 300.0},
+    ),
+    EnvFlag(
+        "--watch-timeout",
+        "SATFEED_WATCH_TIMEOUT",
+        "seconds a watch stays open before kopf re-lists, at least 10 (default 300)",
+        {"type": float, "default": 300.0},
+    ),
+    EnvFlag(
+        "--liveness-endpoint",
+        "SATFEED_LIVENESS_ENDPOINT",
+        f"kopf's liveness probe endpoint (default {DEFAULT_LIVENESS_ENDPOINT})",
+        {"default": DEFAULT_LIVENESS_ENDPOINT},
+    ),
+    EnvFlag(
+        "--log-format",
+        "SATFEED_LOG_FORMAT",
+        "text or json (kopf's JSON log format) (default text)",
+        {"choices": ("text", "json"), "default": "text"},
+    ),
+)
 
 
-def _number(environ: Mapping[str, str], name: str, default: float, minimum: float) -> float:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a number of seconds") from None
-    if value < minimum:
-        raise ConfigError(f"{name}={raw} is too small: use at least {minimum:g}")
-    return value
-
-
-def _choice(environ: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = environ.get(name, "").strip() or default
-    if value not in choices:
-        raise ConfigError(f"{name}={value!r} is not one of {', '.join(choices)}")
-    return value
-
-
-def _json_object(environ: Mapping[str, str], name: str, example: str) -> dict[str, Any] | None:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} is not valid JSON ({exc}); e.g. {example}") from None
-    if not isinstance(value, dict):
-        raise ConfigError(f"{name} must be a JSON object; e.g. {example}")
-    return value
-
-
-def load_config(environ: Mapping[str, str] | None = None) -> OperatorConfig:
-    """The configuration from ``environ`` (default: the process environment)."""
-    env = os.environ if environ is None else environ
-    cluster = _required(env, "SATFEED_KAFKA_CLUSTER", "the Strimzi Kafka cluster's name")
-    clusters = {
-        cluster: _required(env, "KAFKA_BOOTSTRAP_SERVERS", f"{cluster}'s bootstrap servers")
-    }
-    extra = _json_object(
-        env, "SATFEED_EXTRA_KAFKA_CLUSTERS", '{"other": "other-kafka-bootstrap.kafka:9092"}'
+def parser() -> argparse.ArgumentParser:
+    described = env_flag_parser(
+        "satfeed-operator",
+        "Turn each Satellite into a KafkaTopic, an elements ConfigMap and a producer "
+        "Deployment. In a pod the environment variables configure it (docs/operator.md).",
+        FLAGS,
     )
-    for name, bootstrap in (extra or {}).items():
-        if not isinstance(bootstrap, str) or not bootstrap:
-            raise ConfigError(
-                f"SATFEED_EXTRA_KAFKA_CLUSTERS: cluster {name!r} needs its bootstrap servers "
-                "as a non-empty string"
+    described.add_argument("--verbose", action="store_true", help="log kopf's debug messages")
+    return described
+
+
+def _named(flag: str) -> str:
+    """``--flag (VARIABLE)``: a value may come from either."""
+    return f"{flag} ({next(each.env for each in FLAGS if each.flag == flag)})"
+
+
+def parse_config(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
+) -> OperatorConfig:
+    """Flags over environment over defaults; exits with a usage error naming the problem
+    (and the variable), so a bad value stops the operator at start, not inside a handler."""
+    described = parser()
+    args = parse_env_flags(described, FLAGS, argv, os.environ if environ is None else environ)
+
+    def json_object(flag: str, raw: str | None, example: str) -> dict[str, Any] | None:
+        if not raw or not raw.strip():
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError as exc:
+            described.error(f"{_named(flag)} is not valid JSON ({exc}); e.g. {example}")
+        if not isinstance(value, dict):
+            described.error(f"{_named(flag)} must be a JSON object; e.g. {example}")
+        return value
+
+    cluster = (args.kafka_cluster or "").strip()
+    if not cluster:
+        described.error(f"{_named('--kafka-cluster')} is required: the Strimzi cluster's name")
+    bootstrap = (args.bootstrap_servers or "").strip()
+    if not bootstrap:
+        described.error(
+            f"{_named('--bootstrap-servers')} is required: {cluster}'s bootstrap servers"
+        )
+    clusters = {cluster: bootstrap}
+    extra = json_object("--extra-kafka-clusters", args.extra_kafka_clusters, EXTRA_CLUSTERS_EXAMPLE)
+    for name, servers in (extra or {}).items():
+        if not isinstance(servers, str) or not servers:
+            described.error(
+                f"{_named('--extra-kafka-clusters')}: cluster {name!r} needs its bootstrap "
+                "servers as a non-empty string"
             )
-        clusters[name] = bootstrap
-    resources = _json_object(
-        env, "SATFEED_PRODUCER_RESOURCES", '{"requests": {"cpu": "50m", "memory": "128Mi"}}'
-    )
-    replicas_raw = env.get("SATFEED_TOPIC_REPLICAS", "").strip()
-    if replicas_raw and not (replicas_raw.isdigit() and int(replicas_raw) >= 1):
-        raise ConfigError(f"SATFEED_TOPIC_REPLICAS={replicas_raw!r} is not a whole number >= 1")
-    backfill_raw = env.get("SATFEED_PRODUCER_BACKFILL", "").strip() or "180"
-    if not backfill_raw.isdigit():
-        raise ConfigError(f"SATFEED_PRODUCER_BACKFILL={backfill_raw!r} is not a whole number >= 0")
-    namespaces = tuple(
-        ns.strip() for ns in env.get("SATFEED_NAMESPACES", "").split(",") if ns.strip()
-    )
-    liveness = env.get("SATFEED_LIVENESS_ENDPOINT", "http://0.0.0.0:8080/healthz").strip()
+        clusters[name] = servers
+    resources = json_object("--producer-resources", args.producer_resources, RESOURCES_EXAMPLE)
+    if args.topic_replicas is not None and args.topic_replicas < 1:
+        described.error(f"{_named('--topic-replicas')} {args.topic_replicas} must be at least 1")
+    if args.producer_backfill < 0:
+        described.error(
+            f"{_named('--producer-backfill')} {args.producer_backfill} is negative: use 0 to "
+            "disable it"
+        )
+    for flag, value, minimum in (
+        ("--watch-timeout", args.watch_timeout, 10),
+        ("--elements-refresh-seconds", args.elements_refresh_seconds, 1),
+        ("--resync-seconds", args.resync_seconds, 1),
+    ):
+        if value < minimum:
+            described.error(f"{_named(flag)} {value:g} is too small: use at least {minimum:g}")
+    namespaces = tuple(ns.strip() for ns in (args.namespaces or "").split(",") if ns.strip())
     return OperatorConfig(
         kafka_cluster=cluster,
         kafka_clusters=clusters,
-        producer_image=env.get("SATFEED_PRODUCER_IMAGE", "").strip() or DEFAULT_PRODUCER_IMAGE,
-        producer_image_pull_policy=_choice(
-            env,
-            "SATFEED_PRODUCER_IMAGE_PULL_POLICY",
-            "IfNotPresent",
-            ("Always", "IfNotPresent", "Never"),
-        ),
+        producer_image=args.producer_image.strip() or DEFAULT_PRODUCER_IMAGE,
+        producer_image_pull_policy=args.producer_image_pull_policy,
         producer_resources=resources if resources is not None else dict(DEFAULT_PRODUCER_RESOURCES),
-        producer_backfill=int(backfill_raw),
-        producer_log_format=_choice(env, "SATFEED_PRODUCER_LOG_FORMAT", "json", ("json", "text")),
-        topic_replicas=int(replicas_raw) if replicas_raw else None,
+        producer_backfill=args.producer_backfill,
+        producer_log_format=args.producer_log_format,
+        topic_replicas=args.topic_replicas,
         namespaces=() if namespaces == ("*",) else namespaces,
-        log_format=_choice(env, "SATFEED_LOG_FORMAT", "text", ("text", "json")),
-        liveness_endpoint=liveness or None,
-        watch_server_timeout=_number(env, "SATFEED_WATCH_TIMEOUT", 300.0, minimum=10),
-        celestrak_url=(
-            env.get("SATFEED_CELESTRAK_URL", "").strip() or DEFAULT_CELESTRAK_URL
-        ).rstrip("/"),
-        celestrak_user_agent=env.get("SATFEED_CELESTRAK_USER_AGENT", "").strip()
-        or DEFAULT_USER_AGENT,
-        elements_refresh_seconds=_number(
-            env, "SATFEED_ELEMENTS_REFRESH_SECONDS", CELESTRAK_MIN_REFRESH_SECONDS, minimum=1
-        ),
-        resync_seconds=_number(env, "SATFEED_RESYNC_SECONDS", 300.0, minimum=1),
+        log_format=args.log_format,
+        liveness_endpoint=args.liveness_endpoint.strip() or None,
+        watch_server_timeout=args.watch_timeout,
+        celestrak_url=(args.celestrak_url.strip() or DEFAULT_CELESTRAK_URL).rstrip("/"),
+        celestrak_user_agent=args.celestrak_user_agent.strip() or DEFAULT_USER_AGENT,
+        elements_refresh_seconds=args.elements_refresh_seconds,
+        resync_seconds=args.resync_seconds,
+        verbose=args.verbose,
     )

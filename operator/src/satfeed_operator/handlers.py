@@ -16,8 +16,10 @@ import kopf
 from satfeed_core.labels import GROUP, PART_OF_KEY, PART_OF_VALUE, SATELLITE_KEY
 
 from satfeed_operator.consts import FIELD_MANAGER, PLURAL, VERSION
+from satfeed_operator.context import OperatorContext
+from satfeed_operator.kube import satellite_path
 from satfeed_operator.objects import MANAGED_BY_KEY, child_selector
-from satfeed_operator.reconcile import OperatorContext, reconcile, satellite_path
+from satfeed_operator.reconcile import reconcile, reconcile_soon
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +130,7 @@ async def on_child_event(
         return  # the initial listing at start-up: the Satellites' resume handlers cover it
     # Status changes (topic Ready, pod available) update the Satellite's status; hand edits
     # and deletions are undone by the apply.
-    await ctx.reconcile_soon(namespace, labels[SATELLITE_KEY])
+    await reconcile_soon(ctx, namespace, labels[SATELLITE_KEY])
 
 
 async def _resync_forever(ctx: OperatorContext) -> None:
@@ -138,7 +140,7 @@ async def _resync_forever(ctx: OperatorContext) -> None:
 
     async def one(namespace: str, name: str) -> None:
         async with limit:
-            await ctx.reconcile_soon(namespace, name)
+            await reconcile_soon(ctx, namespace, name)
 
     while True:
         await asyncio.sleep(ctx.config.resync_seconds)

@@ -15,7 +15,7 @@ from typing import Any, Final
 import aiohttp
 import kopf
 
-from satfeed_operator.consts import FIELD_MANAGER
+from satfeed_operator.consts import API_VERSION, FIELD_MANAGER, PLURAL
 
 _APPLY: Final = "application/apply-patch+yaml"  # JSON is YAML, so the body is plain JSON
 _MERGE: Final = "application/merge-patch+json"
@@ -55,6 +55,11 @@ def object_path(
         base += f"/namespaces/{namespace}"
     base += f"/{plural}"
     return f"{base}/{name}" if name else base
+
+
+def satellite_path(namespace: str, name: str | None = None) -> str:
+    """REST path of a Satellite, or of the Satellites of ``namespace`` ("": all)."""
+    return object_path(API_VERSION, PLURAL, namespace, name)
 
 
 class KubeClient:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import sys
@@ -12,9 +11,9 @@ import kopf
 
 from satfeed_operator import handlers  # registers the handlers with kopf
 from satfeed_operator.celestrak import GpCache
-from satfeed_operator.config import ConfigError, OperatorConfig, load_config
+from satfeed_operator.config import OperatorConfig, parse_config
+from satfeed_operator.context import OperatorContext
 from satfeed_operator.kube import KubeClient
-from satfeed_operator.reconcile import OperatorContext
 
 
 class _QuietChildEvents(logging.Filter):
@@ -41,20 +40,9 @@ def build_context(config: OperatorConfig) -> OperatorContext:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="satfeed-operator",
-        description="Turn each Satellite into a KafkaTopic, an elements ConfigMap and a "
-        "producer Deployment. Configured by environment variables (docs/operator.md).",
-    )
-    parser.add_argument("--verbose", action="store_true", help="log kopf's debug messages")
-    args = parser.parse_args(argv)
-    try:
-        config = load_config()
-    except ConfigError as exc:
-        print(f"satfeed-operator: {exc}", file=sys.stderr)
-        return 2
+    config = parse_config(argv)
     kopf.configure(
-        verbose=args.verbose,
+        verbose=config.verbose,
         log_prefix=True,  # "[namespace/name]" on every line about an object
         log_format=kopf.LogFormat.JSON if config.log_format == "json" else kopf.LogFormat.FULL,
     )

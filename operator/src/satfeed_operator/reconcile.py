@@ -4,163 +4,57 @@ Every trigger ends here: the Satellite's own create/update/resume, any event on 
 children (so hand edits and deletions are undone), and the periodic resync. A reconcile
 reads the current state, server-side-applies the children it wants (with fixed names, so
 running it twice or after a crash creates nothing twice) and writes the status.
+
+The elements come from :mod:`satfeed_operator.sources`, the status and events are written
+by :mod:`satfeed_operator.status`, and the shared state (locks, debounce, the children as
+last seen) is :mod:`satfeed_operator.context`'s; this module is the algorithm in between.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-import socket
-from collections import Counter
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Final
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from satfeed_core.elements import Elements
 
 from satfeed_operator.api import (
-    CelestrakSource,
-    ConfigMapSource,
-    OmmSource,
     Satellite,
     SpecError,
-    TleSource,
-    inline_elements_text,
     parse_satellite,
     source_kind,
     source_path,
     validate_elements,
-    validate_inline,
 )
-from satfeed_operator.celestrak import GpCache, GpRecord, gp_url
 from satfeed_operator.conditions import (
     FALSE,
-    TRUE,
     UNKNOWN,
     Condition,
     StatusEvent,
-    merge_conditions,
-    phase,
     producer_condition,
     producer_replicas,
     ready_condition,
     topic_condition,
-    transition_events,
 )
-from satfeed_operator.config import OperatorConfig
 from satfeed_operator.consts import (
-    API_VERSION,
     ELEMENTS_KEY,
     ELEMENTS_VALID,
     KAFKATOPIC_API_VERSION,
-    PLURAL,
     PRODUCER_READY,
     READY,
     TOPIC_READY,
 )
-from satfeed_operator.kube import ApiError, KubeClient, object_path
+from satfeed_operator.context import OperatorContext
+from satfeed_operator.kube import ApiError, object_path, satellite_path
 from satfeed_operator.objects import (
     ProducerPlan,
-    already_applied,
     build_configmap,
     build_deployment,
-    build_event,
     build_kafkatopic,
 )
-
-log = logging.getLogger(__name__)
-
-CONFLICT_RETRY_SECONDS: Final = 60.0
-"""Retry delay while a child's name is taken or a referenced ConfigMap is missing or bad."""
-
-Key = tuple[str, str]
-
-
-@dataclass
-class OperatorContext:
-    """Everything the handlers share, kept in kopf's memo."""
-
-    config: OperatorConfig
-    kube: KubeClient
-    gp: GpCache
-    instance: str = field(default_factory=socket.gethostname)
-    """Reported on events: in a pod, the pod's name."""
-    debounce_seconds: float = 0.5
-    """How long a child's event waits for the rest of its burst before reconciling."""
-    _locks: dict[Key, asyncio.Lock] = field(default_factory=dict)
-    _users: Counter[Key] = field(default_factory=Counter)
-    _queued: set[Key] = field(default_factory=set)
-    _children: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
-    """The operator's children as the watches last saw them: (plural, namespace, name)."""
-
-    def observe(self, plural: str, event_type: str | None, child: Mapping[str, Any]) -> None:
-        """Keep the children cache up to date with a watch event."""
-        metadata = child.get("metadata") or {}
-        key = (plural, str(metadata.get("namespace")), str(metadata.get("name")))
-        if event_type == "DELETED":
-            self._children.pop(key, None)
-        else:
-            self._children[key] = dict(child)
-
-    async def child(
-        self, plural: str, path: str, namespace: str, name: str
-    ) -> dict[str, Any] | None:
-        """A child as last seen, else as the apiserver has it now.
-
-        Reading the watch cache saves three requests per reconcile. A miss is read from the
-        apiserver: an object of that name that is not the operator's (and so not in its
-        label-filtered watches) must be found before anything is applied over it.
-        """
-        cached = self._children.get((plural, namespace, name))
-        if cached is not None:
-            return cached
-        return await self.kube.get(path)
-
-    async def applied(
-        self, plural: str, path: str, manifest: dict[str, Any], live: dict[str, Any] | None
-    ) -> dict[str, Any]:
-        """Server-side apply ``manifest`` unless ``live`` already is as it says."""
-        if live is not None and already_applied(manifest, live):
-            return live
-        result = await self.kube.apply(path, manifest)
-        self.observe(plural, "APPLIED", result)
-        return result
-
-    @contextlib.asynccontextmanager
-    async def exclusive(self, key: Key) -> AsyncIterator[None]:
-        """One reconcile of a Satellite at a time; the lock goes when nobody needs it."""
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key]
-                del self._locks[key]
-
-    async def reconcile_soon(self, namespace: str, name: str) -> None:
-        """Reconcile unless one is already waiting: it will read the newest state anyway.
-
-        Bursts of child events (a rollout updates a Deployment's status many times) thus
-        cost one or two reconciles, not one each.
-        """
-        key = (namespace, name)
-        if key in self._queued:
-            return
-        self._queued.add(key)
-        try:
-            # A change makes several events in quick succession (a KafkaTopic gets a
-            # finalizer, then a status); the reconcile after the last one covers them all.
-            await asyncio.sleep(self.debounce_seconds)
-            async with self.exclusive(key):
-                self._queued.discard(key)
-                await reconcile(self, namespace, name)
-        finally:
-            self._queued.discard(key)
+from satfeed_operator.sources import CONFLICT_RETRY_SECONDS, ElementsOutcome, resolve_elements
+from satfeed_operator.status import now, post_event, timestamp, write_status
 
 
 @dataclass(frozen=True)
@@ -171,37 +65,10 @@ class Outcome:
     permanent: str | None = None
 
 
-@dataclass(frozen=True)
-class ElementsOutcome:
-    condition: Condition
-    text: str | None = None
-    """Validated elements for the producer's ConfigMap (None: none usable)."""
-    elements: Elements | None = None
-    fetched_at: datetime | None = None
-    next_fetch_at: datetime | None = None
-    retry_in: float | None = None
-    permanent: bool = False
-
-
-def satellite_path(namespace: str, name: str | None = None) -> str:
-    return object_path(API_VERSION, PLURAL, namespace, name)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _timestamp(moment: datetime | None) -> str | None:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
-
-
-def _parse_timestamp(text: Any) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+async def reconcile_soon(ctx: OperatorContext, namespace: str, name: str) -> None:
+    """Reconcile ``namespace/name`` after a short wait, folding a burst of events into one
+    reconcile (see :meth:`OperatorContext.debounced`)."""
+    await ctx.debounced((namespace, name), lambda: reconcile(ctx, namespace, name))
 
 
 def owned_by(child: Mapping[str, Any] | None, uid: str) -> bool:
@@ -229,7 +96,7 @@ async def reconcile(
             for kind in (ELEMENTS_VALID, TOPIC_READY, PRODUCER_READY)
         ] + [invalid]
         generation = int(body.get("metadata", {}).get("generation") or 0)
-        await _write_status(ctx, body, conditions, generation, {})
+        await write_status(ctx, body, conditions, generation, {})
         return Outcome(permanent=str(error))
     try:
         return await _reconcile_valid(ctx, body, satellite, previous)
@@ -298,7 +165,7 @@ async def _reconcile_valid(
     children = await _find_children(ctx, satellite)
     foreign = children.foreign
     current_text = None if "ConfigMap" in foreign else _configmap_text(children.configmap)
-    elements = await _resolve_elements(ctx, satellite, previous, current_text)
+    elements = await resolve_elements(ctx, satellite, previous, current_text)
     text = elements.text or current_text  # bad new elements: the producer keeps the old ones
     in_use = elements.elements if elements.text else _parse_quietly(satellite, current_text)
     cluster = satellite.spec.kafka_cluster or ctx.config.kafka_cluster
@@ -350,15 +217,15 @@ async def _reconcile_valid(
         "kafkaCluster": cluster,
         "elements": _elements_status(satellite, elements, in_use),
     }
-    await _write_status(ctx, body, conditions, satellite.generation, extra)
+    await write_status(ctx, body, conditions, satellite.generation, extra)
     if elements.text and in_use is not None and _epoch_changed(previous, in_use):
-        await _post_event(
+        await post_event(
             ctx,
             body,
             StatusEvent(
                 "Normal",
                 "ElementsUpdated",
-                f"elements with epoch {_timestamp(in_use.epoch)} from "
+                f"elements with epoch {timestamp(in_use.epoch)} from "
                 f"{source_path(satellite.spec.elements)}",
             ),
         )
@@ -462,7 +329,7 @@ def _name_taken(
 
 def _epoch_changed(previous: Mapping[str, Any], elements: Elements) -> bool:
     before = (previous.get("elements") or {}).get("epoch")
-    return before is not None and before != _timestamp(elements.epoch)
+    return before is not None and before != timestamp(elements.epoch)
 
 
 def _elements_status(
@@ -474,178 +341,8 @@ def _elements_status(
         "source": source_kind(satellite.spec.elements),
         "name": (in_use.name or None) if in_use else None,
         "noradId": in_use.norad_id if in_use else None,
-        "epoch": _timestamp(epoch),
-        "ageHours": int((_now() - epoch).total_seconds() // 3600) if epoch else None,
-        "fetchedAt": _timestamp(outcome.fetched_at),
-        "nextFetchAt": _timestamp(outcome.next_fetch_at),
+        "epoch": timestamp(epoch),
+        "ageHours": int((now() - epoch).total_seconds() // 3600) if epoch else None,
+        "fetchedAt": timestamp(outcome.fetched_at),
+        "nextFetchAt": timestamp(outcome.next_fetch_at),
     }
-
-
-async def _resolve_elements(
-    ctx: OperatorContext,
-    satellite: Satellite,
-    previous: Mapping[str, Any],
-    current_text: str | None,
-) -> ElementsOutcome:
-    source = satellite.spec.elements
-    norad_id = satellite.spec.norad_id
-    path = source_path(source)
-    try:
-        match source:
-            case TleSource() | OmmSource():
-                elements = validate_inline(source, norad_id)
-                text = inline_elements_text(source)
-                assert text is not None
-                return _valid(elements, text, path)
-            case ConfigMapSource():
-                return await _from_configmap(ctx, satellite, source)
-            case CelestrakSource():
-                assert norad_id is not None  # parse_spec requires it for this source
-                return await _from_celestrak(ctx, norad_id, previous, current_text)
-    except SpecError as error:
-        inline = isinstance(source, TleSource | OmmSource)
-        return ElementsOutcome(
-            Condition(ELEMENTS_VALID, FALSE, "InvalidElements", str(error)),
-            permanent=inline,
-            retry_in=None if inline else CONFLICT_RETRY_SECONDS,
-        )
-
-
-def _valid(
-    elements: Elements, text: str, origin: str, fetch: GpRecord | None = None
-) -> ElementsOutcome:
-    who = f"{elements.name} ({elements.norad_id})" if elements.name else str(elements.norad_id)
-    message = f"elements of {who} from {origin}, epoch {_timestamp(elements.epoch)}"
-    if fetch is not None and fetch.error:
-        message += (
-            f"; the last refresh failed ({fetch.error}), next attempt at "
-            f"{_timestamp(fetch.next_fetch_at)}"
-        )
-    return ElementsOutcome(
-        Condition(ELEMENTS_VALID, TRUE, "Valid", message),
-        text=text,
-        elements=elements,
-        fetched_at=fetch.fetched_at if fetch else None,
-        next_fetch_at=fetch.next_fetch_at if fetch else None,
-    )
-
-
-async def _from_configmap(
-    ctx: OperatorContext, satellite: Satellite, source: ConfigMapSource
-) -> ElementsOutcome:
-    path = object_path("v1", "configmaps", satellite.namespace, source.name)
-    configmap = await ctx.kube.get(path)
-    where = f"ConfigMap {satellite.namespace}/{source.name}"
-    if configmap is None:
-        problem = Condition(
-            ELEMENTS_VALID,
-            FALSE,
-            "ConfigMapNotFound",
-            f"spec.elements.configMapRef.name: {where} does not exist; create it with the "
-            f"elements under key {source.key!r}",
-        )
-        return ElementsOutcome(problem, retry_in=CONFLICT_RETRY_SECONDS)
-    text = (configmap.get("data") or {}).get(source.key)
-    if not text:
-        keys = ", ".join(sorted(configmap.get("data") or {})) or "none"
-        problem = Condition(
-            ELEMENTS_VALID,
-            FALSE,
-            "ConfigMapKeyNotFound",
-            f"spec.elements.configMapRef.key: {where} has no key {source.key!r} (it has: "
-            f"{keys}); put the elements there or set spec.elements.configMapRef.key",
-        )
-        return ElementsOutcome(problem, retry_in=CONFLICT_RETRY_SECONDS)
-    field_path = f"spec.elements.configMapRef ({where}, key {source.key})"
-    elements = validate_elements(text, field_path, satellite.spec.norad_id)
-    return _valid(elements, text, where)
-
-
-async def _from_celestrak(
-    ctx: OperatorContext, norad_id: int, previous: Mapping[str, Any], current_text: str | None
-) -> ElementsOutcome:
-    earlier = previous.get("elements") or {}
-    if earlier.get("source") == "celestrak":
-        ctx.gp.seed(
-            norad_id,
-            current_text,
-            _parse_timestamp(earlier.get("fetchedAt")),
-            _parse_timestamp(earlier.get("nextFetchAt")),
-        )
-    record = await ctx.gp.elements(norad_id)
-    url = gp_url(ctx.gp.base_url, norad_id)
-    retry_in = max((record.next_fetch_at - _now()).total_seconds(), 1.0)
-    if record.text is None:
-        problem = Condition(
-            ELEMENTS_VALID,
-            FALSE,
-            "FetchFailed",
-            f"spec.elements.celestrak: {url} gave no elements: {record.error}. The operator "
-            f"tries again at {_timestamp(record.next_fetch_at)}; check spec.noradId and the "
-            "operator's SATFEED_CELESTRAK_URL",
-        )
-        return ElementsOutcome(
-            problem,
-            fetched_at=record.fetched_at,
-            next_fetch_at=record.next_fetch_at,
-            retry_in=retry_in,
-        )
-    elements = validate_elements(record.text, "spec.elements.celestrak", norad_id)
-    return _valid(elements, record.text, url, record)
-
-
-async def _write_status(
-    ctx: OperatorContext,
-    body: Mapping[str, Any],
-    conditions: list[Condition],
-    generation: int,
-    extra: Mapping[str, Any],
-) -> None:
-    """Patch the status if it changed, and post events for the transitions."""
-    previous = body.get("status") or {}
-    ready = conditions[-1]
-    status = {
-        "observedGeneration": generation,
-        "phase": phase(ready),
-        "conditions": merge_conditions(
-            previous.get("conditions"), conditions, generation, _timestamp(_now()) or ""
-        ),
-        **extra,
-    }
-    if _without_nones(status) == _without_nones({k: previous.get(k) for k in status}):
-        return
-    metadata = body.get("metadata") or {}
-    try:
-        await ctx.kube.patch_status(satellite_path(metadata["namespace"], metadata["name"]), status)
-    except ApiError as exc:
-        if exc.status == 404:
-            return  # deleted meanwhile
-        raise
-    for event in transition_events(previous.get("conditions"), conditions):
-        await _post_event(ctx, body, event)
-
-
-async def _post_event(ctx: OperatorContext, body: Mapping[str, Any], event: StatusEvent) -> None:
-    """Post ``event`` on the Satellite; a lost event is logged, never a failed reconcile.
-
-    Posted by the operator's own client rather than ``kopf.event``, which works only inside
-    kopf's handlers, not in the resync task.
-    """
-    metadata = body.get("metadata") or {}
-    manifest = build_event(
-        body, event.type, event.reason, event.message, _timestamp(_now()) or "", ctx.instance
-    )
-    try:
-        await ctx.kube.request(
-            "POST", object_path("v1", "events", metadata.get("namespace")), body=manifest
-        )
-    except ApiError as exc:
-        log.warning("could not post event %s on %s: %s", event.reason, metadata.get("name"), exc)
-
-
-def _without_nones(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _without_nones(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_nones(v) for v in value]
-    return value

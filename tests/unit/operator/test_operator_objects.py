@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from satfeed_operator.api import Satellite, parse_satellite
-from satfeed_operator.config import OperatorConfig, load_config
+from satfeed_operator.config import OperatorConfig, parse_config
 from satfeed_operator.objects import (
     ProducerPlan,
     already_applied,
@@ -32,7 +32,9 @@ def satellite(**spec: Any) -> Satellite:
 
 @pytest.fixture
 def config() -> OperatorConfig:
-    return load_config({"SATFEED_KAFKA_CLUSTER": "prod", "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092"})
+    return parse_config(
+        [], {"SATFEED_KAFKA_CLUSTER": "prod", "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092"}
+    )
 
 
 def plan(**changes: Any) -> ProducerPlan:
