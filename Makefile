@@ -22,7 +22,7 @@ setup: ## Install Python deps from uv.lock and build/fetch the test bed (cached 
 
 .PHONY: lint
 DOCKERFILES   := $(wildcard services/*/Dockerfile operator/Dockerfile)
-SHELL_SCRIPTS := .ci/run deploy/cluster.sh $(wildcard scripts/*.sh tests/testbed/scripts/*.sh)
+SHELL_SCRIPTS := .ci/run deploy/cluster.sh $(wildcard scripts/*.sh dev/scripts/*.sh)
 
 lint: ## ruff (lint + format check), mypy, hadolint (Dockerfiles), shellcheck (scripts)
 	$(RUN) ruff check .
@@ -63,11 +63,11 @@ e2e-node: setup ## The charts and images as real pods on the test bed's node (ne
 demo: ## Run Kafka, producers for TERRA, AQUA, AURA and the dashboard locally; Ctrl-C stops all
 	@UV=$(UV) UV_VERSION=$(UV_VERSION) scripts/check-prereqs.sh demo
 	$(UV) sync --frozen --quiet
-	$(RUN) python -m satfeed_testbed.demo
+	$(RUN) python -m satfeed_dev.demo
 
 .PHONY: screenshot
 screenshot: setup ## Render the dashboard with live data from the test bed into docs/images/dashboard.png
-	$(RUN) python -m tests.integration.frontend.screenshot --output docs/images/dashboard.png
+	$(RUN) python -m satfeed_dev.screenshot --output docs/images/dashboard.png
 
 .PHONY: testbed-up
 testbed-up: setup ## Start the test bed for exploring by hand; writes build/testbed.env

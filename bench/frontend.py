@@ -45,15 +45,15 @@ from confluent_kafka.admin import NewTopic
 from satfeed_core.elements import Elements, load_elements
 from satfeed_core.propagation import Sgp4Propagator
 from satfeed_core.record import PositionRecord, decode_record, encode_record
-from satfeed_core.sample_data import CATALOGUE, EARTH_OBSERVATION, tle_file
+from satfeed_dev.browser import launch_chromium
+from satfeed_dev.kafka import KafkaBroker
+from satfeed_dev.procs import ManagedProcess, free_port
+from satfeed_dev.sample_data import CATALOGUE, EARTH_OBSERVATION, tle_file
+from satfeed_dev.services import frontend_argv
+from satfeed_dev.toolchain import build_dir, ensure_all
+from satfeed_dev.waiting import wait_for
 from satfeed_frontend import figures
 from satfeed_frontend.data.feed import FeedState, TopicInfo
-from satfeed_testbed.browser import launch_chromium
-from satfeed_testbed.kafka import KafkaBroker
-from satfeed_testbed.procs import ManagedProcess, free_port
-from satfeed_testbed.services import frontend_argv
-from satfeed_testbed.toolchain import build_dir, ensure_all
-from satfeed_testbed.waiting import wait_for
 
 HISTORY: Final = 180
 CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")

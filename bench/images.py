@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 
-from satfeed_testbed import images
+from satfeed_dev import images
 
 
 def installed_bytes(reference: str) -> int:

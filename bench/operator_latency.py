@@ -2,13 +2,14 @@
 
     uv run --frozen python -m bench.operator_latency [--sequential 20] [--burst 100]
 
-(run as a module from the repository root, so the operator tests' helpers, ``tests.``, import)
+(run as a module from the repository root)
 
 Starts the test bed (Kafka, the control plane, the KafkaTopic stand-in), installs the
 Satellite CRD and runs the real ``satfeed-operator`` as the chart's ServiceAccount, serving
-one namespace, with the helpers of the operator's integration tests. This script sends every
-write itself as a server-side apply, and learns when children appear from watches, so each
-time is the moment the apiserver announced the object, not a polling tick.
+one namespace, with ``satfeed_dev.operator_bed`` as the operator's integration tests do.
+This script sends every write itself as a server-side apply, and learns when children appear
+from watches, so each time is the moment the apiserver announced the object, not a polling
+tick.
 
 1. One Satellite at a time: from its apply until its KafkaTopic, ConfigMap and Deployment
    all exist; p50 and p95.
@@ -37,6 +38,17 @@ from typing import Any
 import aiohttp
 import yaml
 from satfeed_core.labels import SATELLITE_KEY
+from satfeed_dev.kube import ControlPlane
+from satfeed_dev.operator_bed import (
+    OperatorProcess,
+    assert_no_rbac_refusal,
+    example,
+    grant_namespaced,
+    install_crd,
+    renamed,
+)
+from satfeed_dev.testbed import TestBed
+from satfeed_dev.toolchain import ensure_all
 from satfeed_operator.consts import (
     API_VERSION,
     KAFKATOPIC_API_VERSION,
@@ -46,18 +58,6 @@ from satfeed_operator.consts import (
     TOPIC_PREFIX,
 )
 from satfeed_operator.kube import object_path
-from satfeed_testbed.kube import ControlPlane
-from satfeed_testbed.testbed import TestBed
-from satfeed_testbed.toolchain import ensure_all
-
-from tests.integration.operator.operator_bed import (
-    OperatorProcess,
-    assert_no_rbac_refusal,
-    example,
-    grant_namespaced,
-    install_crd,
-    renamed,
-)
 
 OPERATOR_NAMESPACE = "bench-operator"
 DIRECT_NAMESPACE = "bench-direct"

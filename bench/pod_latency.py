@@ -29,17 +29,16 @@ from pathlib import Path
 import yaml
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import NewTopic
-from satfeed_testbed import images
-from satfeed_testbed.procs import ManagedProcess, free_port
-from satfeed_testbed.runs import new_run
-from satfeed_testbed.services import producer_argv
-from satfeed_testbed.testbed import TestBed
-from satfeed_testbed.toolchain import build_dir, node_tools
-from satfeed_testbed.waiting import wait_for
+from satfeed_dev import images
+from satfeed_dev.node_bed import NAMESPACE, NodeBed, kafka_bootstrap_service
+from satfeed_dev.procs import ManagedProcess, free_port
+from satfeed_dev.runs import new_run
+from satfeed_dev.services import producer_argv
+from satfeed_dev.testbed import TestBed
+from satfeed_dev.toolchain import REPO_ROOT, build_dir, node_tools
+from satfeed_dev.waiting import wait_for
 
-from tests.node.conftest import NAMESPACE, NodeBed, kafka_bootstrap_service
-
-REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO_ROOT / "examples" / "satellites"
 SATELLITES = ("terra", "aqua", "aura")
 
 
@@ -53,7 +52,7 @@ def has_records(bootstrap: str, topic: str) -> bool:
 
 
 def host_baseline(bed: TestBed, run_dir: Path, runs: int) -> list[float]:
-    example = yaml.safe_load((REPO / "examples" / "satellites" / "terra.yaml").read_text())
+    example = yaml.safe_load((EXAMPLES / "terra.yaml").read_text())
     tle = example["spec"]["elements"]["tle"]
     times = []
     admin = bed.kafka.admin()  # kept: results need the client alive
@@ -93,9 +92,7 @@ def pods(node_bed: NodeBed, runs: int) -> list[float]:
     for run in range(runs):
         name = SATELLITES[run % len(SATELLITES)]
         started = time.monotonic()
-        kube.kubectl_ok(
-            "apply", "-n", NAMESPACE, "-f", str(REPO / "examples" / "satellites" / f"{name}.yaml")
-        )
+        kube.kubectl_ok("apply", "-n", NAMESPACE, "-f", str(EXAMPLES / f"{name}.yaml"))
 
         def first_record(satellite: str = name) -> bool:
             status = kube.get_json("get", "satellite", satellite, "-n", NAMESPACE)["status"]
@@ -139,7 +136,7 @@ def main() -> None:
             (bin_dir / tool.name).symlink_to(tool)
         node_bed = NodeBed(bed, bin_dir)
         subprocess.run(
-            ["bash", str(REPO / "deploy" / "cluster.sh"), "deploy"],
+            ["bash", str(REPO_ROOT / "deploy" / "cluster.sh"), "deploy"],
             env=node_bed.env(),
             check=True,
             capture_output=True,
@@ -156,7 +153,7 @@ def main() -> None:
                 "-n",
                 NAMESPACE,
                 "-f",
-                str(REPO / "examples" / "satellites" / f"{name}.yaml"),
+                str(EXAMPLES / f"{name}.yaml"),
             )
         bed.kube.kubectl_ok(
             "wait",

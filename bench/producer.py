@@ -19,11 +19,11 @@ import urllib.request
 from pathlib import Path
 
 from confluent_kafka.admin import NewTopic
-from satfeed_core.sample_data import tle_file
-from satfeed_testbed.kafka import KafkaBroker
-from satfeed_testbed.procs import ManagedProcess, free_port
-from satfeed_testbed.services import producer_argv
-from satfeed_testbed.waiting import wait_for
+from satfeed_dev.kafka import KafkaBroker
+from satfeed_dev.procs import ManagedProcess, free_port
+from satfeed_dev.sample_data import tle_file
+from satfeed_dev.services import producer_argv
+from satfeed_dev.waiting import wait_for
 
 TARGET_RSS_MB = 80.0
 ENGINES = ("auto", "sgp4")

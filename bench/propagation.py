@@ -23,7 +23,7 @@ import numpy as np
 from pyorbital.orbital import Orbital
 from satfeed_core.elements import Elements, load_elements
 from satfeed_core.propagation import Sgp4Propagator
-from satfeed_core.sample_data import CATALOGUE, tle_file
+from satfeed_dev.sample_data import CATALOGUE, tle_file
 from sgp4.api import Satrec, SatrecArray
 
 SWEEP_TIME = datetime(2026, 8, 23, 12, 0, tzinfo=UTC)  # half a day after the newest epochs

@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from satfeed_testbed.procs import ManagedProcess
-from satfeed_testbed.testbed import TestBed
-from satfeed_testbed.toolchain import ensure_all
+from satfeed_dev.procs import ManagedProcess
+from satfeed_dev.testbed import TestBed
+from satfeed_dev.toolchain import ensure_all
 
 
 def rss_mib(process: ManagedProcess) -> float:

@@ -13,10 +13,10 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
-from satfeed_testbed.procs import log_tail
-from satfeed_testbed.runs import new_run, reap_stale_runs
-from satfeed_testbed.testbed import TestBed
-from satfeed_testbed.toolchain import SetupError, build_dir, ensure_all
+from satfeed_dev.procs import log_tail
+from satfeed_dev.runs import new_run, reap_stale_runs
+from satfeed_dev.testbed import TestBed
+from satfeed_dev.toolchain import SetupError, build_dir, ensure_all
 
 _active_runs: list[Path] = []
 

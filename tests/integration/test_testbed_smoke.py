@@ -15,10 +15,10 @@ import pytest
 from confluent_kafka import KafkaException, Producer
 from confluent_kafka.admin import NewTopic
 from playwright.sync_api import sync_playwright
-from satfeed_testbed.browser import CHROMIUM_ARGS, chromium_path
-from satfeed_testbed.kafka import KafkaBroker, read_messages
-from satfeed_testbed.testbed import KAFKA_CLUSTER, TestBed
-from satfeed_testbed.waiting import wait_for
+from satfeed_dev.browser import CHROMIUM_ARGS, chromium_path
+from satfeed_dev.kafka import KafkaBroker, read_messages
+from satfeed_dev.testbed import KAFKA_CLUSTER, TestBed
+from satfeed_dev.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

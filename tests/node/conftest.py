@@ -7,7 +7,8 @@ When this machine cannot run a node (not root, a system package missing, or a no
 component failing to start) the suite is skipped with the reason, which names the
 component and shows its last log lines; ``SATFEED_REQUIRE_NODE=1`` (set by CI) turns
 that skip into a failure. When a test fails, ``kubectl describe`` and the container logs
-of every pod that is not Ready or has restarted are attached to its report.
+of every pod that is not Ready or has restarted are attached to its report. What is not a
+fixture (``NodeBed``, the bootstrap Service, the diagnostics) is in ``satfeed_dev.node_bed``.
 """
 
 from __future__ import annotations
@@ -16,37 +17,17 @@ import json
 import os
 import time
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from satfeed_testbed import images
-from satfeed_testbed.node import HOST_IP, check_node_prerequisites
-from satfeed_testbed.procs import ServiceError
-from satfeed_testbed.testbed import TestBed
-from satfeed_testbed.toolchain import SetupError, ensure_all, node_tools
-
-NAMESPACE = "satfeed"
-"""deploy/'s namespace: the charts' defaults then point at ``satfeed-kafka-bootstrap``."""
+from satfeed_dev import images
+from satfeed_dev.node import HOST_IP, check_node_prerequisites
+from satfeed_dev.node_bed import NAMESPACE, NodeBed, kafka_bootstrap_service, pod_diagnostics
+from satfeed_dev.procs import ServiceError
+from satfeed_dev.testbed import TestBed
+from satfeed_dev.toolchain import SetupError, ensure_all, node_tools
 
 _beds: list[TestBed] = []
-
-
-@dataclass
-class NodeBed:
-    bed: TestBed
-    bin_dir: Path
-    """kubectl and helm of the test bed, for deploy/cluster.sh."""
-    report: dict[str, object] = field(default_factory=dict)
-
-    def env(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "PATH": f"{self.bin_dir}:{os.environ['PATH']}",
-            "KUBECONFIG": str(self.bed.kube.kubeconfig),
-            "NAMESPACE": NAMESPACE,
-            "WAIT": "240s",
-        }
 
 
 def _unavailable(reason: str) -> None:
@@ -54,35 +35,6 @@ def _unavailable(reason: str) -> None:
     if os.environ.get("SATFEED_REQUIRE_NODE") == "1":
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
-
-
-def kafka_bootstrap_service(pods_bootstrap: str) -> list[dict[str, object]]:
-    """What Strimzi's ``<cluster>-kafka-bootstrap`` Service is, for the host's broker."""
-    host, port = pods_bootstrap.rsplit(":", 1)
-    ports = [{"name": "tcp-clients", "port": int(port), "protocol": "TCP"}]
-    return [
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": "satfeed-kafka-bootstrap", "namespace": NAMESPACE},
-            "spec": {"ports": [{"name": "tcp-clients", "port": 9092, "targetPort": int(port)}]},
-        },
-        {
-            "apiVersion": "discovery.k8s.io/v1",
-            "kind": "EndpointSlice",
-            "metadata": {
-                "name": "satfeed-kafka-bootstrap-testbed",
-                "namespace": NAMESPACE,
-                "labels": {
-                    "kubernetes.io/service-name": "satfeed-kafka-bootstrap",
-                    "endpointslice.kubernetes.io/managed-by": "satfeed-testbed",
-                },
-            },
-            "addressType": "IPv4",
-            "ports": ports,
-            "endpoints": [{"addresses": [host]}],
-        },
-    ]
 
 
 @pytest.fixture(scope="session")
@@ -136,35 +88,6 @@ def node_bed(run_root: Path) -> Iterator[NodeBed]:
     finally:
         (run_root / "node-e2e-report.json").write_text(json.dumps(node_bed.report, indent=2))
         bed.stop()
-
-
-def pod_diagnostics(bed: TestBed) -> str:
-    """``kubectl describe`` and logs of every pod that is not Ready or has restarted (a
-    crash-looping container is Ready for a moment between its crashes)."""
-    proc = bed.kube.kubectl("get", "pods", "-A", "-o", "json")
-    if proc.returncode != 0:
-        return f"(kubectl get pods failed: {proc.stderr.strip()})"
-    parts = []
-    for pod in json.loads(proc.stdout)["items"]:
-        status = pod.get("status", {})
-        ready = any(
-            c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions", [])
-        )
-        restarted = any(c.get("restartCount", 0) for c in status.get("containerStatuses", []))
-        if (ready and not restarted) or status.get("phase") == "Succeeded":
-            continue
-        namespace, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
-        describe = bed.kube.kubectl("describe", "pod", name, "-n", namespace)
-        logs = bed.kube.kubectl("logs", name, "-n", namespace, "--all-containers", "--tail=40")
-        previous = bed.kube.kubectl(
-            "logs", name, "-n", namespace, "--all-containers", "--previous", "--tail=40"
-        )
-        parts.append(
-            f"=== pod {namespace}/{name}\n{describe.stdout}{describe.stderr}"
-            f"--- logs\n{logs.stdout}{logs.stderr}"
-            f"--- logs of the previous container\n{previous.stdout}{previous.stderr}"
-        )
-    return "\n".join(parts) or "(every pod is Ready and none restarted)"
 
 
 @pytest.hookimpl(wrapper=True)

@@ -18,18 +18,17 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 from satfeed_core.record import decode_record
-from satfeed_testbed.browser import launch_chromium
-from satfeed_testbed.kafka import read_messages
-from satfeed_testbed.procs import free_port, port_open
-from satfeed_testbed.waiting import wait_for
-
-from tests.node.conftest import NAMESPACE, NodeBed
+from satfeed_dev.browser import launch_chromium
+from satfeed_dev.kafka import read_messages
+from satfeed_dev.node_bed import NAMESPACE, NodeBed
+from satfeed_dev.procs import free_port, port_open
+from satfeed_dev.toolchain import REPO_ROOT
+from satfeed_dev.waiting import wait_for
 
 # The first test also builds the images and starts the node (minutes when cold).
 pytestmark = [pytest.mark.node, pytest.mark.timeout(1800)]
 
-REPO = Path(__file__).resolve().parents[2]
-CLUSTER_SH = REPO / "deploy" / "cluster.sh"
+CLUSTER_SH = REPO_ROOT / "deploy" / "cluster.sh"
 SATELLITES = {"terra": 25994, "aqua": 27424, "aura": 28376}
 
 

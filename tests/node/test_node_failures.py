@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from satfeed_testbed.procs import ServiceError
-from satfeed_testbed.waiting import wait_for
-
-from tests.node.conftest import NAMESPACE, NodeBed, pod_diagnostics
+from satfeed_dev.node_bed import NAMESPACE, NodeBed, pod_diagnostics
+from satfeed_dev.procs import ServiceError
+from satfeed_dev.waiting import wait_for
 
 pytestmark = [pytest.mark.node, pytest.mark.timeout(600)]
 

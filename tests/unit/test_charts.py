@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 import yaml
+from satfeed_dev.toolchain import REPO_ROOT
 
 from scripts.chart_readme import documented_params
 
-REPO = Path(__file__).parents[2]
-CHARTS = sorted(p.parent for p in (REPO / "charts").glob("*/values.schema.json"))
+CHARTS = sorted(p.parent for p in (REPO_ROOT / "charts").glob("*/values.schema.json"))
 
 
 def _schema_keys(schema: dict[str, Any], prefix: str = "") -> set[str]:
@@ -56,7 +56,7 @@ def test_every_value_is_documented_and_in_the_schema(chart: Path) -> None:
 @pytest.mark.parametrize("chart", CHARTS, ids=lambda p: p.name)
 def test_readme_values_table_is_up_to_date(chart: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "chart_readme.py"), str(chart), "--check"],
+        [sys.executable, str(REPO_ROOT / "scripts" / "chart_readme.py"), str(chart), "--check"],
         capture_output=True,
         text=True,
         check=False,

@@ -9,15 +9,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from satfeed_dev.toolchain import REPO_ROOT
 
-REPO = Path(__file__).parents[2]
 MAKE = shutil.which("make") or "make"
 
 
 def _make(target: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [MAKE, "-s", "--no-print-directory", target],
-        cwd=REPO,
+        cwd=REPO_ROOT,
         env={**os.environ, **env},
         capture_output=True,
         text=True,
@@ -37,23 +37,24 @@ INTENDED = {
     "kind-up": [
         "kind create cluster --name satfeed",
         STRIMZI_CHART,
-        f"kubectl apply -f {REPO}/deploy/kafka/kafka.yaml",
+        f"kubectl apply -f {REPO_ROOT}/deploy/kafka/kafka.yaml",
         "kubectl wait kafka/satfeed -n satfeed --for=condition=Ready",
     ],
     "minikube-up": ["minikube start --profile satfeed", STRIMZI_CHART],
     "images": [
-        f"docker build -f {REPO}/services/producer/Dockerfile -t satfeed-producer:0.1.0 {REPO}",
-        f"docker build -f {REPO}/operator/Dockerfile -t satfeed-operator:0.1.0",
+        f"docker build -f {REPO_ROOT}/services/producer/Dockerfile "
+        f"-t satfeed-producer:0.1.0 {REPO_ROOT}",
+        f"docker build -f {REPO_ROOT}/operator/Dockerfile -t satfeed-operator:0.1.0",
     ],
     "kind-load": ["kind load docker-image satfeed-frontend:0.1.0 --name satfeed"],
     "minikube-load": ["minikube image load satfeed-operator:0.1.0 --profile satfeed"],
     "deploy": [
-        f"helm upgrade --install satfeed-operator {REPO}/charts/satfeed-operator "
-        f"--namespace satfeed --values {REPO}/deploy/values/operator.yaml --wait",
-        f"helm upgrade --install satfeed-frontend {REPO}/charts/satfeed-frontend",
+        f"helm upgrade --install satfeed-operator {REPO_ROOT}/charts/satfeed-operator "
+        f"--namespace satfeed --values {REPO_ROOT}/deploy/values/operator.yaml --wait",
+        f"helm upgrade --install satfeed-frontend {REPO_ROOT}/charts/satfeed-frontend",
     ],
     "satellites": [
-        f"kubectl apply -n satfeed -f {REPO}/examples/satellites/terra.yaml",
+        f"kubectl apply -n satfeed -f {REPO_ROOT}/examples/satellites/terra.yaml",
         "kubectl wait satellites --all -n satfeed --for=condition=Ready",
     ],
     "dashboard": ["kubectl port-forward -n satfeed svc/satfeed-frontend 8050:80"],
@@ -74,7 +75,7 @@ def test_target_runs_the_intended_commands(target: str, expected: list[str]) -> 
 def test_charts_values_and_examples_the_targets_use_exist() -> None:
     for command in _commands("deploy") + _commands("satellites") + _commands("kind-up"):
         for word in command.split():
-            if word.startswith(str(REPO)):
+            if word.startswith(str(REPO_ROOT)):
                 assert Path(word).exists(), word
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from satfeed_testbed.kube import ControlPlane
-from satfeed_testbed.node import (
+from satfeed_dev.kube import ControlPlane
+from satfeed_dev.node import (
     NODE_IP,
     POD_SUBNET,
     Node,
@@ -18,7 +18,7 @@ from satfeed_testbed.node import (
     NodeUnavailable,
     check_node_prerequisites,
 )
-from satfeed_testbed.toolchain import GoTools, NodeTools
+from satfeed_dev.toolchain import GoTools, NodeTools
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from satfeed_dev.toolchain import REPO_ROOT
 
-REPO = Path(__file__).parents[2]
 DEPLOYABLES = {
-    "producer": REPO / "services" / "producer",
-    "frontend": REPO / "services" / "frontend",
-    "operator": REPO / "operator",
+    "producer": REPO_ROOT / "services" / "producer",
+    "frontend": REPO_ROOT / "services" / "frontend",
+    "operator": REPO_ROOT / "operator",
 }
 
 

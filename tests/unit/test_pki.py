@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from satfeed_testbed.pki import CertificateAuthority, service_account_keys
+from satfeed_dev.pki import CertificateAuthority, service_account_keys
 
 
 def _load(path: Path) -> x509.Certificate:

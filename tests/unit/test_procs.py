@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from satfeed_testbed.procs import (
+from satfeed_dev.procs import (
     ManagedProcess,
     ServiceError,
     free_port,
@@ -16,8 +16,8 @@ from satfeed_testbed.procs import (
     process_start_time,
     stop_pid_file,
 )
-from satfeed_testbed.runs import new_run, reap_stale_runs
-from satfeed_testbed.waiting import WaitTimeout, wait_for
+from satfeed_dev.runs import new_run, reap_stale_runs
+from satfeed_dev.waiting import WaitTimeout, wait_for
 
 
 def _sleeper(run_dir: Path, name: str = "sleeper") -> ManagedProcess:

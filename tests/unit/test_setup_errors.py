@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from satfeed_testbed.toolchain import BUILD_SCRIPT, REPO_ROOT, SetupError, find_java, require_tool
+from satfeed_dev.toolchain import BUILD_SCRIPT, REPO_ROOT, SetupError, find_java, require_tool
 
 
 def test_missing_java_version_names_it_and_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

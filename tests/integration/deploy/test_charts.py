@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
-from satfeed_testbed.testbed import TestBed
-from satfeed_testbed.toolchain import REPO_ROOT
+from satfeed_dev.testbed import TestBed
+from satfeed_dev.toolchain import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from satfeed_testbed.procs import free_port, pid_files, process_start_time
-from satfeed_testbed.waiting import wait_for
+from satfeed_dev.procs import free_port, pid_files, process_start_time
+from satfeed_dev.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,7 @@ def test_demo_serves_three_satellites_and_leaves_nothing_behind(tmp_path: Path) 
     log = tmp_path / "demo.log"
     with log.open("wb") as out:
         demo = subprocess.Popen(
-            [sys.executable, "-m", "satfeed_testbed.demo", "--port", str(port)],
+            [sys.executable, "-m", "satfeed_dev.demo", "--port", str(port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from satfeed_testbed.testbed import TestBed
-from satfeed_testbed.toolchain import REPO_ROOT, strimzi_crd
+from satfeed_dev.testbed import TestBed
+from satfeed_dev.toolchain import REPO_ROOT, strimzi_crd
 
 pytestmark = pytest.mark.integration
 

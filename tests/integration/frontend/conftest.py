@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request
-from satfeed_core.sample_data import tle_file
-from satfeed_testbed.browser import launch_chromium
-from satfeed_testbed.testbed import TestBed
-
-from tests.integration.frontend.frontend_bed import FrontendRunner
-from tests.unit.producer.tle_edit import three_line_sets
+from satfeed_dev.browser import launch_chromium
+from satfeed_dev.frontend_bed import FrontendRunner
+from satfeed_dev.sample_data import tle_file
+from satfeed_dev.testbed import TestBed
+from satfeed_dev.tle_edit import three_line_sets
 
 
 @pytest.fixture

@@ -11,12 +11,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka.admin import NewTopic
 from satfeed_core.record import PositionRecord, encode_record
-from satfeed_testbed.kafka import KafkaBroker
-from satfeed_testbed.testbed import TestBed
-from satfeed_testbed.waiting import wait_for
-
-from tests.integration.frontend.conftest import WatchedPage
-from tests.integration.frontend.frontend_bed import (
+from satfeed_dev.frontend_bed import (
     FrontendRunner,
     count_lines,
     create_ready_topic,
@@ -24,6 +19,11 @@ from tests.integration.frontend.frontend_bed import (
     kafkatopic,
     produce,
 )
+from satfeed_dev.kafka import KafkaBroker
+from satfeed_dev.testbed import TestBed
+from satfeed_dev.waiting import wait_for
+
+from tests.integration.frontend.conftest import WatchedPage
 
 pytestmark = pytest.mark.integration
 

@@ -9,17 +9,17 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from satfeed_testbed.testbed import TestBed
-from satfeed_testbed.waiting import wait_for
-
-from tests.integration.frontend.conftest import WatchedPage
-from tests.integration.frontend.frontend_bed import (
+from satfeed_dev.frontend_bed import (
     FrontendRunner,
     RunningFrontend,
     create_ready_topic,
     grant_reader,
     kafkatopic,
 )
+from satfeed_dev.testbed import TestBed
+from satfeed_dev.waiting import wait_for
+
+from tests.integration.frontend.conftest import WatchedPage
 
 pytestmark = pytest.mark.integration
 

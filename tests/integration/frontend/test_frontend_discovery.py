@@ -11,11 +11,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 from satfeed_core.record import PositionRecord
-from satfeed_testbed.testbed import TestBed
-from satfeed_testbed.waiting import wait_for
-
-from tests.integration.frontend.conftest import WatchedPage
-from tests.integration.frontend.frontend_bed import (
+from satfeed_dev.frontend_bed import (
     FrontendRunner,
     create_ready_topic,
     elements_configmap,
@@ -23,6 +19,10 @@ from tests.integration.frontend.frontend_bed import (
     kafkatopic,
     produce,
 )
+from satfeed_dev.testbed import TestBed
+from satfeed_dev.waiting import wait_for
+
+from tests.integration.frontend.conftest import WatchedPage
 
 pytestmark = pytest.mark.integration
 

@@ -11,14 +11,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from satfeed_testbed.testbed import TestBed
-
-from tests.integration.operator.operator_bed import (
+from satfeed_dev.operator_bed import (
     OperatorProcess,
     assert_no_rbac_refusal,
     grant_namespaced,
     install_crd,
 )
+from satfeed_dev.testbed import TestBed
 
 StartOperator = Callable[..., OperatorProcess]
 

@@ -8,10 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from satfeed_testbed.testbed import KAFKA_CLUSTER, TestBed
-from satfeed_testbed.waiting import wait_for
-
-from tests.integration.operator.operator_bed import (
+from satfeed_dev.operator_bed import (
     OperatorProcess,
     condition,
     env_of,
@@ -22,6 +19,8 @@ from tests.integration.operator.operator_bed import (
     wait_condition,
     with_spec,
 )
+from satfeed_dev.testbed import KAFKA_CLUSTER, TestBed
+from satfeed_dev.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -15,17 +15,16 @@ from typing import Any
 
 import pytest
 from satfeed_core.record import PositionRecord, decode_record
-from satfeed_testbed.kafka import read_messages
-from satfeed_testbed.procs import ManagedProcess, free_port
-from satfeed_testbed.testbed import TestBed
-from satfeed_testbed.waiting import wait_for
-
-from tests.integration.operator.operator_bed import (
+from satfeed_dev.kafka import read_messages
+from satfeed_dev.operator_bed import (
     OperatorProcess,
     example,
     get,
     wait_condition,
 )
+from satfeed_dev.procs import ManagedProcess, free_port
+from satfeed_dev.testbed import TestBed
+from satfeed_dev.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

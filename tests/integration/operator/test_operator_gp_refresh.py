@@ -10,13 +10,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from satfeed_core.sample_data import tle_file
-from satfeed_testbed.celestrak import GpServer
-from satfeed_testbed.testbed import TestBed
-from satfeed_testbed.waiting import wait_for
-
-from tests.integration.operator.conftest import StartOperator
-from tests.integration.operator.operator_bed import (
+from satfeed_dev.celestrak import GpServer
+from satfeed_dev.operator_bed import (
     condition,
     events_for,
     example,
@@ -25,7 +20,12 @@ from tests.integration.operator.operator_bed import (
     wait_condition,
     with_spec,
 )
-from tests.unit.producer.tle_edit import shifted_epoch, three_line_sets
+from satfeed_dev.sample_data import tle_file
+from satfeed_dev.testbed import TestBed
+from satfeed_dev.tle_edit import shifted_epoch, three_line_sets
+from satfeed_dev.waiting import wait_for
+
+from tests.integration.operator.conftest import StartOperator
 
 pytestmark = pytest.mark.integration
 

@@ -17,10 +17,7 @@ from satfeed_core.labels import (
     STREAM_KEY,
     STRIMZI_CLUSTER_KEY,
 )
-from satfeed_testbed.testbed import KAFKA_CLUSTER, TestBed
-from satfeed_testbed.waiting import wait_for
-
-from tests.integration.operator.operator_bed import (
+from satfeed_dev.operator_bed import (
     OperatorProcess,
     condition,
     env_of,
@@ -29,6 +26,8 @@ from tests.integration.operator.operator_bed import (
     wait_condition,
     with_spec,
 )
+from satfeed_dev.testbed import KAFKA_CLUSTER, TestBed
+from satfeed_dev.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -13,10 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from satfeed_testbed.testbed import TestBed
-from satfeed_testbed.waiting import wait_for
-
-from tests.integration.operator.operator_bed import (
+from satfeed_dev.operator_bed import (
     SERVICE_ACCOUNT,
     OperatorProcess,
     example,
@@ -25,6 +22,8 @@ from tests.integration.operator.operator_bed import (
     refusals,
     with_spec,
 )
+from satfeed_dev.testbed import TestBed
+from satfeed_dev.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -7,11 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from satfeed_testbed.testbed import TestBed
-from satfeed_testbed.waiting import wait_for
-
-from tests.integration.operator.conftest import StartOperator
-from tests.integration.operator.operator_bed import (
+from satfeed_dev.operator_bed import (
     OperatorProcess,
     assert_no_rbac_refusal,
     condition,
@@ -22,6 +18,10 @@ from tests.integration.operator.operator_bed import (
     revoke_clusterwide,
     wait_condition,
 )
+from satfeed_dev.testbed import TestBed
+from satfeed_dev.waiting import wait_for
+
+from tests.integration.operator.conftest import StartOperator
 
 pytestmark = pytest.mark.integration
 

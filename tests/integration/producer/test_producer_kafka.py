@@ -20,14 +20,13 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import NewTopic
 from satfeed_core.record import PositionRecord, decode_record
-from satfeed_core.sample_data import tle_file
-from satfeed_testbed.kafka import KafkaBroker
-from satfeed_testbed.procs import ManagedProcess, free_port
-from satfeed_testbed.services import producer_argv
-from satfeed_testbed.testbed import TestBed
-from satfeed_testbed.waiting import wait_for
-
-from tests.unit.producer.tle_edit import checksum, shifted_epoch, three_line_sets
+from satfeed_dev.kafka import KafkaBroker
+from satfeed_dev.procs import ManagedProcess, free_port
+from satfeed_dev.sample_data import tle_file
+from satfeed_dev.services import producer_argv
+from satfeed_dev.testbed import TestBed
+from satfeed_dev.tle_edit import checksum, shifted_epoch, three_line_sets
+from satfeed_dev.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from satfeed_core.elements import Elements, load_elements
-from satfeed_core.sample_data import CATALOGUE, EARTH_OBSERVATION, tle_file
+from satfeed_dev.sample_data import CATALOGUE, EARTH_OBSERVATION, tle_file
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from satfeed_core.elements import (
     parse_tle,
     tle_elements,
 )
-from satfeed_core.sample_data import tle_file
+from satfeed_dev.sample_data import tle_file
 from sgp4 import omm
 from sgp4.alpha5 import to_alpha5
 from sgp4.api import WGS72, Satrec

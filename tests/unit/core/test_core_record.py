@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +17,9 @@ from satfeed_core.record import (
     encode_record,
     record_key,
 )
+from satfeed_dev.toolchain import REPO_ROOT
 
-SCHEMA_PATH = Path(__file__).parents[3] / "docs" / "schema" / "position-record-v1.schema.json"
+SCHEMA_PATH = REPO_ROOT / "docs" / "schema" / "position-record-v1.schema.json"
 EPOCH = datetime(2026, 8, 22, 12, 0, 46, 122912, tzinfo=UTC)
 
 

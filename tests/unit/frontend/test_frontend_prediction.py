@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from satfeed_core.elements import load_elements
 from satfeed_core.propagation import position_at
-from satfeed_core.sample_data import tle_file
+from satfeed_dev.sample_data import tle_file
 from satfeed_frontend.data.elements import ElementsRegistry, satellite_ref
 from satfeed_frontend.data.feed import FeedState, TopicInfo
 from satfeed_frontend.prediction import predicted_track

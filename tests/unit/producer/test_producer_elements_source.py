@@ -7,10 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
-from satfeed_core.sample_data import tle_file
+from satfeed_dev.sample_data import tle_file
+from satfeed_dev.tle_edit import shifted_epoch, three_line_sets
 from satfeed_producer.elements_source import ElementsSource
-
-from tests.unit.producer.tle_edit import shifted_epoch, three_line_sets
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Running the satfeed operator against the test bed, as its chart will run it.
+"""Running the satfeed operator against the test bed, as its chart will run it (for the
+operator's integration tests and ``bench/operator_latency.py``).
 
 The operator is the real console script in a subprocess, acting as a ServiceAccount that
 holds exactly the rules of ``charts/satfeed-operator/files/rbac-rules.yaml`` (the rules the
@@ -19,16 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from satfeed_testbed.kube import ControlPlane
-from satfeed_testbed.procs import ManagedProcess, free_port, log_tail
-from satfeed_testbed.testbed import KAFKA_CLUSTER, TestBed
-from satfeed_testbed.waiting import wait_for
 
-REPOSITORY = Path(__file__).resolve().parents[3]
-CHART = REPOSITORY / "charts" / "satfeed-operator"
+from .kube import ControlPlane
+from .procs import ManagedProcess, free_port, log_tail
+from .testbed import KAFKA_CLUSTER, TestBed
+from .toolchain import REPO_ROOT
+from .waiting import wait_for
+
+CHART = REPO_ROOT / "charts" / "satfeed-operator"
 CRD = CHART / "crds" / "satellites.satfeed.io.yaml"
 RBAC_RULES = CHART / "files" / "rbac-rules.yaml"
-EXAMPLES = REPOSITORY / "examples" / "satellites"
+EXAMPLES = REPO_ROOT / "examples" / "satellites"
 SERVICE_ACCOUNT = "satfeed-operator"
 NO_CELESTRAK = "http://127.0.0.1:9"
 """Tests never reach the real CelesTrak: without a test server, downloads fail at once."""
@@ -189,7 +191,8 @@ def refusals(operator: OperatorProcess) -> list[str]:
 
 def assert_no_rbac_refusal(operator: OperatorProcess) -> None:
     """Every request the operator made was granted by the chart's rules."""
-    assert not refusals(operator), f"the chart's RBAC rules lack a permission:\n{operator.tail()}"
+    if refusals(operator):
+        raise AssertionError(f"the chart's RBAC rules lack a permission:\n{operator.tail()}")
 
 
 # --- reading Satellites and their children -------------------------------------------------

@@ -21,7 +21,7 @@ from .procs import ManagedProcess, free_port
 from .toolchain import find_java, maven_libs
 from .waiting import wait_for
 
-_client_log = logging.getLogger("satfeed_testbed.kafka.client")
+_client_log = logging.getLogger("satfeed_dev.kafka.client")
 
 _LOG4J2 = """\
 status = warn

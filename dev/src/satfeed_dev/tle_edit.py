@@ -1,4 +1,4 @@
-"""Test helpers that make new, valid TLEs from real ones (e.g. a later epoch)."""
+"""Make new, valid TLEs from real ones (e.g. a later epoch), for tests and the screenshot."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The whole test bed: Kafka, the Kubernetes control plane, Strimzi's KafkaTopic CRD and
 the KafkaTopic operator stand-in, started together and stopped together; with
-``with_node`` also a real node (:mod:`satfeed_testbed.node`) that runs pods."""
+``with_node`` also a real node (:mod:`satfeed_dev.node`) that runs pods."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ class TestBed:
         port = port_file.read_text().strip() if port_file.exists() else "0"
         return ManagedProcess(
             name="topic-operator",
-            argv=[sys.executable, "-m", "satfeed_testbed.topic_operator"],
+            argv=[sys.executable, "-m", "satfeed_dev.topic_operator"],
             run_dir=self.run_dir / "topic-operator",
             env={
                 **os.environ,

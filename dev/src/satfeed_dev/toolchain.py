@@ -20,11 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-TESTBED_DIR = Path(__file__).resolve().parents[2]
-"""``tests/testbed`` in the repository."""
-REPO_ROOT = TESTBED_DIR.parents[1]
-BUILD_SCRIPT = TESTBED_DIR / "scripts" / "build-go-tools.sh"
-MAVEN_DIR = TESTBED_DIR / "maven"
+from . import workspace
+
+REPO_ROOT = workspace.root()
+"""The checkout's root (see :mod:`satfeed_dev.workspace`)."""
+DEV_DIR = REPO_ROOT / "dev"
+"""``dev/``: this package, with the Go wrapper modules, Maven poms and build script."""
+BUILD_SCRIPT = DEV_DIR / "scripts" / "build-go-tools.sh"
+MAVEN_DIR = DEV_DIR / "maven"
 
 
 T = TypeVar("T")

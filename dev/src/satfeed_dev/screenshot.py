@@ -1,6 +1,6 @@
 """Render the dashboard in Chromium with live data from a test bed of its own, into a PNG.
 
-    uv run --frozen python -m tests.integration.frontend.screenshot [--output PATH]
+    uv run --frozen python -m satfeed_dev.screenshot [--output PATH]   (`make screenshot`)
 
 Starts the test bed (Kafka, Kubernetes, the KafkaTopic stand-in) under
 ``build/screenshot-testbed``, one KafkaTopic, elements ConfigMap and real producer per
@@ -16,23 +16,21 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
-from satfeed_core.sample_data import tle_file
-from satfeed_testbed.browser import launch_chromium
-from satfeed_testbed.testbed import TestBed
-from satfeed_testbed.toolchain import build_dir, ensure_all
-from satfeed_testbed.waiting import wait_for
-
-from tests.integration.frontend.frontend_bed import (
+from .browser import launch_chromium
+from .frontend_bed import (
     FrontendRunner,
     create_ready_topic,
     elements_configmap,
     grant_reader,
     kafkatopic,
 )
-from tests.unit.producer.tle_edit import three_line_sets
+from .sample_data import tle_file
+from .testbed import TestBed
+from .tle_edit import three_line_sets
+from .toolchain import REPO_ROOT, build_dir, ensure_all
+from .waiting import wait_for
 
-REPOSITORY: Final = Path(__file__).resolve().parents[3]
-DEFAULT_OUTPUT: Final = REPOSITORY / "docs" / "images" / "dashboard.png"
+DEFAULT_OUTPUT: Final = REPO_ROOT / "docs" / "images" / "dashboard.png"
 NAMESPACE: Final = "earth-observation"
 SATELLITES: Final = {
     "iss": "ISS (ZARYA)",

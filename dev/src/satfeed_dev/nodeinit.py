@@ -1,4 +1,4 @@
-"""PID 1 of the test bed node's namespaces (started by :class:`satfeed_testbed.node.Node`).
+"""PID 1 of the test bed node's namespaces (started by :class:`satfeed_dev.node.Node`).
 
 It runs inside fresh PID and mount namespaces (and the node's network namespace), puts
 private tmpfs mounts over the runtime paths containerd and its shims hard-code, then only

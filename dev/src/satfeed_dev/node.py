@@ -8,7 +8,7 @@ Layout (addresses are fixed: one node per machine at a time)::
     apiserver, Kafka's PODS listener   cni0 bridge 10.234.0.1/24 -> pods 10.234.0.x
 
 Every node process runs in the node's network namespace and in one PID and mount
-namespace whose PID 1 is :mod:`satfeed_testbed.nodeinit`. Stopping the node stops that
+namespace whose PID 1 is :mod:`satfeed_dev.nodeinit`. Stopping the node stops that
 process: the kernel then kills whatever is left (shims, containers) and drops every
 mount; deleting the network namespace removes the veth, the bridge and the iptables
 rules of kube-proxy and CNI. Pod cgroups live under one cgroup root per run, removed
@@ -211,7 +211,7 @@ class Node:
                 "--mount-proc",
                 shutil.which("python3") or "python3",
                 "-m",
-                "satfeed_testbed.nodeinit",
+                "satfeed_dev.nodeinit",
                 str(self._ready_file),
             ],
             run_dir=self.run_dir,

@@ -4,7 +4,7 @@ kube-controller-manager with the controllers satfeed relies on.
 By default there is no node: pods are created and scheduled nowhere, which is all the
 operator's tests need (Deployments get ReplicaSets, owners' children get
 garbage-collected, namespaces get finalized). With ``node_ip`` set it also serves a
-node (see :mod:`satfeed_testbed.node`): it listens on ``address`` (the host end of the
+node (see :mod:`satfeed_dev.node`): it listens on ``address`` (the host end of the
 node's network) so pods reach it, authorizes kubelets with the Node authorizer, runs
 kube-scheduler and the EndpointSlice controller, and issues the node components' client
 and serving certificates.

@@ -15,7 +15,7 @@ Operator does, observable through the same API:
 - holds the ``strimzi.io/topic-operator`` finalizer and deletes the topic when its
   KafkaTopic goes.
 
-Run: ``python -m satfeed_testbed.topic_operator`` with ``KUBECONFIG``,
+Run: ``python -m satfeed_dev.topic_operator`` with ``KUBECONFIG``,
 ``KAFKA_BOOTSTRAP_SERVERS`` and ``STRIMZI_CLUSTER`` set.
 """
 

@@ -1,4 +1,5 @@
-"""Running satfeed-frontend against the test bed, and feeding and reading it.
+"""Running satfeed-frontend against the test bed, and feeding and reading it (for the
+frontend's integration tests and ``make screenshot``).
 
 The frontend is the real console script's module in a subprocess, acting as a ServiceAccount
 that may only get, list and watch KafkaTopics in the namespaces it is granted, as its chart
@@ -27,11 +28,12 @@ from satfeed_core.labels import (
     STREAM_KEY,
 )
 from satfeed_core.record import PositionRecord, encode_record
-from satfeed_testbed.kube import ControlPlane
-from satfeed_testbed.procs import ManagedProcess, free_port
-from satfeed_testbed.services import frontend_argv, producer_argv
-from satfeed_testbed.testbed import KAFKA_CLUSTER, TestBed
-from satfeed_testbed.waiting import wait_for
+
+from .kube import ControlPlane
+from .procs import ManagedProcess, free_port
+from .services import frontend_argv, producer_argv
+from .testbed import KAFKA_CLUSTER, TestBed
+from .waiting import wait_for
 
 SERVICE_ACCOUNT = "satfeed-frontend"
 READER_RULES = [
@@ -156,7 +158,8 @@ def produce(
             )
         else:
             producer.produce(topic, key=key, value=value)
-    assert producer.flush(30) == 0, "records were not delivered"
+    if producer.flush(30) != 0:
+        raise RuntimeError("records were not delivered")
 
 
 @dataclass

@@ -18,10 +18,10 @@ from pathlib import Path
 from types import FrameType
 
 from confluent_kafka.admin import AdminClient, NewTopic
-from satfeed_core.sample_data import tle_file
 
 from .kafka import KafkaBroker
 from .procs import ManagedProcess, ServiceError, free_port, http_ok, pid_files, stop_pid_file
+from .sample_data import tle_file
 from .services import frontend_argv, producer_argv
 from .toolchain import SetupError, build_dir
 from .waiting import WaitTimeout

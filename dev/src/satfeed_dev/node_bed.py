@@ -1,0 +1,90 @@
+"""The node test bed's pieces that are not pytest fixtures: the charts' namespace, the test
+bed with its node and tools, the stand-in for Strimzi's bootstrap Service, and what to show
+about pods that are not Ready (for ``tests/node`` and ``bench/pod_latency.py``)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .testbed import TestBed
+
+NAMESPACE = "satfeed"
+"""deploy/'s namespace: the charts' defaults then point at ``satfeed-kafka-bootstrap``."""
+
+
+@dataclass
+class NodeBed:
+    bed: TestBed
+    bin_dir: Path
+    """kubectl and helm of the test bed, for deploy/cluster.sh."""
+    report: dict[str, object] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "PATH": f"{self.bin_dir}:{os.environ['PATH']}",
+            "KUBECONFIG": str(self.bed.kube.kubeconfig),
+            "NAMESPACE": NAMESPACE,
+            "WAIT": "240s",
+        }
+
+
+def kafka_bootstrap_service(pods_bootstrap: str) -> list[dict[str, object]]:
+    """What Strimzi's ``<cluster>-kafka-bootstrap`` Service is, for the host's broker."""
+    host, port = pods_bootstrap.rsplit(":", 1)
+    ports = [{"name": "tcp-clients", "port": int(port), "protocol": "TCP"}]
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "satfeed-kafka-bootstrap", "namespace": NAMESPACE},
+            "spec": {"ports": [{"name": "tcp-clients", "port": 9092, "targetPort": int(port)}]},
+        },
+        {
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "metadata": {
+                "name": "satfeed-kafka-bootstrap-testbed",
+                "namespace": NAMESPACE,
+                "labels": {
+                    "kubernetes.io/service-name": "satfeed-kafka-bootstrap",
+                    "endpointslice.kubernetes.io/managed-by": "satfeed-testbed",
+                },
+            },
+            "addressType": "IPv4",
+            "ports": ports,
+            "endpoints": [{"addresses": [host]}],
+        },
+    ]
+
+
+def pod_diagnostics(bed: TestBed) -> str:
+    """``kubectl describe`` and logs of every pod that is not Ready or has restarted (a
+    crash-looping container is Ready for a moment between its crashes)."""
+    proc = bed.kube.kubectl("get", "pods", "-A", "-o", "json")
+    if proc.returncode != 0:
+        return f"(kubectl get pods failed: {proc.stderr.strip()})"
+    parts = []
+    for pod in json.loads(proc.stdout)["items"]:
+        status = pod.get("status", {})
+        ready = any(
+            c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions", [])
+        )
+        restarted = any(c.get("restartCount", 0) for c in status.get("containerStatuses", []))
+        if (ready and not restarted) or status.get("phase") == "Succeeded":
+            continue
+        namespace, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        describe = bed.kube.kubectl("describe", "pod", name, "-n", namespace)
+        logs = bed.kube.kubectl("logs", name, "-n", namespace, "--all-containers", "--tail=40")
+        previous = bed.kube.kubectl(
+            "logs", name, "-n", namespace, "--all-containers", "--previous", "--tail=40"
+        )
+        parts.append(
+            f"=== pod {namespace}/{name}\n{describe.stdout}{describe.stderr}"
+            f"--- logs\n{logs.stdout}{logs.stderr}"
+            f"--- logs of the previous container\n{previous.stdout}{previous.stderr}"
+        )
+    return "\n".join(parts) or "(every pod is Ready and none restarted)"

@@ -1,1 +1,0 @@
-"""Real services on loopback for satfeed tests, usable from pytest and by hand."""
