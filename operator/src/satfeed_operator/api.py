@@ -7,12 +7,17 @@ typed values. Every problem is a :class:`SpecError` naming the field path and th
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from satfeed_core.contract import (
+    DEFAULT_INTERVAL_SECONDS,
+    ELEMENTS_KEY,
+    MAX_INTERVAL_SECONDS,
+    MIN_INTERVAL_SECONDS,
+)
 from satfeed_core.elements import (
     Elements,
     ElementsError,
@@ -20,6 +25,7 @@ from satfeed_core.elements import (
     TleError,
     omm_elements,
     parse_elements,
+    select_elements,
     tle_elements,
 )
 
@@ -32,14 +38,10 @@ from satfeed_operator.consts import (
     TOPIC_PREFIX,
 )
 
-MIN_INTERVAL_SECONDS: Final = 0.1
-MAX_INTERVAL_SECONDS: Final = 3600.0
 MAX_NORAD_ID: Final = 999_999_999
 """OMM catalogue numbers have nine digits; TLEs stop at 339999 (Alpha-5)."""
-DEFAULT_INTERVAL_SECONDS: Final = 1.0
 DEFAULT_PARTITIONS: Final = 1
 DEFAULT_RETENTION: Final = "24h"
-DEFAULT_ELEMENTS_KEY: Final = "elements"
 _KAFKA_TOPIC_NAME: Final = re.compile(r"[a-zA-Z0-9._-]{1,249}")
 _DURATION_PART: Final = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _DURATION_MS: Final = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
@@ -261,9 +263,7 @@ def _parse_elements_source(raw: Any, norad_id: int | None) -> ElementsSource:
             ref = raw["configMapRef"]
             if not ref.get("name"):
                 raise SpecError("spec.elements.configMapRef.name", "is empty", "name a ConfigMap")
-            return ConfigMapSource(
-                name=str(ref["name"]), key=str(ref.get("key") or DEFAULT_ELEMENTS_KEY)
-            )
+            return ConfigMapSource(name=str(ref["name"]), key=str(ref.get("key") or ELEMENTS_KEY))
 
 
 def _parse_topic(raw: Mapping[str, Any]) -> TopicSpec:
@@ -309,17 +309,6 @@ def parse_duration_ms(text: str) -> int:
     return round(sum(float(number) * _DURATION_MS[unit] for number, unit in parts))
 
 
-def inline_elements_text(source: ElementsSource) -> str | None:
-    """What the producer's elements file holds for an inline source (None if not inline)."""
-    match source:
-        case TleSource(line1=line1, line2=line2):
-            return f"{line1}\n{line2}\n"
-        case OmmSource(record=record):
-            return json.dumps([dict(record)], indent=1, sort_keys=True) + "\n"
-        case _:
-            return None
-
-
 def validate_elements(text: str, path: str, norad_id: int | None) -> Elements:
     """The one element set in ``text`` that this Satellite tracks.
 
@@ -330,7 +319,7 @@ def validate_elements(text: str, path: str, norad_id: int | None) -> Elements:
         candidates = parse_elements(text)
     except ElementsError as exc:
         raise SpecError(path, _describe(exc), _fix_for(path)) from None
-    return _pick(candidates, path, norad_id)
+    return _select(candidates, path, norad_id)
 
 
 def validate_inline(source: TleSource | OmmSource, norad_id: int | None) -> Elements:
@@ -344,7 +333,7 @@ def validate_inline(source: TleSource | OmmSource, norad_id: int | None) -> Elem
     except ElementsError as exc:
         path = _inline_error_path(source, exc)
         raise SpecError(path, _describe(exc), _fix_for(path)) from None
-    return _pick([elements], source_path(source), norad_id)
+    return _select([elements], source_path(source), norad_id)
 
 
 def _describe(error: ElementsError) -> str:
@@ -370,21 +359,14 @@ def _fix_for(path: str) -> str:
     return "copy the element set again from its source (e.g. CelesTrak)"
 
 
-def _pick(candidates: Sequence[Elements], path: str, norad_id: int | None) -> Elements:
-    if norad_id is None:
-        if len(candidates) == 1:
-            return candidates[0]
-        raise SpecError(
-            path,
-            f"holds {len(candidates)} element sets",
-            "set spec.noradId to pick one, or give a single element set",
+def _select(candidates: Sequence[Elements], path: str, norad_id: int | None) -> Elements:
+    """The one rule of :func:`~satfeed_core.elements.select_elements`, as a SpecError."""
+    try:
+        return select_elements(candidates, norad_id, "the elements")
+    except ElementsError as error:
+        fix = (
+            "make spec.noradId and the elements name the same satellite"
+            if norad_id is not None
+            else "set spec.noradId to pick one, or give a single element set"
         )
-    for elements in candidates:
-        if elements.norad_id == norad_id:
-            return elements
-    found = ", ".join(str(e.norad_id) for e in candidates[:5])
-    raise SpecError(
-        path,
-        f"holds no element set for NORAD id {norad_id} (found {found})",
-        "make spec.noradId and the elements name the same satellite",
-    )
+        raise SpecError(path, error.problem, fix) from None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from satfeed_core.elements import Elements
+from satfeed_core.elements import Elements, elements_text
 
 from satfeed_operator.api import (
     CelestrakSource,
@@ -21,7 +21,6 @@ from satfeed_operator.api import (
     Satellite,
     SpecError,
     TleSource,
-    inline_elements_text,
     source_path,
     validate_elements,
     validate_inline,
@@ -64,9 +63,7 @@ async def resolve_elements(
         match source:
             case TleSource() | OmmSource():
                 elements = validate_inline(source, norad_id)
-                text = inline_elements_text(source)
-                assert text is not None
-                return _valid(elements, text, path)
+                return _valid(elements, path)
             case ConfigMapSource():
                 return await _from_configmap(ctx, satellite, source)
             case CelestrakSource():
@@ -81,9 +78,9 @@ async def resolve_elements(
         )
 
 
-def _valid(
-    elements: Elements, text: str, origin: str, fetch: GpRecord | None = None
-) -> ElementsOutcome:
+def _valid(elements: Elements, origin: str, fetch: GpRecord | None = None) -> ElementsOutcome:
+    """Valid elements: only the selected set goes to the producer, whatever else the
+    source holds (a group file in a ConfigMap), so every reader finds the same one."""
     who = f"{elements.name} ({elements.norad_id})" if elements.name else str(elements.norad_id)
     message = f"elements of {who} from {origin}, epoch {timestamp(elements.epoch)}"
     if fetch is not None and fetch.error:
@@ -93,7 +90,7 @@ def _valid(
         )
     return ElementsOutcome(
         Condition(ELEMENTS_VALID, TRUE, "Valid", message),
-        text=text,
+        text=elements_text(elements),
         elements=elements,
         fetched_at=fetch.fetched_at if fetch else None,
         next_fetch_at=fetch.next_fetch_at if fetch else None,
@@ -128,7 +125,7 @@ async def _from_configmap(
         return ElementsOutcome(problem, retry_in=CONFLICT_RETRY_SECONDS)
     field_path = f"spec.elements.configMapRef ({where}, key {source.key})"
     elements = validate_elements(text, field_path, satellite.spec.norad_id)
-    return _valid(elements, text, where)
+    return _valid(elements, where)
 
 
 async def _from_celestrak(
@@ -161,4 +158,4 @@ async def _from_celestrak(
             retry_in=retry_in,
         )
     elements = validate_elements(record.text, "spec.elements.celestrak", norad_id)
-    return _valid(elements, record.text, url, record)
+    return _valid(elements, url, record)

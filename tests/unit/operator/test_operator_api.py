@@ -5,19 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from satfeed_core.elements import elements_text
 from satfeed_operator.api import (
     CelestrakSource,
     ConfigMapSource,
     OmmSource,
     SpecError,
     TleSource,
-    inline_elements_text,
     parse_duration_ms,
     parse_satellite,
     parse_spec,
     validate_elements,
     validate_inline,
 )
+
+from tests.unit.core.tle_samples import edited
 
 TERRA = TleSource(
     "1 25994U 99068A   26234.60019697  .00000275  00000+0  64813-4 0  9995",
@@ -146,18 +148,27 @@ def test_an_omm_problem_points_at_the_field() -> None:
 
 
 def test_inline_elements_become_the_producer_file() -> None:
-    assert validate_inline(TERRA, 25994).norad_id == 25994
-    assert inline_elements_text(TERRA) == f"{TERRA.line1}\n{TERRA.line2}\n"
-    omm_text = inline_elements_text(OmmSource(TERRA_OMM))
-    assert omm_text is not None
+    terra = validate_inline(TERRA, 25994)
+    assert terra.norad_id == 25994
+    assert elements_text(terra) == f"{TERRA.line1}\n{TERRA.line2}\n"
+    omm_text = elements_text(validate_inline(OmmSource(TERRA_OMM), 25994))
     assert validate_elements(omm_text, "x", 25994).name == "TERRA"
-    assert inline_elements_text(CelestrakSource()) is None
+
+
+def test_only_the_selected_set_of_a_group_goes_to_the_producer() -> None:
+    """One rule everywhere: by NORAD id, then the newest epoch; the file holds just that."""
+    newer_line1 = edited(TERRA.line1, 19, "26365.00000000")
+    group = f"TERRA\n{TERRA.line1}\n{TERRA.line2}\nTERRA\n{newer_line1}\n{TERRA.line2}\n"
+    chosen = validate_elements(group + AQUA_3LE, "p", 25994)
+    assert chosen.epoch.year == 2026
+    assert chosen.epoch.timetuple().tm_yday == 365
+    assert elements_text(chosen) == f"TERRA\n{newer_line1}\n{TERRA.line2}\n"
 
 
 def test_the_norad_id_picks_from_a_group_and_must_match() -> None:
     group = f"TERRA\n{TERRA.line1}\n{TERRA.line2}\n{AQUA_3LE}"
     assert validate_elements(group, "p", 27424).name == "AQUA"
-    with pytest.raises(SpecError, match="holds 2 element sets"):
+    with pytest.raises(SpecError, match="holds element sets of 2 objects"):
         validate_elements(group, "p", None)
-    with pytest.raises(SpecError, match="no element set for NORAD id 28376"):
+    with pytest.raises(SpecError, match="no element set for NORAD 28376"):
         validate_elements(group, "p", 28376)

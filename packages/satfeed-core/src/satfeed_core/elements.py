@@ -555,3 +555,13 @@ def select_elements(candidates: Sequence[Elements], norad_id: int | None, origin
             "give the NORAD id of the one to track, or a single element set",
         )
     return max(candidates, key=lambda each: each.epoch)
+
+
+def elements_text(elements: Elements) -> str:
+    """One element set as text that parses back to it: its TLE (with its name line, if it
+    has a name) or its OMM record as a one-record JSON list."""
+    if elements.tle_lines is not None:
+        line1, line2 = elements.tle_lines
+        return f"{elements.name}\n{line1}\n{line2}\n" if elements.name else f"{line1}\n{line2}\n"
+    assert elements.omm is not None, "parsed elements keep their TLE lines or OMM record"
+    return json.dumps([dict(elements.omm)], indent=1, sort_keys=True) + "\n"

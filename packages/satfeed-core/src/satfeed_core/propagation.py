@@ -325,18 +325,22 @@ def _radius_bounds(elements: Sequence[Elements]) -> FloatArray:
 
 
 def _implausible(
-    error_code: NDArray[np.uint8],
-    r_teme: FloatArray,
-    v_teme: FloatArray,
+    sgp4_error_code: NDArray[np.uint8],
+    radius_squared: FloatArray,
+    speed_squared: FloatArray,
     radius_bounds: FloatArray,
 ) -> NDArray[np.uint8]:
-    """SGP4's error codes, plus a code of our own where SGP4 gave an implausible answer."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        radius = np.sqrt(np.einsum("...i,...i->...", r_teme, r_teme))
-        finite = np.isfinite(radius) & np.isfinite(v_teme).all(axis=-1)
-        inside = (radius >= radius_bounds[:, :1]) & (radius <= radius_bounds[:, 1:])
-    codes = np.where(finite, np.where(inside, error_code, OUTSIDE_ENVELOPE), NON_FINITE)
-    return np.where(error_code != 0, error_code, codes).astype(np.uint8)
+    """SGP4's error codes, plus a code of our own where SGP4 gave an implausible answer.
+
+    Works on squared distances: comparing them with squared bounds spares a square root
+    over the whole array.
+    """
+    finite = np.isfinite(radius_squared) & np.isfinite(speed_squared)
+    squared_bounds = radius_bounds * radius_bounds
+    inside = (radius_squared >= squared_bounds[:, :1]) & (radius_squared <= squared_bounds[:, 1:])
+    codes = np.where(inside, sgp4_error_code, OUTSIDE_ENVELOPE)
+    codes = np.where(finite, codes, NON_FINITE)
+    return np.where(sgp4_error_code != 0, sgp4_error_code, codes).astype(np.uint8)
 
 
 def _positions(
@@ -352,18 +356,24 @@ def _positions(
     Positions that are not plausible (see :mod:`satfeed_core.usability`) become NaN with
     a failure code, as SGP4's own failures do.
     """
-    error_code = _implausible(sgp4_error_code, r_teme, v_teme, radius_bounds)
-    failed = error_code != 0
-    # Failed rows may hold overflowed values; they are replaced by NaN below.
-    r_teme = np.where(failed[..., np.newaxis], 0.0, r_teme)
-    v_teme = np.where(failed[..., np.newaxis], 0.0, v_teme)
-    x, y, z = r_teme[..., 0], r_teme[..., 1], r_teme[..., 2]
-    jd, fraction = _julian_dates(utc)
-    # Only the longitude depends on Earth's rotation: latitude and height need only the
-    # distance from the axis and z, which the rotation about z leaves alone.
-    longitude = (np.arctan2(y, x) - _gmst_rad(jd, fraction) + math.pi) % (2.0 * math.pi) - math.pi
-    latitude, height = _geodetic_lat_alt(np.hypot(x, y), z)
-    speed = np.sqrt(np.einsum("...i,...i->...", v_teme, v_teme))
+    # Failed states may hold overflowed or NaN values; they are masked with NaN below, so
+    # numpy's warnings about them would only alarm whoever reads the log.
+    with np.errstate(invalid="ignore", over="ignore"):
+        speed_squared = np.einsum("...i,...i->...", v_teme, v_teme)
+        error_code = _implausible(
+            sgp4_error_code, np.einsum("...i,...i->...", r_teme, r_teme), speed_squared,
+            radius_bounds,
+        )  # fmt: skip
+        failed = error_code != 0
+        x, y, z = r_teme[..., 0], r_teme[..., 1], r_teme[..., 2]
+        jd, fraction = _julian_dates(utc)
+        # Only the longitude depends on Earth's rotation: latitude and height need only the
+        # distance from the axis and z, which the rotation about z leaves alone.
+        longitude = (np.arctan2(y, x) - _gmst_rad(jd, fraction) + math.pi) % (
+            2.0 * math.pi
+        ) - math.pi
+        latitude, height = _geodetic_lat_alt(np.hypot(x, y), z)
+        speed = np.sqrt(speed_squared)
     return Positions(
         elements=elements,
         times=utc,
