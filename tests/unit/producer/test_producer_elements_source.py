@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from satfeed_core.elements import tle_elements
 from satfeed_dev.sample_data import tle_file
 from satfeed_dev.tle_edit import shifted_epoch, three_line_sets
 from satfeed_producer.elements_source import ElementsSource
+
+from tests.unit.core.tle_samples import edited
 
 
 @pytest.fixture
@@ -50,7 +55,7 @@ def test_invalid_new_file_is_logged_once_and_ignored(
         assert source.changed() is None
         os.utime(path)  # touched again, same bad content
         assert source.changed() is None
-    messages = [r.getMessage() for r in caplog.records]
+    messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(messages) == 1
     assert "keeping the current elements" in messages[0]
     assert "checksum" in messages[0]
@@ -58,7 +63,7 @@ def test_invalid_new_file_is_logged_once_and_ignored(
 
 def test_file_with_several_satellites_needs_a_norad_id(tmp_path: Path) -> None:
     source = ElementsSource(text=None, path=tle_file("earth-observation.tle"), norad_id=None)
-    with pytest.raises(ValueError, match=r"holds element sets of 25 satellites.*--norad-id"):
+    with pytest.raises(ValueError, match=r"holds element sets of 25 objects.*--norad-id"):
         source.load()
     picked = ElementsSource(text=None, path=tle_file("earth-observation.tle"), norad_id=27424)
     assert picked.load().name == "AQUA"
@@ -68,3 +73,51 @@ def test_unknown_norad_id_is_named(tmp_path: Path) -> None:
     source = ElementsSource(text=None, path=tle_file("earth-observation.tle"), norad_id=1)
     with pytest.raises(ValueError, match=r"no element set for NORAD 1 \(it has: 25994, 27424"):
         source.load()
+
+
+def _divergent(lines: list[str]) -> list[str]:
+    """The same satellite with a drag term (B*, columns 54-61) that SGP4 overflows on."""
+    name, line1, line2 = lines
+    return [name, edited(line1, 54, " 99999+9"), line2]
+
+
+def _at(lines: list[str], days_after_epoch: float) -> Callable[[], datetime]:
+    epoch = tle_elements(lines[1], lines[2]).epoch
+    return lambda: epoch + timedelta(days=days_after_epoch)
+
+
+def test_unusable_elements_are_refused_at_start_with_what_to_do(
+    tmp_path: Path, terra_lines: list[str]
+) -> None:
+    path = tmp_path / "elements"
+    path.write_text("\n".join(_divergent(terra_lines)) + "\n")
+    source = ElementsSource(text=None, path=path, norad_id=None, clock=_at(terra_lines, 0.1))
+    with pytest.raises(ValueError, match=r"TERRA .*cannot be propagated.*fresh element set"):
+        source.load()
+
+
+def test_unusable_new_elements_are_refused_and_the_good_ones_kept(
+    tmp_path: Path, terra_lines: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "elements"
+    path.write_text("\n".join(terra_lines) + "\n")
+    source = ElementsSource(text=None, path=path, norad_id=None, clock=_at(terra_lines, 0.1))
+    good = source.load()
+    _write_atomically(path, "\n".join(_divergent(terra_lines)) + "\n")
+    with caplog.at_level(logging.ERROR):
+        assert source.changed() is None
+    assert "keeping the current elements" in caplog.text
+    assert "cannot be propagated" in caplog.text
+    assert good.bstar_per_earth_radius < 1.0  # what the producer keeps sampling with
+
+
+def test_stale_elements_are_used_with_a_warning(
+    tmp_path: Path, terra_lines: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    source = ElementsSource(
+        text="\n".join(terra_lines), path=None, norad_id=None, clock=_at(terra_lines, 30)
+    )
+    with caplog.at_level(logging.WARNING):
+        elements = source.load()
+    assert elements.name == "TERRA"
+    assert "older than 14 days" in caplog.text
