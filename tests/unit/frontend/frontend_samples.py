@@ -8,7 +8,7 @@ from typing import Any
 
 from satfeed_core.labels import DISPLAY_NAME_ANNOTATION
 from satfeed_core.record import PositionRecord
-from satfeed_frontend.data.feed import TrackView
+from satfeed_frontend.data.feed import FeedState, TopicInfo, TrackView
 from satfeed_frontend.figures import PredictedTrack
 
 T0 = datetime(2026, 8, 22, 18, 0, tzinfo=UTC)
@@ -65,3 +65,16 @@ def kafkatopic(
 def no_predictions(tracks: Sequence[TrackView], now: datetime) -> Mapping[str, PredictedTrack]:
     """A prediction source that knows no elements."""
     return {}
+
+
+def sample_tracks(
+    count: int, samples: int, capacity: int = 180
+) -> tuple[FeedState, tuple[TrackView, ...]]:
+    """``count`` satellites ``s0``, ``s1``... (topics ``t0``, ``t1``...) with a record each
+    second from :data:`T0` on, moving east from 170° W."""
+    feed = FeedState(capacity)
+    feed.set_topics(TopicInfo(f"t{i}", f"KafkaTopic ns/s{i}") for i in range(count))
+    for second in range(samples):
+        for i in range(count):
+            feed.add(f"t{i}", position(f"s{i}", second, lon=-170 + second, norad_id=1000 + i))
+    return feed, feed.snapshot().tracks

@@ -1,5 +1,5 @@
 """The served app, through Flask's test client: health, readiness, metrics, a page that
-loads nothing from elsewhere, and the poll callback called directly."""
+loads nothing from elsewhere, and the drawing callback called directly."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from datetime import timedelta
 
 import pytest
 from flask.testing import FlaskClient
+from prometheus_client import generate_latest
 from satfeed_frontend.app import create_app
-from satfeed_frontend.callbacks import answer_poll
+from satfeed_frontend.callbacks import draw_page
 from satfeed_frontend.data.consumer import start_offset
 from satfeed_frontend.data.feed import TopicInfo
+from satfeed_frontend.metrics import FrontendMetrics
 from satfeed_frontend.service import FrontendService
 
 from tests.unit.frontend.frontend_samples import T0, position
@@ -47,20 +49,30 @@ def test_the_page_loads_nothing_from_other_hosts(client: FlaskClient) -> None:
     assert client.get("/assets/topojson/world_110m.json").status_code == 200
 
 
-def test_poll_callback_draws_the_page_whole_and_counts_sessions(
+def test_the_drawing_callback_draws_the_page_whole_and_counts_sessions(
     service: FrontendService,
 ) -> None:
     service.feed.set_topics([TopicInfo("t.terra", "--topics")])
     service.feed.add("t.terra", position())
-    outputs = answer_poll(service, [], "browser-1", T0)
+    outputs = draw_page(service, [], "browser-1", T0)
     map_figure, cards, options, cursor = outputs[0], outputs[3], outputs[5], outputs[-1]
     assert len(map_figure["data"]) == 3
     assert len(cards) == 1
     assert options == [{"label": "TERRA · NORAD 25994", "value": "terra"}]
     assert cursor["seq"] == 1
     assert service.sessions.active() == 1
-    answer_poll(service, [], "browser-2", T0 + timedelta(seconds=1))
+    draw_page(service, [], "browser-2", T0 + timedelta(seconds=1))
     assert service.sessions.active() == 2
+
+
+def test_drawing_times_are_published_under_the_new_and_the_deprecated_name() -> None:
+    metrics = FrontendMetrics()
+    metrics.drawn(0.02)
+    published = generate_latest(metrics.registry).decode()
+    assert "satfeed_frontend_draw_seconds_count 1.0" in published
+    # Kept for one release, for dashboards and alerts written against the polling design.
+    assert "satfeed_frontend_poll_seconds_count 1.0" in published
+    assert "satfeed_frontend_poll_seconds_sum 0.02" in published
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ def test_a_topic_list_or_pattern_runs_without_kubernetes() -> None:
         ([*BOOTSTRAP, "--history", "0"], {}, "--history 0 must be at least 1"),
         (BOOTSTRAP, {"SATFEED_HISTORY": "many"}, "SATFEED_HISTORY='many' is not a valid --history"),
         (BOOTSTRAP, {"SATFEED_LOG_LEVEL": "LOUD"}, "SATFEED_LOG_LEVEL='LOUD' is not one of"),
-        ([*BOOTSTRAP, "--poll-interval", "0"], {}, "--poll-interval 0 is out of range"),
+        ([*BOOTSTRAP, "--tick-interval", "0"], {}, "--tick-interval 0 is out of range"),
         ([*BOOTSTRAP, "--http-port", "70000"], {}, "is not a TCP port"),
     ],
 )
@@ -71,9 +71,34 @@ def test_bad_settings_are_usage_errors_naming_the_problem(
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "environ", "interval", "warning"),
+    [
+        (["--poll-interval", "2"], {}, 2.0, "--poll-interval is deprecated"),
+        ([], {"SATFEED_POLL_INTERVAL": "3"}, 3.0, "SATFEED_POLL_INTERVAL is deprecated"),
+        (
+            [],
+            {"SATFEED_POLL_INTERVAL": "3", "SATFEED_TICK_INTERVAL": "4"},
+            4.0,
+            "SATFEED_POLL_INTERVAL is deprecated and ignored, as SATFEED_TICK_INTERVAL is set",
+        ),
+        (["--poll-interval", "2"], {"SATFEED_TICK_INTERVAL": "4"}, 2.0, "use --tick-interval"),
+    ],
+)
+def test_the_poll_interval_still_sets_the_tick_interval_with_a_warning(
+    argv: list[str], environ: dict[str, str], interval: float, warning: str
+) -> None:
+    config = parse_config([*BOOTSTRAP, *argv], environ=environ)
+    assert config.tick_interval_s == interval
+    (deprecation,) = config.deprecations
+    assert warning in deprecation
+    assert parse_config(BOOTSTRAP, environ={}).deprecations == ()
+
+
 def test_help_names_every_variable(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         parse_config(["--help"], environ={})
     out = capsys.readouterr().out
     for variable in ("KAFKA_BOOTSTRAP_SERVERS", "SATFEED_TOPIC_SELECTOR", "SATFEED_HISTORY"):
         assert f"[{variable}]" in out
+    assert "--poll-interval " not in out  # the deprecated name is not offered

@@ -8,7 +8,7 @@ import math
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from satfeed_frontend import figures
+from satfeed_frontend import figures, geometry
 from satfeed_frontend.data.feed import FeedState, TopicInfo, TrackView
 from satfeed_frontend.ticks import overlays_picked
 
@@ -40,25 +40,25 @@ def signed_area(lons: list[float], lats: list[float]) -> float:
 
 
 def test_the_sun_is_over_the_equator_at_the_equinox_and_the_tropic_at_the_solstice() -> None:
-    lon, lat = figures.subsolar_point(EQUINOX)
+    lon, lat = geometry.subsolar_point(EQUINOX)
     assert lat == pytest.approx(0, abs=0.02)
     # At the equinox the sun's right ascension is 0, so the subsolar longitude is minus
     # Greenwich sidereal time: 14 h 58 min then, 224.5°, so 135.5° east.
     assert lon == pytest.approx(135.5, abs=0.3)
-    lon, lat = figures.subsolar_point(SOLSTICE)
+    lon, lat = geometry.subsolar_point(SOLSTICE)
     assert lat == pytest.approx(OBLIQUITY, abs=0.02)
     # 20:51 UTC, equation of time -1.7 min: the sun crosses 132.3° west.
     assert lon == pytest.approx(-132.3, abs=0.3)
     # Time zones do not matter.
-    assert figures.subsolar_point(
+    assert geometry.subsolar_point(
         SOLSTICE.astimezone(timezone(timedelta(hours=2)))
-    ) == pytest.approx(figures.subsolar_point(SOLSTICE))
+    ) == pytest.approx(geometry.subsolar_point(SOLSTICE))
 
 
 def test_the_terminator_is_90_degrees_from_the_sun_and_rings_the_night_side() -> None:
-    sun_lon, sun_lat = figures.subsolar_point(SOLSTICE)
-    lons, lats = figures.night_ring(SOLSTICE)
-    assert len(lons) == figures.NIGHT_POINTS + 1
+    sun_lon, sun_lat = geometry.subsolar_point(SOLSTICE)
+    lons, lats = geometry.night_ring(SOLSTICE)
+    assert len(lons) == geometry.NIGHT_POINTS + 1
     assert (lons[0], lats[0]) == (lons[-1], lats[-1])  # closed
     for lon, lat in zip(lons, lats, strict=True):
         assert distance_deg(lon, lat, sun_lon, sun_lat) == pytest.approx(90, abs=0.02)
@@ -67,8 +67,8 @@ def test_the_terminator_is_90_degrees_from_the_sun_and_rings_the_night_side() ->
     assert max(lats) == pytest.approx(90 - OBLIQUITY, abs=0.05)
     assert min(lats) == pytest.approx(OBLIQUITY - 90, abs=0.05)
     # At the equinox it runs through both poles, along the meridians 90° from the sun.
-    sun_lon, _ = figures.subsolar_point(EQUINOX)
-    lons, lats = figures.night_ring(EQUINOX)
+    sun_lon, _ = geometry.subsolar_point(EQUINOX)
+    lons, lats = geometry.night_ring(EQUINOX)
     assert max(lats) == pytest.approx(90, abs=0.05)
     for lon, lat in zip(lons, lats, strict=True):
         if abs(lat) < 89:
@@ -87,18 +87,18 @@ def test_the_terminator_is_90_degrees_from_the_sun_and_rings_the_night_side() ->
     ],
 )
 def test_the_footprint_radius_follows_from_the_altitude(alt_km: float, radius_deg: float) -> None:
-    assert figures.footprint_radius_deg(alt_km) == pytest.approx(radius_deg, abs=0.01)
+    assert geometry.footprint_radius_deg(alt_km) == pytest.approx(radius_deg, abs=0.01)
 
 
 def test_a_footprint_rings_the_satellite_at_its_radius_clockwise() -> None:
-    lons, lats = figures.footprint_ring(10.0, 20.0, 705.0)
-    assert len(lons) == figures.FOOTPRINT_POINTS + 1
+    lons, lats = geometry.footprint_ring(10.0, 20.0, 705.0)
+    assert len(lons) == geometry.FOOTPRINT_POINTS + 1
     for lon, lat in zip(lons, lats, strict=True):
         assert distance_deg(lon, lat, 10.0, 20.0) == pytest.approx(25.79, abs=0.02)
     # Clockwise on the map: plotly.js fills the cap around the satellite, not the rest.
     assert signed_area(lons, lats) < 0
     # Near a pole and across the antimeridian the points stay valid coordinates.
-    lons, lats = figures.footprint_ring(179.0, 85.0, 705.0)
+    lons, lats = geometry.footprint_ring(179.0, 85.0, 705.0)
     assert all(-180 <= lon < 180 for lon in lons)
     assert all(-90 <= lat <= 90 for lat in lats)
 
@@ -122,7 +122,7 @@ def test_overlays_are_drawn_below_the_tracks_and_footprints_follow_the_satellite
         "TERRA (footprint)",
     ]
     assert len(data) == 3 + 3 * 2
-    assert data[1]["lon"] == figures.footprint_ring(4.0, 20.0, 705.04)[0]
+    assert data[1]["lon"] == geometry.footprint_ring(4.0, 20.0, 705.04)[0]
     assert figures.map_figure(shown, {})["data"][0]["name"] == "TERRA"  # none picked
 
     head = feed.snapshot().head
@@ -131,7 +131,7 @@ def test_overlays_are_drawn_below_the_tracks_and_footprints_follow_the_satellite
     columns, indices, limits = figures.map_extension(new, 180, overlays) or []
     # Past track and marker of s1 (after the night and two footprints), its footprint anew.
     assert indices == [3 + 1, 3 + 4 + 1, 1 + 1]
-    ring = figures.footprint_ring(5.0, 20.0, 705.05)
+    ring = geometry.footprint_ring(5.0, 20.0, 705.05)
     assert columns["lon"][2] == ring[0]
     assert limits["lon"] == [180, 1, len(ring[0])]  # the new ring replaces the old one
     assert len(json.dumps(columns["lon"][2] + columns["lat"][2])) < 400

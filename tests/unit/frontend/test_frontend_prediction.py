@@ -13,7 +13,7 @@ from satfeed_dev.sample_data import tle_file
 from satfeed_frontend.data.elements import ElementsRegistry, satellite_ref
 from satfeed_frontend.data.feed import FeedState, TopicInfo
 from satfeed_frontend.prediction import predicted_track
-from satfeed_frontend.ticks import Cursor, FullDraw, PollSettings, poll
+from satfeed_frontend.ticks import REDRAW, UpdateSettings, draw, update
 
 from tests.unit.frontend.frontend_samples import kafkatopic, position
 
@@ -76,11 +76,10 @@ def test_pages_draw_predictions_and_redraw_them_when_the_key_changes() -> None:
     def predict(tracks: Any, now: Any) -> Any:
         return {track.key: predicted_track(terra, latest.time) for track in tracks}
 
-    settings = PollSettings("one", timedelta(seconds=5), 10, 0.25, predict)
-    drawn = poll(feed, settings, None, [], latest.time, "v1")
-    assert isinstance(drawn, FullDraw)
+    settings = UpdateSettings("one", timedelta(seconds=5), 10, predict)
+    drawn = draw(feed, settings, [], latest.time, "v1")
     predicted = drawn.map_figure["data"][1]
     assert len(predicted["lon"]) > 100
     cursor = drawn.cursor.to_store()
-    assert isinstance(poll(feed, settings, cursor, [], latest.time, "v1"), Cursor)
-    assert isinstance(poll(feed, settings, cursor, [], latest.time, "v2"), FullDraw)
+    assert update(feed, settings, cursor, [], latest.time, "v1") is None  # nothing new
+    assert update(feed, settings, cursor, [], latest.time, "v2") is REDRAW

@@ -10,17 +10,17 @@ from datetime import timedelta
 import pytest
 from flask.testing import FlaskClient
 from satfeed_frontend.app import create_app
-from satfeed_frontend.callbacks import answer_poll
+from satfeed_frontend.callbacks import draw_page
 from satfeed_frontend.data.feed import FeedState, TopicInfo
 from satfeed_frontend.metrics import FrontendMetrics, Sessions
 from satfeed_frontend.push import MAX_QUEUED, REDRAW, RETRY, Broadcaster, Stream
 from satfeed_frontend.service import FrontendService
-from satfeed_frontend.ticks import FullDraw, PollSettings, UpdateCache, poll
+from satfeed_frontend.ticks import UpdateSettings, draw
 from werkzeug.datastructures import MultiDict
 
 from tests.unit.frontend.frontend_samples import T0, no_predictions, position
 
-SETTINGS = PollSettings("one", timedelta(seconds=5), 180, 0.25, no_predictions)
+SETTINGS = UpdateSettings("one", timedelta(seconds=5), 180, no_predictions)
 
 
 def feed_of(satellites: int, seconds: int) -> FeedState:
@@ -34,16 +34,12 @@ def feed_of(satellites: int, seconds: int) -> FeedState:
 
 def broadcaster(feed: FeedState) -> tuple[Broadcaster, Sessions]:
     sessions = Sessions()
-    return Broadcaster(
-        feed, SETTINGS, UpdateCache(), lambda now: "", sessions, FrontendMetrics()
-    ), sessions
+    return Broadcaster(feed, SETTINGS, lambda now: "", sessions, FrontendMetrics()), sessions
 
 
 def drawn_cursor(feed: FeedState, selection: Sequence[str] = ()) -> object:
     """The cursor a whole drawing hands the page, as the page sends it back."""
-    drawn = poll(feed, SETTINGS, None, selection, T0)
-    assert isinstance(drawn, FullDraw)
-    return drawn.cursor.to_store()
+    return draw(feed, SETTINGS, selection, T0).cursor.to_store()
 
 
 def queued(stream: Stream) -> list[bytes | None]:
@@ -168,7 +164,7 @@ def test_the_update_stream_is_server_sent_events_from_the_drawn_cursor(
     client: FlaskClient = create_app(service).server.test_client()
     service.feed.set_topics([TopicInfo("t.terra", "--topics")])
     service.feed.add("t.terra", position())
-    cursor = answer_poll(service, [], "page", T0)[-1]
+    cursor = draw_page(service, [], "page", T0)[-1]
 
     response = client.get(
         "/updates", query_string={"cursor": json.dumps(cursor), "session": "page"}, buffered=False

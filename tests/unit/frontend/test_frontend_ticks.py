@@ -1,5 +1,5 @@
-"""One browser's poll: a whole page for a new view, then only what is new, sized by the
-news alone (not by the history, nor by how many browsers poll)."""
+"""What a page is sent: a whole drawing for a new view, then only what is new, sized by the
+news alone (not by the history)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from satfeed_frontend.callbacks import (
 )
 from satfeed_frontend.data.feed import FeedState, TopicInfo
 from satfeed_frontend.ticks import (
-    Cursor,
+    REDRAW,
     FullDraw,
     Increment,
-    PollSettings,
-    UpdateCache,
-    next_poll_ms,
-    poll,
+    Redraw,
+    UpdateSettings,
+    draw,
+    update,
 )
 
 from tests.unit.frontend.frontend_samples import T0, no_predictions, position
@@ -41,17 +41,22 @@ def new_feed(satellites: int, history: int = 180) -> FeedState:
     return feed
 
 
+def settings(feed: FeedState, instance: str = "one") -> UpdateSettings:
+    return UpdateSettings(instance, STALE, feed.capacity, no_predictions)
+
+
 def ask(
     feed: FeedState,
     cursor: object,
     now: datetime,
     selection: Sequence[str] = (),
     instance: str = "one",
-) -> FullDraw | Increment | Cursor:
-    settings = PollSettings(instance, STALE, feed.capacity, 0.25, no_predictions)
-    result = poll(feed, settings, cursor, selection, now)
-    assert result is not None  # only without draw_whole
-    return result
+) -> FullDraw | Increment | Redraw | None:
+    """What the page is sent: as Dash draws it (without a cursor), else as the update
+    stream does."""
+    if cursor is None:
+        return draw(feed, settings(feed, instance), selection, now)
+    return update(feed, settings(feed, instance), cursor, selection, now)
 
 
 def size(result: FullDraw | Increment) -> int:
@@ -78,7 +83,7 @@ def size(result: FullDraw | Increment) -> int:
     return len(body.encode())
 
 
-def test_first_poll_draws_everything_then_only_news_is_sent() -> None:
+def test_the_first_drawing_has_everything_then_only_news_is_sent() -> None:
     feed = new_feed(3)
     fill(feed, 3, range(100))
     now = T0 + timedelta(seconds=99.1)  # just after the newest record
@@ -86,11 +91,8 @@ def test_first_poll_draws_everything_then_only_news_is_sent() -> None:
     assert isinstance(first, FullDraw)
     assert [len(trace["lon"]) for trace in first.map_figure["data"][:3]] == [100] * 3
     cursor = first.cursor.to_store()
-    # Nothing new yet: only a new cursor, saying when the next record is due.
-    waiting = ask(feed, cursor, now + timedelta(milliseconds=150))
-    assert isinstance(waiting, Cursor)
-    assert waiting.seq == first.cursor.seq
-    assert waiting.next_ms == 900  # the next record is due at +1 s: asked for 150 ms later
+    # Nothing new yet, and the page is fresh: nothing is sent.
+    assert ask(feed, cursor, now + timedelta(milliseconds=150)) is None
     fill(feed, 3, range(100, 101))
     second = ask(feed, cursor, now + timedelta(milliseconds=500))
     assert isinstance(second, Increment)
@@ -137,15 +139,18 @@ def test_a_new_view_or_a_restarted_server_draws_the_page_anew() -> None:
     assert isinstance(drawn, FullDraw)
     cursor = drawn.cursor.to_store()
     picked = ask(feed, cursor, now, selection=["s1"])
-    assert isinstance(picked, FullDraw)
-    assert [trace["name"] for trace in picked.altitude_figure["data"]] == ["TERRA"]
-    assert len(picked.tracks) == 2  # the picker still lists both
-    assert isinstance(ask(feed, cursor, now, instance="restarted"), FullDraw)
+    assert picked is REDRAW
+    redrawn = ask(feed, None, now, selection=["s1"])
+    assert isinstance(redrawn, FullDraw)
+    assert [trace["name"] for trace in redrawn.altitude_figure["data"]] == ["TERRA"]
+    assert len(redrawn.tracks) == 2  # the picker still lists both
+    assert ask(feed, cursor, now, instance="restarted") is REDRAW
     feed.set_topics([TopicInfo("t0", "KafkaTopic ns/s0")])  # s1's KafkaTopic went
-    gone = ask(feed, cursor, now)
+    assert ask(feed, cursor, now) is REDRAW
+    gone = ask(feed, None, now)
     assert isinstance(gone, FullDraw)
     assert len(gone.map_figure["data"]) == 3
-    assert isinstance(ask(feed, {"garbage": True}, now), FullDraw)
+    assert ask(feed, {"garbage": True}, now) is REDRAW
 
 
 def test_selection_by_satellite_name_or_norad_number() -> None:
@@ -173,7 +178,7 @@ def test_the_url_keeps_the_selection() -> None:
     assert selection_from_search("?sat=terra&sat=25544") == ["terra", "25544"]
     assert selection_from_search("?sat=terra,aqua") == ["terra", "aqua"]
     assert selection_from_search("") == []
-    assert picked_or_linked("?sat=aqua", None) == ["aqua"]  # a page's first poll: the link
+    assert picked_or_linked("?sat=aqua", None) == ["aqua"]  # a page's first drawing: the link
     assert picked_or_linked("?sat=aqua", ["terra"]) == ["terra"]  # then the picker
     assert picked_or_linked("?sat=aqua", []) == []  # everything picked off: all shown
 
@@ -187,30 +192,3 @@ def test_picker_lists_every_satellite_and_keeps_picks_without_data() -> None:
         {"label": "TERRA · NORAD 101", "value": "s1"},
         {"label": "gone (no data)", "value": "gone"},
     ]
-
-
-def test_browsers_in_the_same_state_share_one_built_update() -> None:
-    feed = new_feed(3)
-    fill(feed, 3, range(10))
-    settings = PollSettings("one", STALE, 180, 0.25, no_predictions)
-    now = T0 + timedelta(seconds=10)
-    drawn = poll(feed, settings, None, [], now)
-    assert isinstance(drawn, FullDraw)
-    fill(feed, 3, range(10, 11))
-    cache = UpdateCache()
-    cursor = drawn.cursor.to_store()
-    first = poll(feed, settings, cursor, [], now + timedelta(milliseconds=200), cache=cache)
-    second = poll(feed, settings, cursor, [], now + timedelta(milliseconds=300), cache=cache)
-    assert isinstance(first, Increment)
-    assert isinstance(second, Increment)
-    assert first.cards is second.cards  # built once
-    assert first.cursor.next_ms != second.cursor.next_ms  # each its own cursor
-
-
-def test_an_overdue_record_is_asked_for_at_the_retry_interval() -> None:
-    feed = new_feed(1)
-    fill(feed, 1, range(5))
-    tracks = feed.snapshot().tracks
-    assert next_poll_ms(tracks, T0 + timedelta(seconds=4.5), 0.25) == 650
-    assert next_poll_ms(tracks, T0 + timedelta(seconds=9), 0.25) == 250
-    assert next_poll_ms((), T0, 0.25) == 250

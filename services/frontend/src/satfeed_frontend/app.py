@@ -22,14 +22,15 @@ from satfeed_frontend.push import UPDATES_PATH, Stream
 from satfeed_frontend.service import EXTENSION_KEY, FrontendService
 
 ASSETS: Final = Path(__file__).parent / "assets"
-UPDATE_PATH: Final = "/_dash-update-component"
+DRAWING_PATH: Final = "/_dash-update-component"
+"""Dash's callback requests; the only callback served here draws the page whole."""
 
 
 def create_app(service: FrontendService) -> Dash:
     app = Dash(
         __name__,
         title="satfeed",
-        update_title="",  # else the title would flicker "Updating..." on every poll
+        update_title="",  # else the title would flicker "Updating..." on every drawing
         assets_folder=str(ASSETS),
         serve_locally=True,
         external_stylesheets=[],
@@ -77,9 +78,9 @@ def create_app(service: FrontendService) -> Dash:
         flask.g.started = time.perf_counter()
 
     @server.after_request
-    def measure_poll(response: flask.Response) -> flask.Response:
-        if flask.request.path == UPDATE_PATH and "started" in flask.g:
-            metrics.poll_seconds.observe(time.perf_counter() - flask.g.started)
+    def measure_drawing(response: flask.Response) -> flask.Response:
+        if flask.request.path == DRAWING_PATH and "started" in flask.g:
+            metrics.drawn(time.perf_counter() - flask.g.started)
             if response.status_code == 200:
                 metrics.update_bytes.observe(response.calculate_content_length() or 0)
         return response

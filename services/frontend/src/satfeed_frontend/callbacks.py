@@ -22,14 +22,14 @@ from dash import (
     no_update,
 )
 
-from satfeed_frontend import figures
+from satfeed_frontend.cards import CARD, CARD_VALUES
 from satfeed_frontend.data.feed import TrackView
 from satfeed_frontend.service import FrontendService, current_service
-from satfeed_frontend.ticks import FullDraw, overlays_picked, poll
+from satfeed_frontend.ticks import draw, overlays_picked
 
 SELECTION_PARAMETER = "sat"
 PICKER_OUTPUT = 6
-"""Where the picker's value is among :func:`answer_poll`'s outputs."""
+"""Where the picker's value is among :func:`draw_page`'s outputs."""
 
 
 def selection_from_search(search: str | None) -> list[str]:
@@ -52,30 +52,28 @@ def options(tracks: Sequence[TrackView], selection: Sequence[str]) -> list[dict[
     return entries
 
 
-def answer_poll(
+def draw_page(
     service: FrontendService,
     selection: Sequence[str],
     session: str | None,
     now: datetime,
     overlays: object = None,
 ) -> tuple[Any, ...]:
-    """A whole drawing for one browser: the poll callback's outputs, in :func:`on_poll`'s
-    order. (Everything after it comes through the update stream, see :mod:`push`.)
+    """A whole drawing for one browser: the drawing callback's outputs, in
+    :func:`on_draw`'s order. (Everything after it comes through the update stream, see
+    :mod:`push`.)
 
     ``overlays`` is the overlay picker's value, as the browser sends it."""
     if session:
         service.sessions.seen(session)
-    drawing = poll(
+    drawing = draw(
         service.feed,
-        service.poll_settings,
-        None,
+        service.settings,
         selection,
         now,
         service.prediction_key(now),
-        service.updates,
         overlays_picked(overlays, now),
     )
-    assert isinstance(drawing, FullDraw)  # without a cursor, always a whole drawing
     return (
         drawing.map_figure,
         drawing.altitude_figure,
@@ -83,7 +81,7 @@ def answer_poll(
         drawing.cards,
         drawing.status,
         options(drawing.tracks, selection),
-        no_update,  # the picker: on_poll sets it once, from the link
+        no_update,  # the picker: on_draw sets it once, from the link
         drawing.cursor.to_store(),
     )
 
@@ -91,7 +89,7 @@ def answer_poll(
 def picked_or_linked(search: str | None, picked: list[str] | None) -> list[str]:
     """The selection to draw.
 
-    On a page's first poll the picker is still empty (None) and the link decides; the
+    On a page's first drawing the picker is still empty (None) and the link decides; the
     first drawing sets the picker, which decides from then on (and is written into the
     address bar in the browser, see below).
     """
@@ -115,7 +113,7 @@ def picked_or_linked(search: str | None, picked: list[str] | None) -> list[str]:
     State("url", "search"),
     State("session", "data"),
 )
-def on_poll(
+def on_draw(
     _redraw: object,
     picked: list[str] | None,
     overlays: object,
@@ -125,10 +123,10 @@ def on_poll(
     """A whole drawing: on load, on a new pick or overlay, and when the update stream says
     the view has changed. Everything after it comes through the stream."""
     selection = picked_or_linked(search, picked)
-    outputs = answer_poll(current_service(), selection, session, datetime.now(UTC), overlays)
+    outputs = draw_page(current_service(), selection, session, datetime.now(UTC), overlays)
     if picked is None:
-        # Only the first answer sets the picker: a late answer to a poll sent before a pick
-        # would otherwise undo the pick.
+        # Only the first drawing sets the picker: a late answer to a request sent before a
+        # pick would otherwise undo the pick.
         outputs = (*outputs[:PICKER_OUTPUT], selection, *outputs[PICKER_OUTPUT + 1 :])
     return outputs
 
@@ -179,14 +177,14 @@ clientside_callback(
     State("session", "data"),
 )
 
-# Each pushed update, applied as a poll's answer was: one callback, in the browser.
+# Each pushed update, applied in one callback, in the browser.
 clientside_callback(
     ClientsideFunction(namespace="satfeed", function_name="apply"),
     Output("map", "extendData"),
     Output("altitude", "extendData"),
     Output("ground", "extendData"),
-    Output({"type": figures.CARD, "satellite": ALL}, "className"),
-    Output({"type": figures.CARD_VALUES, "satellite": ALL}, "children"),
+    Output({"type": CARD, "satellite": ALL}, "className"),
+    Output({"type": CARD_VALUES, "satellite": ALL}, "children"),
     Output("status", "children", allow_duplicate=True),
     Input("push", "data"),
     prevent_initial_call=True,

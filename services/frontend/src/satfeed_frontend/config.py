@@ -7,6 +7,7 @@ KafkaTopics are watched.
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -40,12 +41,32 @@ class FrontendConfig:
     history_window: timedelta | None
     """When set, only records this recent are backfilled and shown."""
     stale_after: timedelta
-    poll_interval_s: float
+    tick_interval_s: float
     http_host: str
     http_port: int
     http_threads: int
     log_format: str
     log_level: str
+    deprecations: tuple[str, ...] = ()
+    """Deprecated names the settings were given by, as warnings to log."""
+
+
+@dataclass(frozen=True)
+class Renamed:
+    """A flag and its variable under the names they had before: still accepted for one
+    release, with a warning, so a deployment that sets them keeps working through an
+    upgrade (docs/frontend.md, Changelog)."""
+
+    old_flag: str
+    old_env: str
+    flag: str
+    env: str
+
+
+RENAMED: Sequence[Renamed] = (
+    # Polling's name: the browser asked again this often; now the push thread's idle tick.
+    Renamed("--poll-interval", "SATFEED_POLL_INTERVAL", "--tick-interval", "SATFEED_TICK_INTERVAL"),
+)
 
 
 def _comma_list(text: str) -> tuple[str, ...]:
@@ -104,10 +125,11 @@ FLAGS: Sequence[EnvFlag] = (
         {"type": float, "default": 5.0},
     ),
     EnvFlag(
-        "--poll-interval",
-        "SATFEED_POLL_INTERVAL",
+        "--tick-interval",
+        "SATFEED_TICK_INTERVAL",
         "seconds between looks for updates due although no record came: ages, stale marks, "
-        "the status line (default 0.25); new records are pushed to the pages as they come",
+        "the status line (default 0.25; formerly --poll-interval); new records are pushed to "
+        "the pages as they come",
         {"type": float, "default": 0.25},
     ),
     EnvFlag(
@@ -148,14 +170,31 @@ def parse_config(
     argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
 ) -> FrontendConfig:
     """Flags over environment over defaults; exits with a usage error naming the problem."""
-    environ = os.environ if environ is None else environ
+    environ, deprecations = _renamed_variables(os.environ if environ is None else environ)
     parser = env_flag_parser(
         "satfeed-frontend",
         "Serve a live dashboard of every satellite whose position topic is discovered: "
         "KafkaTopics by label in Kubernetes, or Kafka topics by name or pattern.",
         FLAGS,
     )
+    flags_by_name = {each.flag: each for each in FLAGS}
+    for renamed in RENAMED:
+        new = flags_by_name[renamed.flag]
+        parser.add_argument(
+            renamed.old_flag,
+            dest=new.dest,
+            type=new.argparse_kwargs.get("type", str),
+            action=_RenamedFlag,
+            help=argparse.SUPPRESS,
+        )
+    parser.set_defaults(renamed_flags=[])
     args = parse_env_flags(parser, FLAGS, argv, environ)
+    deprecations += [
+        f"{old} is deprecated and will be removed: use {renamed.flag}"
+        for old in args.renamed_flags
+        for renamed in RENAMED
+        if renamed.old_flag == old
+    ]
     if not args.bootstrap_servers:
         parser.error("--bootstrap-servers (or KAFKA_BOOTSTRAP_SERVERS) is required")
     topics = _comma_list(args.topics)
@@ -182,8 +221,8 @@ def parse_config(
         parser.error(f"--history-seconds {args.history_seconds:g} must be positive")
     if args.stale_after <= 0:
         parser.error(f"--stale-after {args.stale_after:g} must be positive")
-    if not 0.05 <= args.poll_interval <= 10:
-        parser.error(f"--poll-interval {args.poll_interval:g} is out of range: use 0.05 to 10 s")
+    if not 0.05 <= args.tick_interval <= 10:
+        parser.error(f"--tick-interval {args.tick_interval:g} is out of range: use 0.05 to 10 s")
     if not 1 <= args.http_port <= 65535:
         parser.error(f"--http-port {args.http_port} is not a TCP port (1 to 65535)")
     if args.http_threads < 1:
@@ -201,10 +240,44 @@ def parse_config(
             None if args.history_seconds is None else timedelta(seconds=args.history_seconds)
         ),
         stale_after=timedelta(seconds=args.stale_after),
-        poll_interval_s=args.poll_interval,
+        tick_interval_s=args.tick_interval,
         http_host=args.http_host,
         http_port=args.http_port,
         http_threads=args.http_threads,
         log_format=args.log_format,
         log_level=args.log_level,
+        deprecations=tuple(deprecations),
     )
+
+
+class _RenamedFlag(argparse.Action):
+    """A flag's old name: sets the flag and notes that the old name was used."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.renamed_flags.append(option_string)
+
+
+def _renamed_variables(environ: Mapping[str, str]) -> tuple[Mapping[str, str], list[str]]:
+    """The environment with each old variable's value under its new name (unless the new
+    one is set), and a warning for each old variable set."""
+    deprecations = []
+    for renamed in RENAMED:
+        if environ.get(renamed.old_env, "") == "":
+            continue
+        if environ.get(renamed.env, "") == "":
+            environ = {**environ, renamed.env: environ[renamed.old_env]}
+            deprecations.append(
+                f"{renamed.old_env} is deprecated and will be removed: use {renamed.env}"
+            )
+        else:
+            deprecations.append(
+                f"{renamed.old_env} is deprecated and ignored, as {renamed.env} is set"
+            )
+    return environ, deprecations

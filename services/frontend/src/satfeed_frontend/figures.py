@@ -1,5 +1,6 @@
-"""Pure builders of what the page draws: whole figures for a new view, and the small
-updates (``extendData`` triples, the changed cards) that follow once per sample.
+"""Pure builders of the page's three plots: whole figures for a new view, and the small
+``extendData`` updates that follow once per sample. (The cards are :mod:`cards`, the
+geometry of the overlays :mod:`geometry`.)
 
 Figures are plain dicts, as Plotly's JSON has them: nothing is validated or copied on the
 hot path. Three figures show the same tracks in the same order, and each track keeps one
@@ -19,16 +20,13 @@ browser, so an update's size depends on the number of new samples only.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
-from dash import html
-from pyorbital import astronomy
-
 from satfeed_frontend.data.feed import Sample, TrackView
+from satfeed_frontend.geometry import footprint_ring, night_ring, with_antimeridian_gaps
 
 # Plotly's and D3's qualitative colours, then Light24's: 34 distinguishable colours before a
 # repeat, which 50 satellites share two to a colour at worst, each still named on the map.
@@ -40,22 +38,8 @@ PALETTE: Final = (
     "#6e899c", "#00b5f7",
 )  # fmt: skip
 
-CARD: Final = "card"
-CARD_VALUES: Final = "card-values"
-"""The ``type`` of the cards' and their value texts' ids (``{"type": ..., "satellite": ...}``):
-a pushed update writes those two properties of each card by id, so a tick changes text in
-place, where a patch of the cards' container had Dash mount every card anew."""
 LEGEND_UP_TO: Final = 8
 """The altitude and ground-track plots show a legend for this many satellites at most."""
-CARD_LABELS: Final = "Longitude\nLatitude\nAltitude\nSpeed\nElements\nSample"
-
-EARTH_RADIUS_KM: Final = 6371.0
-"""Mean radius: footprints are drawn on a sphere."""
-NIGHT_POINTS: Final = 72
-FOOTPRINT_POINTS: Final = 24
-"""A footprint ring's segments: smooth enough at map scale, and small enough to send anew
-with every sample (about 300 bytes)."""
-
 _EXTEND_KEYS_MAP: Final = ("lon", "lat")
 _FONT: Final = {"family": "system-ui, sans-serif", "size": 12}
 
@@ -85,25 +69,6 @@ def _lons_lats(samples: Sequence[Sample]) -> tuple[list[float], list[float]]:
     )
 
 
-def with_antimeridian_gaps(
-    previous_lon: float | None, lons: Sequence[float], lats: Sequence[float]
-) -> tuple[list[float | None], list[float | None]]:
-    """Lines on a flat lon/lat plot with a gap (None) wherever the track jumps across ±180°,
-    so no line is drawn across the whole plot. ``previous_lon`` is the point the line
-    already ends at in the browser, if any."""
-    out_lons: list[float | None] = []
-    out_lats: list[float | None] = []
-    last = previous_lon
-    for lon, lat in zip(lons, lats, strict=True):
-        if last is not None and abs(lon - last) > 180:
-            out_lons.append(None)
-            out_lats.append(None)
-        out_lons.append(lon)
-        out_lats.append(lat)
-        last = lon
-    return out_lons, out_lats
-
-
 # -- overlays: the night side and the visibility footprints -----------------------------
 
 
@@ -122,62 +87,6 @@ class Overlays:
 
 
 NO_OVERLAYS: Final = Overlays()
-
-
-def _wrap_lon(lon: float) -> float:
-    return (lon + 180.0) % 360.0 - 180.0
-
-
-def subsolar_point(when: datetime) -> tuple[float, float]:
-    """(longitude, latitude) in degrees of the point where the sun is at the zenith: the
-    sun's declination, and its right ascension less Greenwich sidereal time
-    (``pyorbital.astronomy``)."""
-    utc = when.astimezone(UTC).replace(tzinfo=None)
-    right_ascension, declination = astronomy.sun_ra_dec(utc)
-    lon = math.degrees(float(right_ascension) - float(astronomy.gmst(utc)))
-    return _wrap_lon(lon), math.degrees(float(declination))
-
-
-def footprint_radius_deg(alt_km: float) -> float:
-    """Angular radius (as seen from the Earth's centre) of the circle on the ground from which
-    a satellite at ``alt_km`` is above the horizon: arccos(R / (R + h))."""
-    if not alt_km > 0:  # also NaN
-        return 0.0
-    return math.degrees(math.acos(EARTH_RADIUS_KM / (EARTH_RADIUS_KM + alt_km)))
-
-
-def small_circle(
-    lon: float, lat: float, radius_deg: float, points: int, digits: int = 2
-) -> tuple[list[float], list[float]]:
-    """The closed ring of ``points`` + 1 points at ``radius_deg`` (great-circle distance) from
-    (``lon``, ``lat``), clockwise on the map: the winding by which plotly.js (d3-geo) fills
-    the cap around the centre rather than the rest of the globe."""
-    phi, lam, delta = math.radians(lat), math.radians(lon), math.radians(radius_deg)
-    lons, lats = [], []
-    for step in range(points + 1):
-        bearing = 2 * math.pi * (step % points) / points
-        sin_lat = math.sin(phi) * math.cos(delta) + math.cos(phi) * math.sin(delta) * math.cos(
-            bearing
-        )
-        lat2 = math.asin(max(-1.0, min(1.0, sin_lat)))
-        lon2 = lam + math.atan2(
-            math.sin(bearing) * math.sin(delta) * math.cos(phi),
-            math.cos(delta) - math.sin(phi) * sin_lat,
-        )
-        lons.append(round(_wrap_lon(math.degrees(lon2)), digits))
-        lats.append(round(math.degrees(lat2), digits))
-    return lons, lats
-
-
-def night_ring(when: datetime) -> tuple[list[float], list[float]]:
-    """The terminator at ``when``, as the ring around the night side: every point 90° from
-    the subsolar point, wound around the antisolar point."""
-    lon, lat = subsolar_point(when)
-    return small_circle(_wrap_lon(lon + 180.0), -lat, 90.0, NIGHT_POINTS)
-
-
-def footprint_ring(lon: float, lat: float, alt_km: float) -> tuple[list[float], list[float]]:
-    return small_circle(lon, lat, footprint_radius_deg(alt_km), FOOTPRINT_POINTS)
 
 
 # -- whole figures ----------------------------------------------------------------------
@@ -440,88 +349,3 @@ def ground_extension(tracks: Sequence[TrackView], history: int) -> list[Any] | N
         return None
     # A line's gaps count as points; a few more than the history keeps every sample.
     return [{"x": xs, "y": ys}, indices, history + history // 10 + 2]
-
-
-# -- cards ----------------------------------------------------------------------------
-
-
-def format_age(delta: timedelta) -> str:
-    seconds = delta.total_seconds()
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172_800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86_400:.1f} d"
-
-
-def is_stale(track: TrackView, now: datetime, stale_after: timedelta) -> bool:
-    return now - track.latest.record.time > stale_after
-
-
-def card_values(track: TrackView, now: datetime, stale_after: timedelta) -> str:
-    """The value column of a card, one line per label in :data:`CARD_LABELS`."""
-    record = track.latest.record
-    sampled = record.time.strftime("%H:%M:%S.%f")[:-3]
-    if is_stale(track, now, stale_after):
-        sampled += f" · no data for {format_age(now - record.time)}"
-    return "\n".join(
-        (
-            f"{record.lon:.3f}°",
-            f"{record.lat:.3f}°",
-            f"{record.alt_km:.1f} km",
-            f"{record.speed_km_s:.3f} km/s",
-            f"{format_age(record.time - record.elements_epoch)} old",
-            sampled,
-        )
-    )
-
-
-def card_class(track: TrackView, now: datetime, stale_after: timedelta) -> str:
-    return "card stale" if is_stale(track, now, stale_after) else "card"
-
-
-def cards(tracks: Sequence[TrackView], now: datetime, stale_after: timedelta) -> list[html.Div]:
-    return [
-        html.Div(
-            id={"type": CARD, "satellite": track.satellite},
-            className=card_class(track, now, stale_after),
-            **_data_attributes(track),
-            children=[
-                html.Div(
-                    [
-                        html.Span(className="swatch", style={"background": color(index)}),
-                        track.display_name,
-                    ],
-                    className="card-title",
-                ),
-                html.Div(f"NORAD {track.norad_id} · {track.satellite}", className="card-sub"),
-                html.Div(CARD_LABELS, className="card-labels"),
-                html.Div(
-                    card_values(track, now, stale_after),
-                    id={"type": CARD_VALUES, "satellite": track.satellite},
-                    className="card-values",
-                ),
-            ],
-        )
-        for index, track in enumerate(tracks)
-    ]
-
-
-def _data_attributes(track: TrackView) -> dict[str, Any]:
-    """``data-satellite`` and ``data-norad`` find a card in a browser (and in tests)."""
-    return {"data-satellite": track.satellite, "data-norad": str(track.norad_id)}
-
-
-def card_updates(
-    tracks: Sequence[TrackView], now: datetime, stale_after: timedelta
-) -> dict[str, tuple[str, str]]:
-    """The class and value text of the cards :func:`cards` drew for these tracks, by
-    satellite: only the cards with new samples, or stale ones (whose "no data for" age
-    grows)."""
-    return {
-        track.satellite: (card_class(track, now, stale_after), card_values(track, now, stale_after))
-        for track in tracks
-        if track.samples or is_stale(track, now, stale_after)
-    }

@@ -1,6 +1,6 @@
 """The page: a status line and the satellite picker, the map, one card per satellite, and the
 altitude and latitude/longitude plots. Built per page load, so each gets its own session id;
-the figures and cards are filled by the first poll."""
+the figures and cards are filled by the first drawing."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def page() -> html.Div:
                         id="select",
                         multi=True,
                         options=[],
-                        value=None,  # set by the first poll, from the URL
+                        value=None,  # set by the first drawing, from the URL
                         placeholder="All satellites: type a name or NORAD number to pick some",
                         className="select",
                     ),

@@ -39,7 +39,7 @@ class FrontendServer(BaseApplication):  # type: ignore[misc]
             "threads": self.config.http_threads,
             "timeout": 60,
             "graceful_timeout": 10,
-            "keepalive": 30,  # browsers poll several times a second: keep connections
+            "keepalive": 30,  # a page's requests (assets, drawings) reuse one connection
             "accesslog": None,
             "errorlog": "-",
             "logger_class": GunicornLogger,  # its lines in --log-format too
@@ -91,6 +91,8 @@ class FrontendServer(BaseApplication):  # type: ignore[misc]
 def main(argv: Sequence[str] | None = None) -> int:
     config = parse_config(argv)
     configure_logging(config.log_format, config.log_level)
+    for deprecation in config.deprecations:
+        log.warning("%s", deprecation)
     FrontendServer(config).run()
     return 0
 

@@ -104,16 +104,24 @@ class FrontendMetrics:
             f"Browser pages drawn or sent an update in the last {SESSION_TIMEOUT_S:g} s",
             registry=self.registry,
         )
+        self.draw_seconds = Histogram(
+            "satfeed_frontend_draw_seconds",
+            "Server time per whole drawing of a page (a Dash request)",
+            buckets=SECONDS_BUCKETS,
+            registry=self.registry,
+        )
+        # The same figures under the polling design's name, for dashboards and alerts that
+        # still use it: kept for one release (docs/frontend.md, Changelog).
         self.poll_seconds = Histogram(
             "satfeed_frontend_poll_seconds",
-            "Server time to answer one browser poll (a whole drawing, through Dash)",
+            "Deprecated: use satfeed_frontend_draw_seconds (the same values)",
             buckets=SECONDS_BUCKETS,
             registry=self.registry,
         )
         self.update_bytes = Histogram(
             "satfeed_frontend_update_bytes",
-            "Size of the whole drawings answered to polls and of the pushed updates (each "
-            "counted once, however many pages it is written to)",
+            "Size of the whole drawings and of the pushed updates (each counted once, "
+            "however many pages it is written to)",
             buckets=(256, 1024, 4096, 16_384, 65_536, 262_144, 1_048_576),
             registry=self.registry,
         )
@@ -128,3 +136,8 @@ class FrontendMetrics:
             "Open update streams (one per open page)",
             registry=self.registry,
         )
+
+    def drawn(self, seconds: float) -> None:
+        """A whole drawing took ``seconds`` of server time."""
+        self.draw_seconds.observe(seconds)
+        self.poll_seconds.observe(seconds)

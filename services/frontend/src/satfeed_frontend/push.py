@@ -1,12 +1,12 @@
 """Server push: one encoded update per tick, written to every open page.
 
-A page is drawn whole by Dash (the poll callback, on load and whenever its view changes),
-then opens an update stream (Server-Sent Events, ``GET /updates``) with the cursor of that
-drawing, its selection and its overlays. One broadcaster thread per process wakes when the
-consumer has kept new records (or every ``--poll-interval`` at the latest), groups the open streams
-by what they have drawn, builds and encodes each group's update once (:func:`ticks.poll`,
-the same increments a poll answered with) and hands the same bytes to every stream of the
-group; each stream's request thread only writes them out. So a tick's building and
+A page is drawn whole by Dash (the drawing callback, on load and whenever its view
+changes), then opens an update stream (Server-Sent Events, ``GET /updates``) with the
+cursor of that drawing, its selection and its overlays. One broadcaster thread per process
+wakes when the consumer has kept new records (or every ``--tick-interval`` at the latest),
+groups the open streams by what they have drawn, builds and encodes each group's update
+once (:func:`ticks.update`) and hands the same bytes to every stream of the group; each
+stream's request thread only writes them out. So a tick's building and
 encoding is paid once per distinct view, and a browser adds a queue hand-over and a socket
 write, not a Dash request.
 
@@ -32,14 +32,7 @@ from werkzeug.datastructures import MultiDict
 
 from satfeed_frontend.data.feed import FeedState
 from satfeed_frontend.metrics import FrontendMetrics, Sessions
-from satfeed_frontend.ticks import (
-    Cursor,
-    Increment,
-    PollSettings,
-    UpdateCache,
-    overlays_picked,
-    poll,
-)
+from satfeed_frontend.ticks import Cursor, Increment, UpdateSettings, overlays_picked, update
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +121,7 @@ class Broadcaster:
     def __init__(
         self,
         feed: FeedState,
-        settings: PollSettings,
-        cache: UpdateCache,
+        settings: UpdateSettings,
         prediction_key: Callable[[datetime], str],
         sessions: Sessions,
         metrics: FrontendMetrics,
@@ -141,7 +133,6 @@ class Broadcaster:
         self._tick_s = tick_s
         self._feed = feed
         self._settings = settings
-        self._cache = cache
         self._prediction_key = prediction_key
         self._sessions = sessions
         self._metrics = metrics
@@ -187,29 +178,27 @@ class Broadcaster:
         prediction_key = self._prediction_key(now)
         for members in groups.values():
             first = members[0]
-            result = poll(
+            result = update(
                 self._feed,
                 self._settings,
                 first.cursor,
                 first.selection,
                 now,
                 prediction_key,
-                self._cache,
                 overlays_picked(list(first.overlays), now),
-                draw_whole=False,
             )
+            if result is None:  # nothing new, and the page was refreshed less than a second ago
+                continue
             if isinstance(result, Increment):
                 message = encode(result)
                 cursor: dict[str, Any] | None = result.cursor.to_store()
                 self._metrics.update_bytes.observe(len(message))
-            elif result is None:
+            else:
                 message, cursor = REDRAW, None
-            else:  # nothing new, and the page was refreshed less than a second ago
-                continue
             for stream in members:
                 self._sessions.seen(stream.session)
                 stream.cursor = cursor
-                if result is None:  # a new view: the page draws it whole, then reopens
+                if message is REDRAW:  # a new view: the page draws it whole, then reopens
                     self._end(stream, REDRAW)
                 elif stream.queue.qsize() >= MAX_QUEUED:  # fallen behind: reopened, caught up
                     self._end(stream)

@@ -32,7 +32,7 @@ from satfeed_frontend.figures import PredictedTrack
 from satfeed_frontend.metrics import FrontendMetrics, Sessions
 from satfeed_frontend.prediction import predicted_track
 from satfeed_frontend.push import Broadcaster
-from satfeed_frontend.ticks import PollSettings, UpdateCache
+from satfeed_frontend.ticks import UpdateSettings
 
 log = logging.getLogger(__name__)
 
@@ -79,22 +79,19 @@ class FrontendService:
             assert config.topic_pattern is not None  # parse_config sets it in this mode
             source = PatternTopics(config.topic_pattern)
         self.consumer = FeedConsumer(config.bootstrap_servers, self.feed, source, self.metrics)
-        self.poll_settings = PollSettings(
+        self.settings = UpdateSettings(
             instance=self.instance,
             stale_after=config.stale_after,
             history=config.history,
-            retry_s=config.poll_interval_s,
             predict=self.predictions,
         )
-        self.updates = UpdateCache()
         self.push = Broadcaster(
             self.feed,
-            self.poll_settings,
-            self.updates,
+            self.settings,
             self.prediction_key,
             self.sessions,
             self.metrics,
-            tick_s=config.poll_interval_s,
+            tick_s=config.tick_interval_s,
         )
         self.metrics.update_streams.set_function(self.push.count)
 

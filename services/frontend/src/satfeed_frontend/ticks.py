@@ -1,39 +1,27 @@
-"""One browser's poll: what to send it, given what it already has.
+"""What a page lacks, given what it has drawn: a whole drawing, or an update.
 
-Each browser keeps a small cursor in a ``dcc.Store``: which server process drew its page,
-which tracks it shows (as a digest) and the highest sample number it has drawn. From that
-alone the server knows what the browser lacks, so no per-browser state lives on the server
-and every answer is sized by what is new, not by the history or by the number of browsers.
-
-A new view (first load, a changed selection, a track that came or went, a restarted
-server) gets whole figures; otherwise only new samples are sent, and when nothing is new
-and the page was refreshed less than a second ago, only the cursor. Every answer says when
-to ask next: just after the next record is due, so a browser asks about once per record
-and sees it within a fraction of a second.
+A page is drawn whole (:func:`draw`) by Dash, on load and whenever its view changes; the
+drawing ends with a small cursor: which server process drew it, which tracks it shows (as
+a digest) and the highest sample number drawn. From that alone :func:`update` knows what
+the page lacks, so no per-page state lives on the server and every update is sized by what
+is new, not by the history or by the number of pages. The broadcaster
+(:mod:`satfeed_frontend.push`) asks once per tick for each group of pages that have drawn
+the same, and writes the answer to every page of the group.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from satfeed_frontend import figures
+from satfeed_frontend import cards, figures
 from satfeed_frontend.data.feed import FeedState, FeedStatus, Snapshot, TopicInfo, TrackView
 
 REFRESH_AT_LEAST_EVERY: Final = timedelta(seconds=1)
 """Ages and stale marks move on even when no sample comes (a broker outage)."""
-ARRIVAL_MARGIN: Final = timedelta(milliseconds=150)
-"""From a record's sample time until the frontend has it: the producer publishes at the
-sample time, Kafka and the consumer take milliseconds; the rest is slack."""
-MIN_WAIT: Final = timedelta(milliseconds=50)
-DEFAULT_CADENCE: Final = timedelta(seconds=1)
-MAX_CADENCE: Final = timedelta(seconds=2)
-"""Ask at least this often, so ages and the status line stay current."""
 
 NIGHT_REFRESH: Final = timedelta(minutes=5)
 """The night side is drawn as of the start of each such period (the terminator moves 1.25°
@@ -50,25 +38,14 @@ class Cursor:
     view: str
     seq: int
     sent_at: float
-    """POSIX time of the last answer that carried data."""
-    next_ms: int = 0
-    """When to ask again (the page sets its poll timer to it)."""
-    answered_at: float = 0.0
-    """POSIX time of this answer: every answer differs, so each one re-arms the timer."""
+    """POSIX time of the last drawing or update sent."""
 
     def to_store(self) -> dict[str, Any]:
-        return {
-            "instance": self.instance,
-            "view": self.view,
-            "seq": self.seq,
-            "sent": self.sent_at,
-            "next_ms": self.next_ms,
-            "answered": self.answered_at,
-        }
+        return {"instance": self.instance, "view": self.view, "seq": self.seq, "sent": self.sent_at}
 
     @classmethod
     def from_store(cls, data: object) -> Cursor | None:
-        """None for an empty or foreign store (then the page is drawn anew)."""
+        """None for an empty or foreign cursor (then the page is drawn anew)."""
         if not isinstance(data, dict):
             return None
         try:
@@ -100,10 +77,19 @@ class Increment:
     altitude_extension: list[Any] | None
     ground_extension: list[Any] | None
     cards: dict[str, tuple[str, str]]
-    """Changed cards' class and value text, by satellite (:func:`figures.card_updates`)."""
+    """Changed cards' class and value text, by satellite (:func:`cards.card_updates`)."""
     status: str
     cursor: Cursor
-    """Per browser: :func:`poll` sets its own on a cached increment."""
+    """Where the pages that are sent this update are then."""
+
+
+@dataclass(frozen=True)
+class Redraw:
+    """The page's view has changed (a track came or went, predictions are due, the server
+    restarted) or its cursor is not one this process made: it needs a whole drawing."""
+
+
+REDRAW: Final = Redraw()
 
 
 def selected(tracks: Sequence[TrackView], selection: Sequence[str]) -> tuple[TrackView, ...]:
@@ -149,7 +135,7 @@ def status_text(snapshot: Snapshot, shown: int, now: datetime) -> str:
     if status.kafka_problem and status.kafka_problem_since:
         since = now - status.kafka_problem_since
         parts.append(
-            f"Stale: {status.kafka_problem} for {figures.format_age(since)} "
+            f"Stale: {status.kafka_problem} for {cards.format_age(since)} "
             f"(since {status.kafka_problem_since:%H:%M:%S} UTC)"
         )
     else:
@@ -177,130 +163,77 @@ def _describe(info: TopicInfo) -> str:
 
 
 @dataclass(frozen=True)
-class PollSettings:
-    """What every poll of one server process shares."""
+class UpdateSettings:
+    """What every drawing and update of one server process shares."""
 
     instance: str
-    """Names the server process, so a browser drawn by an earlier one is drawn anew."""
+    """Names the server process, so a page drawn by an earlier one is drawn anew."""
     stale_after: timedelta
     history: int
-    retry_s: float
-    """How soon to ask again when a record is due but has not come (``--poll-interval``)."""
     predict: PredictionSource
 
 
-class UpdateCache:
-    """The last few increments, shared by browsers in the same state; thread-safe.
-
-    Browsers that draw the same view and have drawn the same samples need the same update:
-    it is built once and handed to each. Only built values are kept, never per-browser
-    state, and the cache is bounded.
-    """
-
-    def __init__(self, size: int = 32) -> None:
-        self._size = size
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple[object, ...], Increment] = OrderedDict()
-
-    def get_or_build(self, key: tuple[object, ...], build: Callable[[], Increment]) -> Increment:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-                return found
-        built = build()  # outside the lock: two browsers may build it at once, harmlessly
-        with self._lock:
-            self._entries[key] = built
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-        return built
-
-
-def next_poll_ms(tracks: Sequence[TrackView], now: datetime, retry_s: float) -> int:
-    """When the browser should ask again: just after the next record is due.
-
-    Producers sample on a wall-clock grid, so each track's next record is due one cadence
-    (the gap between its last two samples) after its newest; asking ``ARRIVAL_MARGIN`` after
-    that catches it on the first try, with one request per record and little delay. An
-    overdue record (a stopped producer, a broker outage) is asked for every ``retry_s``.
-    """
-    due = [
-        track.latest.record.time + min(track.cadence or DEFAULT_CADENCE, MAX_CADENCE)
-        for track in tracks
-    ]
-    if not due:
-        return int(retry_s * 1000)
-    wait = (min(due) + ARRIVAL_MARGIN - now).total_seconds()
-    if wait <= 0:
-        return int(retry_s * 1000)
-    return int(min(max(wait, MIN_WAIT.total_seconds()), MAX_CADENCE.total_seconds()) * 1000)
-
-
-def poll(
+def draw(
     feed: FeedState,
-    settings: PollSettings,
-    stored_cursor: object,
+    settings: UpdateSettings,
     selection: Sequence[str],
     now: datetime,
     prediction_key: str = "",
-    cache: UpdateCache | None = None,
     overlays: figures.Overlays = figures.NO_OVERLAYS,
-    *,
-    draw_whole: bool = True,
-) -> FullDraw | Increment | Cursor | None:
-    """What to send a browser: a whole drawing, an increment, or only a new cursor (when
-    nothing is new: it says when to ask again). With ``draw_whole`` False, None instead of
-    a whole drawing: the caller has the page ask for one.
+) -> FullDraw:
+    """A whole drawing of the page.
 
     ``prediction_key`` changes when the predicted tracks should be drawn anew (new
     elements, or time having moved on along the orbit).
     """
     instance = settings.instance
+    snapshot = feed.snapshot()
+    shown = selected(snapshot.tracks, selection)
+    return FullDraw(
+        tracks=snapshot.tracks,
+        map_figure=figures.map_figure(shown, settings.predict(shown, now), overlays),
+        altitude_figure=figures.altitude_figure(shown),
+        ground_figure=figures.ground_figure(shown),
+        cards=cards.cards(shown, now, settings.stale_after),
+        status=status_text(snapshot, len(shown), now),
+        cursor=Cursor(
+            instance,
+            view_digest(instance, snapshot.tracks, selection, prediction_key, overlays),
+            snapshot.head,
+            now.timestamp(),
+        ),
+    )
+
+
+def update(
+    feed: FeedState,
+    settings: UpdateSettings,
+    stored_cursor: object,
+    selection: Sequence[str],
+    now: datetime,
+    prediction_key: str = "",
+    overlays: figures.Overlays = figures.NO_OVERLAYS,
+) -> Increment | Redraw | None:
+    """What a page that has drawn up to ``stored_cursor`` lacks: the new samples (and the
+    cards and status line as of ``now``), :data:`REDRAW` when its view has changed, or None
+    when nothing is new and the page was refreshed less than a second ago."""
+    instance = settings.instance
     cursor = Cursor.from_store(stored_cursor)
-    if cursor is not None and cursor.instance != instance:
-        cursor = None  # drawn by a server process that has since restarted
-    snapshot = feed.snapshot(after=cursor.seq if cursor else 0)
+    if cursor is None or cursor.instance != instance:
+        return REDRAW  # never drawn, or drawn by a server process that has since restarted
+    snapshot = feed.snapshot(after=cursor.seq)
     shown = selected(snapshot.tracks, selection)
     digest = view_digest(instance, snapshot.tracks, selection, prediction_key, overlays)
-    if cursor is None or cursor.view != digest:
-        if not draw_whole:
-            return None
-        snapshot = feed.snapshot()
-        shown = selected(snapshot.tracks, selection)
-        return FullDraw(
-            tracks=snapshot.tracks,
-            map_figure=figures.map_figure(shown, settings.predict(shown, now), overlays),
-            altitude_figure=figures.altitude_figure(shown),
-            ground_figure=figures.ground_figure(shown),
-            cards=figures.cards(shown, now, settings.stale_after),
-            status=status_text(snapshot, len(shown), now),
-            cursor=Cursor(
-                instance,
-                view_digest(instance, snapshot.tracks, selection, prediction_key, overlays),
-                snapshot.head,
-                now.timestamp(),
-                next_poll_ms(shown, now, settings.retry_s),
-                now.timestamp(),
-            ),
-        )
-    next_ms = next_poll_ms(shown, now, settings.retry_s)
+    if cursor.view != digest:
+        return REDRAW
     has_new = any(track.samples for track in shown)
     if not has_new and now.timestamp() - cursor.sent_at < REFRESH_AT_LEAST_EVERY.total_seconds():
-        return Cursor(instance, digest, cursor.seq, cursor.sent_at, next_ms, now.timestamp())
-    answered = Cursor(instance, digest, snapshot.head, now.timestamp(), next_ms, now.timestamp())
-
-    def build() -> Increment:
-        return Increment(
-            map_extension=figures.map_extension(shown, settings.history, overlays),
-            altitude_extension=figures.altitude_extension(shown, settings.history),
-            ground_extension=figures.ground_extension(shown, settings.history),
-            cards=figures.card_updates(shown, now, settings.stale_after),
-            status=status_text(snapshot, len(shown), now),
-            cursor=answered,
-        )
-
-    if cache is None:
-        return build()
-    # The same view, the same samples drawn, the same second: the same update.
-    key = (digest, cursor.seq, snapshot.head, int(now.timestamp()))
-    return replace(cache.get_or_build(key, build), cursor=answered)
+        return None
+    return Increment(
+        map_extension=figures.map_extension(shown, settings.history, overlays),
+        altitude_extension=figures.altitude_extension(shown, settings.history),
+        ground_extension=figures.ground_extension(shown, settings.history),
+        cards=cards.card_updates(shown, now, settings.stale_after),
+        status=status_text(snapshot, len(shown), now),
+        cursor=Cursor(instance, digest, snapshot.head, now.timestamp()),
+    )

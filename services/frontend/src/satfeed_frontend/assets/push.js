@@ -44,7 +44,7 @@
 
   function apply(update) {
     // One prop set per update: the "push" store, whose callback (below) hands the update
-    // to the plots, the cards and the status line in one go, as a poll's answer was.
+    // to the plots, the cards and the status line in one go.
     set('push', {data: update});
     cursor = Object.assign({}, cursor, {seq: update.seq, sent: update.sent});
   }

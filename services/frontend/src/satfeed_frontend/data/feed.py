@@ -56,8 +56,6 @@ class TrackView:
     latest: Sample
     satellite_ref: tuple[str, str] | None = None
     """From the topic: (namespace, Satellite) whose elements predict the track ahead."""
-    cadence: timedelta | None = None
-    """The gap between the newest two samples: when the next one is due."""
 
     @property
     def key(self) -> str:
@@ -239,5 +237,4 @@ class FeedState:
             before=samples[start - 1] if start > 0 else None,
             latest=latest,
             satellite_ref=info.satellite_ref,
-            cadence=latest.record.time - samples[-2].record.time if len(samples) > 1 else None,
         )

@@ -1,0 +1,106 @@
+"""The card of each satellite: its text, its classes (stale or not), and the part of it a
+pushed update rewrites.
+
+A card is drawn whole with the page; after that an update writes two properties of it by
+id, its class and its value text, so a tick changes text in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from dash import html
+
+from satfeed_frontend.data.feed import TrackView
+from satfeed_frontend.figures import color
+
+CARD: Final = "card"
+CARD_VALUES: Final = "card-values"
+"""The ``type`` of the cards' and their value texts' ids (``{"type": ..., "satellite": ...}``):
+a pushed update writes those two properties of each card by id, so a tick changes text in
+place, where a patch of the cards' container had Dash mount every card anew."""
+CARD_LABELS: Final = "Longitude\nLatitude\nAltitude\nSpeed\nElements\nSample"
+
+
+def format_age(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172_800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86_400:.1f} d"
+
+
+def is_stale(track: TrackView, now: datetime, stale_after: timedelta) -> bool:
+    return now - track.latest.record.time > stale_after
+
+
+def card_values(track: TrackView, now: datetime, stale_after: timedelta) -> str:
+    """The value column of a card, one line per label in :data:`CARD_LABELS`."""
+    record = track.latest.record
+    sampled = record.time.strftime("%H:%M:%S.%f")[:-3]
+    if is_stale(track, now, stale_after):
+        sampled += f" · no data for {format_age(now - record.time)}"
+    return "\n".join(
+        (
+            f"{record.lon:.3f}°",
+            f"{record.lat:.3f}°",
+            f"{record.alt_km:.1f} km",
+            f"{record.speed_km_s:.3f} km/s",
+            f"{format_age(record.time - record.elements_epoch)} old",
+            sampled,
+        )
+    )
+
+
+def card_class(track: TrackView, now: datetime, stale_after: timedelta) -> str:
+    return "card stale" if is_stale(track, now, stale_after) else "card"
+
+
+def cards(tracks: Sequence[TrackView], now: datetime, stale_after: timedelta) -> list[html.Div]:
+    return [
+        html.Div(
+            id={"type": CARD, "satellite": track.satellite},
+            className=card_class(track, now, stale_after),
+            **_data_attributes(track),
+            children=[
+                html.Div(
+                    [
+                        html.Span(className="swatch", style={"background": color(index)}),
+                        track.display_name,
+                    ],
+                    className="card-title",
+                ),
+                html.Div(f"NORAD {track.norad_id} · {track.satellite}", className="card-sub"),
+                html.Div(CARD_LABELS, className="card-labels"),
+                html.Div(
+                    card_values(track, now, stale_after),
+                    id={"type": CARD_VALUES, "satellite": track.satellite},
+                    className="card-values",
+                ),
+            ],
+        )
+        for index, track in enumerate(tracks)
+    ]
+
+
+def _data_attributes(track: TrackView) -> dict[str, Any]:
+    """``data-satellite`` and ``data-norad`` find a card in a browser (and in tests)."""
+    return {"data-satellite": track.satellite, "data-norad": str(track.norad_id)}
+
+
+def card_updates(
+    tracks: Sequence[TrackView], now: datetime, stale_after: timedelta
+) -> dict[str, tuple[str, str]]:
+    """The class and value text of the cards :func:`cards` drew for these tracks, by
+    satellite: only the cards with new samples, or stale ones (whose "no data for" age
+    grows)."""
+    return {
+        track.satellite: (card_class(track, now, stale_after), card_values(track, now, stale_after))
+        for track in tracks
+        if track.samples or is_stale(track, now, stale_after)
+    }

@@ -1,0 +1,60 @@
+"""The satellites' cards: live values, stale marks, and the ids pushed updates write to."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from satfeed_frontend import cards
+
+from tests.unit.frontend.frontend_samples import T0, position
+from tests.unit.frontend.frontend_samples import sample_tracks as tracks
+
+STALE_AFTER = timedelta(seconds=5)
+
+
+def test_cards_show_live_values_and_mark_stale_satellites() -> None:
+    _, (track,) = tracks(1, 3)
+    now = T0 + timedelta(seconds=3)
+    values = cards.card_values(track, now, STALE_AFTER).splitlines()
+    assert values == ["-168.000°", "20.000°", "705.0 km", "7.500 km/s", "2.0 d old", "18:00:02.000"]
+    assert len(values) == len(cards.CARD_LABELS.splitlines())
+    (card,) = cards.cards([track], now, STALE_AFTER)
+    assert card.to_plotly_json()["props"]["className"] == "card"  # type: ignore[no-untyped-call]
+    later = T0 + timedelta(seconds=62)
+    assert cards.card_class(track, later, STALE_AFTER) == "card stale"
+    assert cards.card_values(track, later, STALE_AFTER).endswith("no data for 60 s")
+
+
+def test_card_updates_touch_only_cards_with_news_or_staleness() -> None:
+    feed, _ = tracks(3, 3)
+    head = feed.snapshot().head
+    feed.add("t1", position("s1", 3, norad_id=1001))
+    updates = cards.card_updates(
+        feed.snapshot(after=head).tracks, T0 + timedelta(seconds=3), STALE_AFTER
+    )
+    assert list(updates) == ["s1"]
+    assert updates["s1"][0] == "card"
+    assert updates["s1"][1].endswith("18:00:03.000")
+    stale = cards.card_updates(
+        feed.snapshot(after=feed.snapshot().head).tracks, T0 + timedelta(minutes=5), STALE_AFTER
+    )
+    assert sorted(stale) == ["s0", "s1", "s2"]
+    assert {card_class for card_class, _ in stale.values()} == {"card stale"}
+
+
+def test_cards_carry_the_ids_updates_write_to() -> None:
+    _, (track,) = tracks(1, 3)
+    (card,) = cards.cards([track], T0 + timedelta(seconds=3), STALE_AFTER)
+    drawn = card.to_plotly_json()  # type: ignore[no-untyped-call]
+    assert drawn["props"]["id"] == {"type": cards.CARD, "satellite": track.satellite}
+    values = drawn["props"]["children"][-1].to_plotly_json()
+    assert values["props"]["id"] == {"type": cards.CARD_VALUES, "satellite": track.satellite}
+
+
+def test_ages_read_naturally() -> None:
+    assert [cards.format_age(timedelta(seconds=s)) for s in (4, 600, 10_800, 432_000)] == [
+        "4 s",
+        "10 min",
+        "3.0 h",
+        "5.0 d",
+    ]
