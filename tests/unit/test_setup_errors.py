@@ -52,4 +52,33 @@ def test_prereq_check_lists_every_missing_tool() -> None:
     assert proc.returncode == 1
     for tool in ("go", "java", "mvn", "chromium"):
         assert f"missing: {tool} " in proc.stderr
-    assert "make setup stopped" in proc.stderr
+    assert "make test stopped" in proc.stderr
+
+
+def _stub(directory: Path, name: str, script: str) -> None:
+    path = directory / name
+    path.write_text(f"#!/bin/sh\n{script}\n")
+    path.chmod(0o755)
+
+
+def test_without_root_the_missing_debian_packages_come_as_one_command(tmp_path: Path) -> None:
+    """A Debian machine, not root, no Chromium or Java: one apt-get line to paste, no install."""
+    _stub(tmp_path, "id", "echo 1000")
+    _stub(tmp_path, "apt-get", "echo apt-get must not run >&2; exit 3")
+    _stub(tmp_path, "dpkg-query", "exit 1")  # nothing installed
+    for tool in ("python3", "go", "mvn", "uv"):
+        _stub(tmp_path, tool, "exit 0")
+    proc = subprocess.run(
+        ["/bin/bash", str(REPO_ROOT / "scripts" / "check-prereqs.sh"), "test"],
+        env={**os.environ, "PATH": str(tmp_path), "UV": str(tmp_path / "uv")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "apt-get must not run" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("run: sudo apt-get")]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith(
+        "run: sudo apt-get install -y openjdk-17-jdk-headless chromium   (then make test again)"
+    )

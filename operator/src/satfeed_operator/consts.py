@@ -6,6 +6,8 @@ only adds what is the operator's own.
 
 from typing import Final
 
+from satfeed_core.contract import ELEMENTS_KEY as ELEMENTS_KEY
+
 # Re-exported: the display-name annotation is part of the shared label contract.
 from satfeed_core.labels import DISPLAY_NAME_ANNOTATION as DISPLAY_NAME_ANNOTATION
 from satfeed_core.labels import GROUP
@@ -45,8 +47,6 @@ ELEMENTS_VALID: Final = "ElementsValid"
 # The producer contract (services/producer reads exactly these).
 PRODUCER_COMMAND: Final = "satfeed-producer"
 PRODUCER_CONTAINER: Final = "producer"
-ELEMENTS_KEY: Final = "elements"
-"""ConfigMap key holding the elements (TLE lines or OMM JSON)."""
 ELEMENTS_DIR: Final = "/etc/satfeed/elements"
 ELEMENTS_FILE: Final = f"{ELEMENTS_DIR}/{ELEMENTS_KEY}"
 HTTP_PORT: Final = 8080

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from satfeed_core import contract
+from satfeed_core.contract import ELEMENTS_KEY
 from satfeed_core.labels import (
     PART_OF_KEY,
     PART_OF_VALUE,
@@ -28,7 +30,6 @@ from satfeed_operator.consts import (
     DISPLAY_NAME_ANNOTATION,
     ELEMENTS_DIR,
     ELEMENTS_FILE,
-    ELEMENTS_KEY,
     FIELD_MANAGER,
     FLUSH_GRACE_SECONDS,
     HTTP_PORT,
@@ -122,16 +123,16 @@ def producer_env(
 ) -> list[dict[str, str]]:
     """The producer's environment: the whole contract between operator and producer."""
     values = {
-        "KAFKA_BOOTSTRAP_SERVERS": plan.bootstrap_servers,
-        "SATFEED_TOPIC": plan.topic_name,
-        "SATFEED_SATELLITE_ID": satellite.name,
-        "SATFEED_DISPLAY_NAME": plan.display_name,
-        "SATFEED_NORAD_ID": str(plan.norad_id),
-        "SATFEED_ELEMENTS_FILE": ELEMENTS_FILE,
-        "SATFEED_INTERVAL": f"{satellite.spec.interval_seconds:g}",
-        "SATFEED_BACKFILL": str(config.producer_backfill),
-        "SATFEED_HTTP_PORT": str(HTTP_PORT),
-        "SATFEED_LOG_FORMAT": config.producer_log_format,
+        contract.ENV_BOOTSTRAP_SERVERS: plan.bootstrap_servers,
+        contract.ENV_TOPIC: plan.topic_name,
+        contract.ENV_SATELLITE_ID: satellite.name,
+        contract.ENV_DISPLAY_NAME: plan.display_name,
+        contract.ENV_NORAD_ID: str(plan.norad_id),
+        contract.ENV_ELEMENTS_FILE: ELEMENTS_FILE,
+        contract.ENV_INTERVAL: contract.format_seconds(satellite.spec.interval_seconds),
+        contract.ENV_BACKFILL: str(config.producer_backfill),
+        contract.ENV_HTTP_PORT: str(HTTP_PORT),
+        contract.ENV_LOG_FORMAT: config.producer_log_format,
     }
     return [{"name": name, "value": value} for name, value in values.items()]
 
