@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from satfeed_frontend import cards
+from satfeed_frontend.data.feed import FeedState, TopicInfo, TrackView
 
 from tests.unit.frontend.frontend_samples import T0, position
 from tests.unit.frontend.frontend_samples import sample_tracks as tracks
@@ -23,6 +25,53 @@ def test_cards_show_live_values_and_mark_stale_satellites() -> None:
     later = T0 + timedelta(seconds=62)
     assert cards.card_class(track, later, STALE_AFTER) == "card stale"
     assert cards.card_values(track, later, STALE_AFTER).endswith("no data for 60 s")
+
+
+def every(interval_s: float, samples: int) -> TrackView:
+    """A satellite sampled every ``interval_s`` seconds, last at ``T0``."""
+    feed = FeedState(180)
+    feed.set_topics([TopicInfo("t", "KafkaTopic ns/sat")])
+    for n in range(samples):
+        feed.add("t", position(second=(n - samples + 1) * interval_s))
+    (track,) = feed.snapshot().tracks
+    return track
+
+
+@pytest.mark.parametrize(
+    ("interval_s", "since_s", "stale"),
+    [
+        (60, 30, False),  # between two records of a satellite sampled each minute
+        (60, 170, False),  # two records late: not yet
+        (60, 200, True),  # three intervals and more
+        (1, 4, False),  # a second-by-second satellite: the 5 s floor holds
+        (1, 6, True),
+        (10, 29, False),
+        (10, 31, True),
+    ],
+)
+def test_staleness_follows_each_satellites_own_cadence(
+    interval_s: float, since_s: float, stale: bool
+) -> None:
+    track = every(interval_s, 5)
+    now = T0 + timedelta(seconds=since_s)
+    assert cards.is_stale(track, now, STALE_AFTER) is stale
+    assert (cards.card_class(track, now, STALE_AFTER) == "card stale") is stale
+    assert ("no data for" in cards.card_values(track, now, STALE_AFTER)) is stale
+
+
+def test_the_stale_limit_is_three_intervals_never_under_the_floor() -> None:
+    assert cards.stale_limit(timedelta(minutes=1), STALE_AFTER) == timedelta(minutes=3)
+    assert cards.stale_limit(timedelta(seconds=1), STALE_AFTER) == STALE_AFTER
+    assert cards.stale_limit(None, STALE_AFTER) == STALE_AFTER  # one record so far
+    # A gap from an outage does not stretch it: a satellite sampled each minute that was
+    # silent for an hour once is still stale three minutes after its newest record.
+    feed = FeedState(180)
+    feed.set_topics([TopicInfo("t", "KafkaTopic ns/sat")])
+    for second in (-3720, -3660, -60, 0):
+        feed.add("t", position(second=second))
+    (track,) = feed.snapshot().tracks
+    assert not cards.is_stale(track, T0 + timedelta(minutes=2), STALE_AFTER)
+    assert cards.is_stale(track, T0 + timedelta(minutes=4), STALE_AFTER)
 
 
 def test_card_updates_touch_only_cards_with_news_or_staleness() -> None:

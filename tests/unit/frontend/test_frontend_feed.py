@@ -131,3 +131,31 @@ def test_readers_see_whole_updates_while_a_writer_appends() -> None:
     assert problems == []
     (track,) = feed.snapshot().tracks
     assert len(track.samples) == 50
+
+
+def cadence_after(seconds: list[float], capacity: int = 180, window_s: float = 0) -> object:
+    feed = feed_with(
+        "a", capacity=capacity, window=timedelta(seconds=window_s) if window_s else None
+    )
+    for second in seconds:
+        feed.add("a", position(second=second))
+    (track,) = feed.snapshot().tracks
+    return track.cadence
+
+
+def test_the_cadence_is_the_sampling_interval_whatever_the_outages() -> None:
+    minute = timedelta(minutes=1)
+    assert cadence_after([0, 60, 120]) == minute
+    # An outage leaves a gap of many intervals: the interval stays what it was.
+    assert cadence_after([0, 60, 120, 900, 960]) == minute
+    # One pair of consecutive samples anywhere is enough.
+    assert cadence_after([0, 600, 660, 1800]) == minute
+    assert cadence_after([0]) is None  # one record tells nothing yet
+
+
+def test_the_cadence_follows_the_kept_history_only() -> None:
+    # Sampled every second, then every minute: once the 1 s gaps have left the history
+    # (capacity 3 records, or a 200 s window), the cadence is a minute.
+    assert cadence_after([0, 1, 2, 62, 122], capacity=3) == timedelta(minutes=1)
+    assert cadence_after([0, 1, 2, 62, 122], capacity=4) == timedelta(seconds=1)
+    assert cadence_after([0, 1, 2, 62, 122, 182, 242], window_s=200) == timedelta(minutes=1)

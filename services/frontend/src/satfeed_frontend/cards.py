@@ -22,6 +22,9 @@ CARD_VALUES: Final = "card-values"
 a pushed update writes those two properties of each card by id, so a tick changes text in
 place, where a patch of the cards' container had Dash mount every card anew."""
 CARD_LABELS: Final = "Longitude\nLatitude\nAltitude\nSpeed\nElements\nSample"
+STALE_AFTER_INTERVALS: Final = 3
+"""A satellite is stale once this many of its own sampling intervals pass without a new
+record: one late or lost record is not yet an outage, three in a row are."""
 
 
 def format_age(delta: timedelta) -> str:
@@ -35,8 +38,19 @@ def format_age(delta: timedelta) -> str:
     return f"{seconds / 86_400:.1f} d"
 
 
-def is_stale(track: TrackView, now: datetime, stale_after: timedelta) -> bool:
-    return now - track.latest.record.time > stale_after
+def stale_limit(cadence: timedelta | None, floor: timedelta) -> timedelta:
+    """How long a satellite sampled every ``cadence`` may go without a new record before it
+    shows as stale: :data:`STALE_AFTER_INTERVALS` of its intervals, and never less than
+    ``floor`` (``--stale-after``), so a fast satellite's late record is not an alarm. Without
+    a known cadence (one record so far), the floor."""
+    if cadence is None:
+        return floor
+    return max(floor, STALE_AFTER_INTERVALS * cadence)
+
+
+def is_stale(track: TrackView, now: datetime, floor: timedelta) -> bool:
+    """No new record for longer than the track's :func:`stale_limit`."""
+    return now - track.latest.record.time > stale_limit(track.cadence, floor)
 
 
 def card_values(track: TrackView, now: datetime, stale_after: timedelta) -> str:

@@ -121,7 +121,8 @@ FLAGS: Sequence[EnvFlag] = (
     EnvFlag(
         "--stale-after",
         "SATFEED_STALE_AFTER",
-        "seconds without a new record after which a satellite is shown as stale (default 5)",
+        "seconds without a new record after which a satellite is shown as stale, at least "
+        "(default 5): one sampled less often is stale after three of its own intervals",
         {"type": float, "default": 5.0},
     ),
     EnvFlag(

@@ -13,7 +13,7 @@ answer, not to the history's length.
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -56,6 +56,12 @@ class TrackView:
     latest: Sample
     satellite_ref: tuple[str, str] | None = None
     """From the topic: (namespace, Satellite) whose elements predict the track ahead."""
+    cadence: timedelta | None = None
+    """The satellite's sampling interval: the smallest gap between consecutive kept samples.
+    Producers sample at whole multiples of their interval since the Unix epoch, so every
+    gap is a whole number of intervals and one an outage left is merely a larger one: one
+    pair of consecutive samples anywhere in the history gives the interval. None until two
+    samples are kept."""
 
     @property
     def key(self) -> str:
@@ -96,6 +102,27 @@ class _Track:
     topic: str
     satellite: str
     samples: deque[Sample]
+    gaps: Counter[timedelta] = field(default_factory=Counter)
+    """How many times each gap between consecutive samples occurs in ``samples``, kept as
+    samples come and go, so the cadence (the smallest) costs no walk over the history."""
+
+    def append(self, sample: Sample) -> None:
+        if len(self.samples) == self.samples.maxlen:
+            self.drop_oldest()
+        if self.samples:
+            self.gaps[sample.record.time - self.samples[-1].record.time] += 1
+        self.samples.append(sample)
+
+    def drop_oldest(self) -> None:
+        oldest = self.samples.popleft()
+        if self.samples:
+            gap = self.samples[0].record.time - oldest.record.time
+            self.gaps[gap] -= 1
+            if not self.gaps[gap]:
+                del self.gaps[gap]
+
+    def cadence(self) -> timedelta | None:
+        return min(self.gaps, default=None)
 
 
 @dataclass
@@ -155,11 +182,11 @@ class FeedState:
             elif track.samples and record.time <= track.samples[-1].record.time:
                 return False
             self._seq += 1
-            track.samples.append(Sample(self._seq, record))
+            track.append(Sample(self._seq, record))
             if self.window is not None:
                 horizon = record.time - self.window
                 while track.samples[0].record.time < horizon:
-                    track.samples.popleft()
+                    track.drop_oldest()
         self.changed.set()
         return True
 
@@ -237,4 +264,5 @@ class FeedState:
             before=samples[start - 1] if start > 0 else None,
             latest=latest,
             satellite_ref=info.satellite_ref,
+            cadence=track.cadence(),
         )
