@@ -22,6 +22,7 @@ from satfeed_core.usability import (
     State,
     assess,
     failure_code,
+    plausible_position,
     radius_bounds_km,
     sgp4_model,
 )
@@ -172,3 +173,32 @@ def iss_norad_moved(elements: Elements, norad_id: int) -> Elements:
 @pytest.mark.parametrize("seconds", [0.1, 1.0, 1 / 3, 3600.0, 2.0000001, 1234.5678901])
 def test_seconds_survive_their_text_form(seconds: float) -> None:
     assert float(format_seconds(seconds)) == seconds
+
+
+# --- records read back: the frontend's check ----------------------------------------------------
+
+
+def test_a_propagated_position_is_plausible_read_back_from_latitude_and_height(
+    iss: Elements,
+) -> None:
+    positions = Sgp4Propagator(iss).positions_at(
+        [iss.epoch + timedelta(minutes=minutes) for minutes in range(0, 95, 5)]
+    )
+    for lat, alt in zip(positions.lat_deg[0], positions.alt_km[0], strict=True):
+        assert plausible_position(iss, float(lat), float(alt))
+        assert plausible_position(None, float(lat), float(alt))
+
+
+@pytest.mark.parametrize(
+    ("lat", "alt", "known"),
+    [
+        (10.0, 293_000.0, True),  # the decayed catalogue object's "position"
+        (10.0, 4000.0, True),  # far above the ISS's orbit
+        (10.0, -5.0, False),  # under the ground
+        (10.0, 500_000.0, False),  # beyond the Moon
+        (math.nan, 400.0, False),
+        (10.0, math.inf, False),
+    ],
+)
+def test_implausible_positions_are_told(iss: Elements, lat: float, alt: float, known: bool) -> None:
+    assert not plausible_position(iss if known else None, lat, alt)

@@ -39,6 +39,9 @@ from satfeed_core.usability import (
     NON_FINITE,
     OUTSIDE_ENVELOPE,
     PROBLEMS,
+    WGS84_A_KM,
+    WGS84_E2,
+    WGS84_F,
     radius_bounds_km,
     sgp4_model,
 )
@@ -49,10 +52,7 @@ Times: TypeAlias = datetime | Sequence[datetime] | NDArray[np.datetime64]
 FloatArray: TypeAlias = NDArray[np.float64]
 
 # WGS-84, the ellipsoid maps and GPS use.
-_WGS84_A_KM: Final = 6378.137
-_WGS84_F: Final = 1.0 / 298.257223563
-_WGS84_B_KM: Final = _WGS84_A_KM * (1.0 - _WGS84_F)
-_WGS84_E2: Final = _WGS84_F * (2.0 - _WGS84_F)
+_WGS84_B_KM: Final = WGS84_A_KM * (1.0 - WGS84_F)
 
 _MICROSECONDS_PER_DAY: Final = 86_400_000_000
 _JD_UNIX_EPOCH: Final = 2440587.5
@@ -296,7 +296,7 @@ def _geodetic_lat_alt(p: FloatArray, z: FloatArray) -> tuple[FloatArray, FloatAr
     Heikkinen's closed form (Zhu 1993): exact, and one pass with no iteration, so it runs at
     numpy speed on whole arrays.
     """
-    a, b, e2 = _WGS84_A_KM, _WGS84_B_KM, _WGS84_E2
+    a, b, e2 = WGS84_A_KM, _WGS84_B_KM, WGS84_E2
     z2 = z * z
     f = 54.0 * b * b * z2
     g = p * p + (1.0 - e2) * z2 - e2 * (a * a - b * b)

@@ -35,6 +35,13 @@ ENVELOPE_MARGIN_KM: Final = 50.0
 ORBIT_SAMPLES: Final = 16
 """Times tried over the orbit after the time of use (plus the time itself)."""
 
+# WGS-84, the ellipsoid positions are given on (satfeed_core.propagation converts to it).
+WGS84_A_KM: Final = 6378.137
+WGS84_F: Final = 1.0 / 298.257223563
+WGS84_E2: Final = WGS84_F * (2.0 - WGS84_F)
+MOON_DISTANCE_KM: Final = 384_400.0
+"""Without elements to judge by, no Earth orbit a tracker shows lies farther out."""
+
 # Codes past SGP4's own 1..6, for positions SGP4 returned without complaint.
 NON_FINITE: Final = 7
 OUTSIDE_ENVELOPE: Final = 8
@@ -85,6 +92,29 @@ def radius_bounds_km(elements: Elements) -> tuple[float, float]:
     margin = ENVELOPE_MARGIN_FRACTION * a + ENVELOPE_MARGIN_KM
     low = max(a * (1.0 - elements.eccentricity) - margin, EARTH_RADIUS_KM)
     return low, a * (1.0 + elements.eccentricity) + margin
+
+
+def geodetic_radius_km(lat_deg: float, alt_km: float) -> float:
+    """Distance from the Earth's centre of a point at a WGS-84 latitude and height."""
+    sin_lat = math.sin(math.radians(lat_deg))
+    cos_lat = math.cos(math.radians(lat_deg))
+    normal = WGS84_A_KM / math.sqrt(1.0 - WGS84_E2 * sin_lat * sin_lat)
+    return math.hypot((normal + alt_km) * cos_lat, (normal * (1.0 - WGS84_E2) + alt_km) * sin_lat)
+
+
+def plausible_position(elements: Elements | None, lat_deg: float, alt_km: float) -> bool:
+    """Whether a published position could be real: inside the envelope of the object's
+    elements when they are known, else above the ground and nearer than the Moon.
+
+    For readers of records (the frontend), which may come from writers that did not check.
+    """
+    if not (math.isfinite(lat_deg) and math.isfinite(alt_km)):
+        return False
+    radius = geodetic_radius_km(lat_deg, alt_km)
+    if elements is None:
+        return alt_km >= 0.0 and radius <= MOON_DISTANCE_KM
+    low, high = radius_bounds_km(elements)
+    return low <= radius <= high
 
 
 class State(enum.Enum):
