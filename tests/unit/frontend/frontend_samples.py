@@ -21,6 +21,7 @@ def position(
     lat: float = 20.0,
     name: str = "TERRA",
     norad_id: int = 25994,
+    elements_age: timedelta = timedelta(days=2),
 ) -> PositionRecord:
     return PositionRecord(
         satellite=satellite,
@@ -31,7 +32,7 @@ def position(
         lat=lat,
         alt_km=705.0 + second / 100,
         speed_km_s=7.5,
-        elements_epoch=T0 - timedelta(days=2),
+        elements_epoch=T0 - elements_age,  # the same element set for every second
     )
 
 

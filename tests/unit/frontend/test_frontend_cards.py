@@ -18,7 +18,7 @@ def test_cards_show_live_values_and_mark_stale_satellites() -> None:
     _, (track,) = tracks(1, 3)
     now = T0 + timedelta(seconds=3)
     values = cards.card_values(track, now, STALE_AFTER).splitlines()
-    assert values == ["-168.000°", "20.000°", "705.0 km", "7.500 km/s", "2.0 d old", "18:00:02.000"]
+    assert values == ["-168.000°", "20.000°", "705.0 km", "7.500 km/s", "2 d old", "18:00:02.000"]
     assert len(values) == len(cards.CARD_LABELS.splitlines())
     (card,) = cards.cards([track], now, STALE_AFTER)
     assert card.to_plotly_json()["props"]["className"] == "card"  # type: ignore[no-untyped-call]
@@ -72,6 +72,50 @@ def test_the_stale_limit_is_three_intervals_never_under_the_floor() -> None:
     (track,) = feed.snapshot().tracks
     assert not cards.is_stale(track, T0 + timedelta(minutes=2), STALE_AFTER)
     assert cards.is_stale(track, T0 + timedelta(minutes=4), STALE_AFTER)
+
+
+def card_of(elements_age: timedelta) -> tuple[str, str]:
+    """The class and the elements line of a card whose elements were this old at ``T0``."""
+    feed = FeedState(180)
+    feed.set_topics([TopicInfo("t", "KafkaTopic ns/sat")])
+    feed.add("t", position(elements_age=elements_age))
+    (track,) = feed.snapshot().tracks
+    values = cards.card_values(track, T0, STALE_AFTER).splitlines()
+    assert cards.CARD_LABELS.splitlines()[4] == "Elements"
+    return cards.card_class(track, T0, STALE_AFTER), values[4]
+
+
+@pytest.mark.parametrize(
+    ("age", "line", "card_class"),
+    [
+        (timedelta(minutes=20), "0 h old", "card"),
+        (timedelta(hours=5, minutes=59), "5 h old", "card"),  # hours under a day
+        (timedelta(days=1, hours=23), "1 d old", "card"),
+        (timedelta(days=14), "14 d old", "card"),
+        (timedelta(days=14, minutes=1), "14 d old · stale elements", "card stale-elements"),
+        (timedelta(days=40), "40 d old · stale elements", "card stale-elements"),
+        (timedelta(hours=-2), "0 h old", "card"),  # an epoch just after the sample
+    ],
+)
+def test_cards_show_the_age_of_the_elements_and_mark_them_stale_past_14_days(
+    age: timedelta, line: str, card_class: str
+) -> None:
+    assert card_of(age) == (card_class, line)
+
+
+def test_a_card_can_be_stale_in_data_and_elements_and_updates_say_both() -> None:
+    feed = FeedState(180)
+    feed.set_topics([TopicInfo("t", "KafkaTopic ns/sat")])
+    feed.add("t", position(elements_age=timedelta(days=20)))
+    head = feed.snapshot().head
+    feed.add("t", position(second=1, elements_age=timedelta(days=20)))
+    fresh = cards.card_updates(feed.snapshot(after=head).tracks, T0, STALE_AFTER)
+    assert fresh["terra"][0] == "card stale-elements"
+    assert "20 d old · stale elements" in fresh["terra"][1]
+    later = T0 + timedelta(minutes=1)
+    (track,) = feed.snapshot(after=feed.snapshot().head).tracks
+    stale = cards.card_updates([track], later, STALE_AFTER)
+    assert stale["terra"][0] == "card stale stale-elements"
 
 
 def test_card_updates_touch_only_cards_with_news_or_staleness() -> None:

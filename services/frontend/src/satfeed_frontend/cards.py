@@ -1,5 +1,5 @@
-"""The card of each satellite: its text, its classes (stale or not), and the part of it a
-pushed update rewrites.
+"""The card of each satellite: its text, its classes (stale data, stale elements), and the
+part of it a pushed update rewrites.
 
 A card is drawn whole with the page; after that an update writes two properties of it by
 id, its class and its value text, so a tick changes text in place.
@@ -22,6 +22,10 @@ CARD_VALUES: Final = "card-values"
 a pushed update writes those two properties of each card by id, so a tick changes text in
 place, where a patch of the cards' container had Dash mount every card anew."""
 CARD_LABELS: Final = "Longitude\nLatitude\nAltitude\nSpeed\nElements\nSample"
+ELEMENTS_STALE_AFTER: Final = timedelta(days=14)
+"""Element sets older than this still propagate, but drift (in low orbit by kilometres a
+day): the card says "stale elements". The operator and the producer warn after the same 14
+days; the constant is to move into satfeed_core, where the three can share it."""
 STALE_AFTER_INTERVALS: Final = 3
 """A satellite is stale once this many of its own sampling intervals pass without a new
 record: one late or lost record is not yet an outage, three in a row are."""
@@ -53,26 +57,53 @@ def is_stale(track: TrackView, now: datetime, floor: timedelta) -> bool:
     return now - track.latest.record.time > stale_limit(track.cadence, floor)
 
 
+def format_elements_age(age: timedelta) -> str:
+    """Whole days, or whole hours under a day: an element set's age needs no more."""
+    age = max(age, timedelta(0))  # an epoch just after the sample (fresh elements)
+    if age < timedelta(days=1):
+        return f"{age // timedelta(hours=1)} h old"
+    return f"{age // timedelta(days=1)} d old"
+
+
+def elements_age(track: TrackView) -> timedelta:
+    """How old the elements were that the newest position was computed from."""
+    record = track.latest.record
+    return record.time - record.elements_epoch
+
+
+def has_stale_elements(track: TrackView) -> bool:
+    return elements_age(track) > ELEMENTS_STALE_AFTER
+
+
 def card_values(track: TrackView, now: datetime, stale_after: timedelta) -> str:
     """The value column of a card, one line per label in :data:`CARD_LABELS`."""
     record = track.latest.record
     sampled = record.time.strftime("%H:%M:%S.%f")[:-3]
     if is_stale(track, now, stale_after):
         sampled += f" · no data for {format_age(now - record.time)}"
+    elements = format_elements_age(elements_age(track))
+    if has_stale_elements(track):
+        elements += " · stale elements"
     return "\n".join(
         (
             f"{record.lon:.3f}°",
             f"{record.lat:.3f}°",
             f"{record.alt_km:.1f} km",
             f"{record.speed_km_s:.3f} km/s",
-            f"{format_age(record.time - record.elements_epoch)} old",
+            elements,
             sampled,
         )
     )
 
 
 def card_class(track: TrackView, now: datetime, stale_after: timedelta) -> str:
-    return "card stale" if is_stale(track, now, stale_after) else "card"
+    """``card``, plus ``stale`` without new records and ``stale-elements`` with old ones."""
+    classes = ["card"]
+    if is_stale(track, now, stale_after):
+        classes.append("stale")
+    if has_stale_elements(track):
+        classes.append("stale-elements")
+    return " ".join(classes)
 
 
 def cards(tracks: Sequence[TrackView], now: datetime, stale_after: timedelta) -> list[html.Div]:
