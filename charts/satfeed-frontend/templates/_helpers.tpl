@@ -75,3 +75,70 @@ Takes the root context.
 {{- define "satfeed-frontend.bootstrapServers" -}}
 {{- .Values.kafka.bootstrapServers | default (printf "satfeed-kafka-bootstrap.%s.svc:9092" .Release.Namespace) -}}
 {{- end -}}
+
+{{/*
+satfeed-frontend.reader: read-only access for the frontend's ServiceAccount: a Role and a
+RoleBinding in each watched namespace, or one ClusterRole and ClusterRoleBinding with
+discovery.allNamespaces. Takes a dict: "root" (the root context), "name" (appended to the
+release's full name) and "rules" (from files/rbac-rules.yaml).
+*/}}
+{{- define "satfeed-frontend.reader" -}}
+{{- $root := .root -}}
+{{- $name := printf "%s-%s" (include "satfeed-frontend.fullname" $root) .name -}}
+{{- $rules := .rules -}}
+{{- if $root.Values.discovery.allNamespaces }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: {{ $name }}
+  labels:
+    {{- include "satfeed-frontend.labels" $root | nindent 4 }}
+rules:
+  {{- toYaml $rules | nindent 2 }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: {{ $name }}
+  labels:
+    {{- include "satfeed-frontend.labels" $root | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: {{ $name }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ include "satfeed-frontend.serviceAccountName" $root }}
+    namespace: {{ $root.Release.Namespace }}
+{{- else }}
+{{- range $namespace := include "satfeed-frontend.namespaces" $root | fromJsonArray }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ $name }}
+  namespace: {{ $namespace }}
+  labels:
+    {{- include "satfeed-frontend.labels" $root | nindent 4 }}
+rules:
+  {{- toYaml $rules | nindent 2 }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ $name }}
+  namespace: {{ $namespace }}
+  labels:
+    {{- include "satfeed-frontend.labels" $root | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: {{ $name }}
+subjects:
+  - kind: ServiceAccount
+    name: {{ include "satfeed-frontend.serviceAccountName" $root }}
+    namespace: {{ $root.Release.Namespace }}
+{{- end }}
+{{- end }}
+{{- end -}}

@@ -69,6 +69,7 @@ def test_frontend_renders_valid_objects(
         ("image.tag=latest", "/image/tag"),
         ("replicaCount=-1", "/replicaCount"),
         ("discovery.namespaces[0]=Not_A_Namespace", "/discovery/namespaces/0"),
+        ("predictions.enabled=maybe", "/predictions/enabled"),
         ("colour=blue", "colour"),
     ],
 )
@@ -201,10 +202,14 @@ def test_operator_install_grants_its_rules_in_its_namespace_only(
         assert not _can(testbed, account, verb, name, namespace), f"{verb} {name}"
 
 
-def test_frontend_install_grants_exactly_kafkatopic_reads(
-    testbed: TestBed, namespace: str, other_namespace: str
+@pytest.mark.parametrize("predictions", [True, False], ids=["predictions", "no-predictions"])
+def test_frontend_install_grants_exactly_its_reads(
+    testbed: TestBed, namespace: str, other_namespace: str, predictions: bool
 ) -> None:
-    proc = helm(testbed, "install", "sat", str(FRONTEND), "--namespace", namespace)
+    """KafkaTopics read, always; ConfigMaps read (the operator's elements, for predicted
+    tracks) with predictions.enabled only, and then the frontend is told to watch them."""
+    sets = () if predictions else ("--set", "predictions.enabled=false")
+    proc = helm(testbed, "install", "sat", str(FRONTEND), "--namespace", namespace, *sets)
     assert proc.returncode == 0, proc.stderr
     assert "kubectl port-forward" in proc.stdout  # NOTES.txt says how to reach it
     account = f"system:serviceaccount:{namespace}:sat-satfeed-frontend"
@@ -214,8 +219,39 @@ def test_frontend_install_grants_exactly_kafkatopic_reads(
 
     for verb in ("get", "list", "watch"):
         assert can(verb, "kafkatopics.kafka.strimzi.io", namespace), verb
+        assert can(verb, "configmaps", namespace) is predictions, verb
     for verb in ("create", "update", "patch", "delete"):
         assert not can(verb, "kafkatopics.kafka.strimzi.io", namespace), verb
+        assert not can(verb, "configmaps", namespace), verb
     assert not can("list", "kafkatopics.kafka.strimzi.io", other_namespace)
-    for resource in ("secrets", "configmaps", "pods", "satellites.satfeed.io"):
+    assert not can("list", "configmaps", other_namespace)
+    for resource in ("secrets", "pods", "satellites.satfeed.io"):
         assert not can("get", resource, namespace), resource
+    deployment = testbed.kube.get_json("get", "deployment", "sat-satfeed-frontend", "-n", namespace)
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    env = {each["name"]: each["value"] for each in container["env"]}
+    assert env["SATFEED_PREDICTIONS"] == str(predictions).lower()  # no ConfigMap watch when off
+
+
+@pytest.mark.parametrize("predictions", [True, False], ids=["predictions", "no-predictions"])
+def test_frontend_cluster_wide_reads_configmaps_only_with_predictions(
+    testbed: TestBed, namespace: str, predictions: bool
+) -> None:
+    manifests = render(
+        testbed, FRONTEND, namespace, "--set", "discovery.allNamespaces=true",
+        "--set", f"predictions.enabled={str(predictions).lower()}",
+    )  # fmt: skip
+    granted = [
+        (resource, tuple(rule["verbs"]))
+        for doc in manifests
+        if doc["kind"] in ("Role", "ClusterRole")
+        for rule in doc["rules"]
+        for resource in rule["resources"]
+    ]
+    reads = ("get", "list", "watch")
+    assert ("kafkatopics", reads) in granted
+    assert (("configmaps", reads) in granted) is predictions
+    assert {doc["kind"] for doc in manifests if "Role" in doc["kind"]} == {
+        "ClusterRole",
+        "ClusterRoleBinding",
+    }

@@ -10,9 +10,11 @@ import pytest
 from satfeed_core.elements import load_elements
 from satfeed_core.propagation import position_at
 from satfeed_dev.sample_data import tle_file
+from satfeed_frontend.config import parse_config
 from satfeed_frontend.data.elements import ElementsRegistry, satellite_ref
 from satfeed_frontend.data.feed import FeedState, TopicInfo
 from satfeed_frontend.prediction import predicted_track
+from satfeed_frontend.service import FrontendService
 from satfeed_frontend.ticks import REDRAW, UpdateSettings, draw, update
 
 from tests.unit.frontend.frontend_samples import kafkatopic, position
@@ -83,3 +85,30 @@ def test_pages_draw_predictions_and_redraw_them_when_the_key_changes() -> None:
     cursor = drawn.cursor.to_store()
     assert update(feed, settings, cursor, [], latest.time, "v1") is None  # nothing new
     assert update(feed, settings, cursor, [], latest.time, "v2") is REDRAW
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "watched"),
+    [
+        ([], {}, ["KafkaTopics", "ConfigMaps"]),
+        (["--predictions", "false"], {}, ["KafkaTopics"]),
+        ([], {"SATFEED_PREDICTIONS": "false"}, ["KafkaTopics"]),  # the chart's way
+    ],
+)
+def test_without_predictions_no_configmap_is_watched(
+    argv: list[str], environ: dict[str, str], watched: list[str]
+) -> None:
+    config = parse_config(["--bootstrap-servers", "127.0.0.1:1", *argv], environ=environ)
+    service = FrontendService(config, kube_api=object())  # never started: no request made
+    try:
+        assert [watch.target.what for watch in service.watches] == watched
+        if watched == ["KafkaTopics"]:
+            service.feed.set_topics(
+                [TopicInfo("t", "KafkaTopic space/terra", satellite_ref=("space", "terra"))]
+            )
+            service.feed.add("t", position())
+            now = service.feed.snapshot().tracks[0].latest.record.time
+            assert service.predictions(service.feed.snapshot().tracks, now) == {}
+            assert service.prediction_key(now) == ""  # never a redraw for predictions
+    finally:
+        service.stop()

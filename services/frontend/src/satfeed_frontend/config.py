@@ -36,6 +36,9 @@ class FrontendConfig:
     kubeconfig: Path | None
     topics: tuple[str, ...]
     topic_pattern: re.Pattern[str] | None
+    predictions: bool
+    """Watch the operator's elements ConfigMaps to draw predicted tracks (Kubernetes
+    discovery only)."""
     history: int
     """Records kept (and backfilled) per satellite."""
     history_window: timedelta | None
@@ -105,6 +108,14 @@ FLAGS: Sequence[EnvFlag] = (
         "--topic-pattern",
         "SATFEED_TOPIC_PATTERN",
         "without Kubernetes: a regular expression; every Kafka topic it matches in full is shown",
+    ),
+    EnvFlag(
+        "--predictions",
+        "SATFEED_PREDICTIONS",
+        "true or false: draw each satellite's predicted track from the elements ConfigMap "
+        "the operator keeps, which needs get, list and watch on ConfigMaps (default true; "
+        "false reads no ConfigMap)",
+        {"choices": ("true", "false"), "default": "true"},
     ),
     EnvFlag(
         "--history",
@@ -188,14 +199,9 @@ def parse_config(
             action=_RenamedFlag,
             help=argparse.SUPPRESS,
         )
-    parser.set_defaults(renamed_flags=[])
+    parser.set_defaults(deprecated_flags=[])
     args = parse_env_flags(parser, FLAGS, argv, environ)
-    deprecations += [
-        f"{old} is deprecated and will be removed: use {renamed.flag}"
-        for old in args.renamed_flags
-        for renamed in RENAMED
-        if renamed.old_flag == old
-    ]
+    deprecations += args.deprecated_flags
     if not args.bootstrap_servers:
         parser.error("--bootstrap-servers (or KAFKA_BOOTSTRAP_SERVERS) is required")
     topics = _comma_list(args.topics)
@@ -236,6 +242,7 @@ def parse_config(
         kubeconfig=args.kubeconfig,
         topics=topics,
         topic_pattern=pattern,
+        predictions=args.predictions == "true",
         history=args.history,
         history_window=(
             None if args.history_seconds is None else timedelta(seconds=args.history_seconds)
@@ -252,7 +259,7 @@ def parse_config(
 
 
 class _RenamedFlag(argparse.Action):
-    """A flag's old name: sets the flag and notes that the old name was used."""
+    """A flag's old name: sets the flag, and notes a warning that the old name was used."""
 
     def __call__(
         self,
@@ -262,7 +269,10 @@ class _RenamedFlag(argparse.Action):
         option_string: str | None = None,
     ) -> None:
         setattr(namespace, self.dest, values)
-        namespace.renamed_flags.append(option_string)
+        new = "--" + self.dest.replace("_", "-")
+        namespace.deprecated_flags.append(
+            f"{option_string} is deprecated and will be removed: use {new}"
+        )
 
 
 def _renamed_variables(environ: Mapping[str, str]) -> tuple[Mapping[str, str], list[str]]:

@@ -57,21 +57,24 @@ class FrontendService:
         if config.discovery is DiscoveryMode.KUBERNETES:
             api = kube_api if kube_api is not None else api_client(config.kubeconfig)
             self.registry = KafkaTopicRegistry()
-            self.elements = ElementsRegistry()
             self.watches = [
                 ResourceWatch(
                     api,
                     KafkaTopicTarget(self.registry, self.feed, self.metrics),
                     config.namespaces,
                     config.selector,
-                ),
-                ResourceWatch(
-                    api,
-                    ElementsTarget(self.elements, self.metrics),
-                    config.namespaces,
-                    ELEMENTS_SELECTOR,
-                ),
+                )
             ]
+            if config.predictions:
+                self.elements = ElementsRegistry()
+                self.watches.append(
+                    ResourceWatch(
+                        api,
+                        ElementsTarget(self.elements, self.metrics),
+                        config.namespaces,
+                        ELEMENTS_SELECTOR,
+                    )
+                )
             source = self.registry
         elif config.discovery is DiscoveryMode.STATIC:
             source = StaticTopics(config.topics)

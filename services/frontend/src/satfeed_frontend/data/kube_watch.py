@@ -146,7 +146,8 @@ class ElementsTarget:
     what = "ConfigMaps"
     rbac_hint = (
         "grant the frontend's service account get, list and watch on configmaps there "
-        "to draw predicted ground tracks (the page works without them)"
+        "to draw predicted ground tracks, or turn them off with --predictions false (the "
+        "page works without them)"
     )
     list_function = staticmethod(configmaps_in)
 
