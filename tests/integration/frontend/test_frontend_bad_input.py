@@ -83,6 +83,8 @@ def test_malformed_records_are_skipped_counted_and_logged_once(
             broken(good[2], lat=91.5),  # out of range
             broken(good[2], lon=float("inf")),
             broken(good[2], norad_id=None),  # missing
+            broken(good[2], alt_km=-50.0),  # valid JSON, but under the ground
+            broken(good[2], alt_km=500_000.0),  # beyond the Moon: no Earth orbit
             good[2],
             good[3],
             b"\xff\xfe",  # not UTF-8
@@ -94,9 +96,10 @@ def test_malformed_records_are_skipped_counted_and_logged_once(
     assert frontend.metric("satfeed_frontend_records_consumed_total") == 6
     malformed = {
         field: frontend.metric("satfeed_frontend_records_malformed_total", field=field)
-        for field in ("record", "lat", "lon", "norad_id")
+        for field in ("record", "lat", "lon", "norad_id", "position")
     }
-    assert malformed == {"record": 2, "lat": 3, "lon": 1, "norad_id": 1}
+    assert malformed == {"record": 2, "lat": 3, "lon": 1, "norad_id": 1, "position": 2}
+    assert count_lines(frontend.log(), "that no orbit could hold") == 1
 
     # More of the same: still skipped, and no new log lines for them.
     later = record_at(start + timedelta(seconds=10))

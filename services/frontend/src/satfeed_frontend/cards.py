@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from dash import html
+from satfeed_core.contract import DEFAULT_ELEMENTS_STALE_AFTER
 
 from satfeed_frontend.data.feed import TrackView
 from satfeed_frontend.figures import color
@@ -22,10 +23,6 @@ CARD_VALUES: Final = "card-values"
 a pushed update writes those two properties of each card by id, so a tick changes text in
 place, where a patch of the cards' container had Dash mount every card anew."""
 CARD_LABELS: Final = "Longitude\nLatitude\nAltitude\nSpeed\nElements\nSample"
-ELEMENTS_STALE_AFTER: Final = timedelta(days=14)
-"""Element sets older than this still propagate, but drift (in low orbit by kilometres a
-day): the card says "stale elements". The operator and the producer warn after the same 14
-days; the constant is to move into satfeed_core, where the three can share it."""
 STALE_AFTER_INTERVALS: Final = 3
 """A satellite is stale once this many of its own sampling intervals pass without a new
 record: one late or lost record is not yet an outage, three in a row are."""
@@ -72,7 +69,7 @@ def elements_age(track: TrackView) -> timedelta:
 
 
 def has_stale_elements(track: TrackView) -> bool:
-    return elements_age(track) > ELEMENTS_STALE_AFTER
+    return elements_age(track) > DEFAULT_ELEMENTS_STALE_AFTER
 
 
 def card_values(track: TrackView, now: datetime, stale_after: timedelta) -> str:

@@ -81,7 +81,13 @@ class FrontendService:
         else:
             assert config.topic_pattern is not None  # parse_config sets it in this mode
             source = PatternTopics(config.topic_pattern)
-        self.consumer = FeedConsumer(config.bootstrap_servers, self.feed, source, self.metrics)
+        self.consumer = FeedConsumer(
+            config.bootstrap_servers,
+            self.feed,
+            source,
+            self.metrics,
+            elements_of=self.elements.of_norad_id if self.elements else lambda norad_id: None,
+        )
         self.settings = UpdateSettings(
             instance=self.instance,
             stale_after=config.stale_after,

@@ -24,7 +24,9 @@ from datetime import UTC, datetime
 from typing import Final
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from satfeed_core.elements import Elements
 from satfeed_core.record import RecordError, decode_record
+from satfeed_core.usability import plausible_position
 
 from satfeed_frontend.data.discovery import TopicSource
 from satfeed_frontend.data.feed import FeedState
@@ -84,8 +86,11 @@ class FeedConsumer:
         source: TopicSource,
         metrics: FrontendMetrics,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        elements_of: Callable[[int], Elements | None] = lambda norad_id: None,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
+        self.elements_of = elements_of
+        """The object's elements by NORAD id, when known: positions are judged by them."""
         self.feed = feed
         self.source = source
         self.metrics = metrics
@@ -277,6 +282,17 @@ class FeedConsumer:
             )
             return
         self._reachable_again()
+        if not plausible_position(self.elements_of(record.norad_id), record.lat, record.alt_km):
+            # Never drawn: a writer that did not check published a place no orbit holds.
+            self.metrics.records_malformed.labels(field="position").inc()
+            self._problems.once(
+                f"implausible:{topic}",
+                f"skipping positions in topic {topic!r} that no orbit could hold (e.g. "
+                f"{record.name} at {record.alt_km:.0f} km, {record.time.isoformat()}); further "
+                "ones are only counted in satfeed_frontend_records_malformed_total"
+                '{field="position"}',
+            )
+            return
         if self.feed.add(topic, record):
             self.metrics.records_consumed.inc()
         else:

@@ -13,13 +13,12 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from satfeed_core.contract import ELEMENTS_KEY
 from satfeed_core.elements import Elements, ElementsError, parse_elements
 from satfeed_core.labels import PART_OF_KEY, PART_OF_VALUE, SATELLITE_KEY
 
 log = logging.getLogger(__name__)
 
-ELEMENTS_KEY: Final = "elements"
-"""The ConfigMap key the operator writes the elements under (its ``ELEMENTS_KEY``)."""
 ELEMENTS_SELECTOR: Final = f"{PART_OF_KEY}={PART_OF_VALUE},{SATELLITE_KEY}"
 """Every satfeed child ConfigMap: the elements ConfigMaps."""
 
@@ -71,6 +70,16 @@ class ElementsRegistry:
             else:
                 entries[ref] = parsed[1]
             self.version += 1
+
+    def of_norad_id(self, norad_id: int) -> Elements | None:
+        """Any known element set of this object: enough to judge whether a position is
+        plausible (the same object in two namespaces has the same orbit)."""
+        with self._lock:
+            for entries in self._by_scope.values():
+                for elements in entries.values():
+                    if elements.norad_id == norad_id:
+                        return elements
+        return None
 
     def get(self, ref: SatelliteRef) -> Elements | None:
         with self._lock:
