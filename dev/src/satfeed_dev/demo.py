@@ -63,7 +63,7 @@ def _start(run_dir: Path, bootstrap: str, port: int) -> None:
         ManagedProcess(f"producer-{satellite.satellite_id}", argv, run_dir).start()
     topics = ",".join(s.topic for s in SATELLITES)
     frontend = ManagedProcess(
-        "frontend", frontend_argv(bootstrap, port, "--topics", topics), run_dir
+        "frontend", frontend_argv(bootstrap, port, "--topics", topics, *elements), run_dir
     )
     frontend.start()
     ready_url = f"http://127.0.0.1:{port}/readyz"

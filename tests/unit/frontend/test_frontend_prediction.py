@@ -112,3 +112,29 @@ def test_without_predictions_no_configmap_is_watched(
             assert service.prediction_key(now) == ""  # never a redraw for predictions
     finally:
         service.stop()
+
+
+def test_without_kubernetes_an_elements_file_draws_the_predictions() -> None:
+    """``make demo``'s way: static topics, and the producers' elements file for predictions."""
+    config = parse_config(
+        [
+            "--bootstrap-servers",
+            "127.0.0.1:1",
+            "--topics",
+            "t",
+            "--elements-file",
+            str(tle_file("earth-observation.tle")),
+        ],
+        environ={},
+    )
+    service = FrontendService(config)
+    try:
+        assert service.watches == []
+        service.feed.set_topics([TopicInfo("t", "topic t")])
+        service.feed.add("t", position(norad_id=25994))
+        tracks = service.feed.snapshot().tracks
+        predicted = service.predictions(tracks, tracks[0].latest.record.time)
+        assert len(predicted[tracks[0].key].lon) > 100
+        assert service.prediction_key(tracks[0].latest.record.time) != ""
+    finally:
+        service.stop()

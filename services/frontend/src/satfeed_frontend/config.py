@@ -37,6 +37,7 @@ class FrontendConfig:
     topics: tuple[str, ...]
     topic_pattern: re.Pattern[str] | None
     predictions: bool
+    elements_file: Path | None
     """Watch the operator's elements ConfigMaps to draw predicted tracks (Kubernetes
     discovery only)."""
     history: int
@@ -116,6 +117,13 @@ FLAGS: Sequence[EnvFlag] = (
         "the operator keeps, which needs get, list and watch on ConfigMaps (default true; "
         "false reads no ConfigMap)",
         {"choices": ("true", "false"), "default": "true"},
+    ),
+    EnvFlag(
+        "--elements-file",
+        "SATFEED_ELEMENTS_FILE",
+        "TLE or OMM file to draw predicted tracks from, matched to records by NORAD id (for "
+        "discovery without Kubernetes, where there is no elements ConfigMap; e.g. the demo)",
+        {"type": Path},
     ),
     EnvFlag(
         "--history",
@@ -243,6 +251,7 @@ def parse_config(
         topics=topics,
         topic_pattern=pattern,
         predictions=args.predictions == "true",
+        elements_file=args.elements_file,
         history=args.history,
         history_window=(
             None if args.history_seconds is None else timedelta(seconds=args.history_seconds)

@@ -54,6 +54,9 @@ class FrontendService:
         self.elements: ElementsRegistry | None = None
         self.watches: list[ResourceWatch] = []
         source: TopicSource
+        if config.elements_file is not None:
+            self.elements = ElementsRegistry()
+            self.elements.add_file(config.elements_file)
         if config.discovery is DiscoveryMode.KUBERNETES:
             api = kube_api if kube_api is not None else api_client(config.kubeconfig)
             self.registry = KafkaTopicRegistry()
@@ -66,7 +69,7 @@ class FrontendService:
                 )
             ]
             if config.predictions:
-                self.elements = ElementsRegistry()
+                self.elements = self.elements or ElementsRegistry()
                 self.watches.append(
                     ResourceWatch(
                         api,
@@ -134,6 +137,8 @@ class FrontendService:
         predicted = {}
         for track in tracks:
             elements = self.elements.get(track.satellite_ref) if track.satellite_ref else None
+            if elements is None:
+                elements = self.elements.of_norad_id(track.latest.record.norad_id)
             if elements is not None:
                 predicted[track.key] = predicted_track(elements, track.latest.record.time)
         return predicted

@@ -11,10 +11,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Final
 
 from satfeed_core.contract import ELEMENTS_KEY
-from satfeed_core.elements import Elements, ElementsError, parse_elements
+from satfeed_core.elements import (
+    Elements,
+    ElementsError,
+    load_elements,
+    parse_elements,
+    select_elements,
+)
 from satfeed_core.labels import PART_OF_KEY, PART_OF_VALUE, SATELLITE_KEY
 
 log = logging.getLogger(__name__)
@@ -45,6 +52,7 @@ class ElementsRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_scope: dict[str, dict[SatelliteRef, Elements]] = {}
+        self._from_file: dict[int, Elements] = {}
         self.version = 0
 
     def replace(self, scope: str, configmaps: Sequence[Mapping[str, Any]]) -> None:
@@ -71,10 +79,24 @@ class ElementsRegistry:
                 entries[ref] = parsed[1]
             self.version += 1
 
+    def add_file(self, path: Path) -> None:
+        """Element sets from a file, found by NORAD id (the newest epoch of each object)."""
+        by_id: dict[int, list[Elements]] = {}
+        for elements in load_elements(path):
+            by_id.setdefault(elements.norad_id, []).append(elements)
+        newest = {
+            norad_id: select_elements(sets, norad_id, str(path)) for norad_id, sets in by_id.items()
+        }
+        with self._lock:
+            self._from_file.update(newest)
+            self.version += 1
+
     def of_norad_id(self, norad_id: int) -> Elements | None:
         """Any known element set of this object: enough to judge whether a position is
         plausible (the same object in two namespaces has the same orbit)."""
         with self._lock:
+            if norad_id in self._from_file:
+                return self._from_file[norad_id]
             for entries in self._by_scope.values():
                 for elements in entries.values():
                     if elements.norad_id == norad_id:
