@@ -218,6 +218,21 @@ def test_the_frontend_pod_shows_three_satellites_updating_through_port_forward(
             10,
             f"{satellite}'s card to update",
         )
+
+    # The chart lets the frontend read the operator's elements ConfigMaps: each satellite
+    # gets its predicted track on the map (one orbit ahead, a point every 30 s).
+    def predicted_points() -> dict[str, int]:
+        traces: list[dict[str, Any]] = page.evaluate(
+            """() => (document.querySelector('#map .js-plotly-plot')?.data || [])
+                .map(t => ({name: t.name || '', points: (t.lon || []).length}))"""
+        )
+        return {t["name"]: t["points"] for t in traces if t["name"].endswith("(predicted)")}
+
+    wait_for(
+        lambda: len(predicted_points()) == 3 and min(predicted_points().values()) > 100,
+        60,
+        "a predicted track per satellite",
+    )
     screenshot = run_root / "artifacts" / "node-dashboard.png"
     screenshot.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(screenshot), full_page=True)
