@@ -224,27 +224,46 @@ def merge_conditions(
     return merged
 
 
+def _problem(status: Any, reason: Any) -> bool:
+    """A state a person must act on (Error phase), as opposed to waiting or paused."""
+    return status == FALSE and reason not in WAITING_REASONS | {"Paused"}
+
+
 def transition_events(
     previous: Sequence[Mapping[str, Any]] | None, current: Sequence[Condition]
 ) -> list[StatusEvent]:
     """Events worth a user's attention: new problems, becoming Ready, pausing.
 
-    Only changes of status or reason count, so a reconcile that changes nothing posts
-    nothing (no event storm from periodic resyncs).
+    Only changes count, so a reconcile that changes nothing posts nothing (no event storm
+    from periodic resyncs). A problem is one warning, however many conditions it makes
+    False: an unknown Kafka cluster fails TopicReady, ProducerReady and Ready at once, with
+    one reason and one thing to fix. Ready's own reason counts as a problem too, as for
+    ``InvalidSpec``, which leaves the other conditions Unknown.
     """
+    reported = {
+        old.get("reason")
+        for old in previous or ()
+        if isinstance(old, Mapping) and _problem(old.get("status"), old.get("reason"))
+    }
     events: list[StatusEvent] = []
     for condition in current:
+        if _problem(condition.status, condition.reason):
+            if condition.reason in reported:
+                continue
+            reported.add(condition.reason)
+            message = (
+                condition.message
+                if condition.type == READY
+                else f"{condition.type}: {condition.message}"
+            )
+            events.append(StatusEvent("Warning", condition.reason, message))
+            continue
         old = _find(previous, condition.type)
         if old is not None and (old.get("status"), old.get("reason")) == (
             condition.status,
             condition.reason,
         ):
             continue
-        if condition.type == READY:
-            if condition.status == TRUE or condition.reason == "Paused":
-                events.append(StatusEvent("Normal", condition.reason, condition.message))
-        elif condition.status == FALSE and condition.reason not in WAITING_REASONS | {"Paused"}:
-            events.append(
-                StatusEvent("Warning", condition.reason, f"{condition.type}: {condition.message}")
-            )
+        if condition.type == READY and (condition.status == TRUE or condition.reason == "Paused"):
+            events.append(StatusEvent("Normal", condition.reason, condition.message))
     return events

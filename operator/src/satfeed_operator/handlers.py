@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import kopf
@@ -28,6 +29,10 @@ CHILD_LABELS: dict[str, Any] = {
     MANAGED_BY_KEY: FIELD_MANAGER,
     SATELLITE_KEY: kopf.PRESENT,
 }
+ConfigMapKey = tuple[str, str]
+"""A ConfigMap's (namespace, name)."""
+ELEMENTS_INDEX = "elements_configmaps"
+"""kopf's index of Satellite names by the ConfigMap of their elements, and its keyword."""
 RESYNC_CONCURRENCY = 8
 """Reconciles at a time during a resync, so 1000 Satellites do not flood the apiserver."""
 
@@ -78,9 +83,12 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     # should hold; the cost is that Strimzi's CRD must be installed before the operator.
     settings.scanning.disabled = True
     settings.networking.request_timeout = 60
-    # Only the operator's children are of interest: filter them at the apiserver, not
-    # after downloading every ConfigMap and Deployment of the cluster.
-    for plural in ("configmaps", "deployments", "kafkatopics"):
+    # Of Deployments and KafkaTopics only the operator's children are of interest: filter
+    # them at the apiserver, not after downloading every one of the cluster. ConfigMaps
+    # cannot be filtered so: those that Satellites reference for their elements carry no
+    # label of ours, and their changes must be seen too (on_referenced_configmap); kopf
+    # drops the others with a label check or a dict lookup.
+    for plural in ("deployments", "kafkatopics"):
         settings.watching.label_selectors[plural] = child_selector()
     memo["resync"] = asyncio.create_task(_resync_forever(ctx))
 
@@ -133,9 +141,68 @@ async def on_child_event(
     await reconcile_soon(ctx, namespace, labels[SATELLITE_KEY])
 
 
+@kopf.index(GROUP, VERSION, PLURAL, id=ELEMENTS_INDEX)
+def elements_configmaps(
+    namespace: str | None, name: str, spec: kopf.Spec, **_: Any
+) -> dict[ConfigMapKey, str]:
+    """Satellites by the ConfigMap their elements come from: (namespace, ConfigMap) -> names.
+
+    Always a dict, empty for other sources, so a Satellite that stops referencing a
+    ConfigMap leaves the index (kopf keeps the old entries of a handler returning None).
+    """
+    ref = (spec.get("elements") or {}).get("configMapRef") or {}
+    configmap = ref.get("name") if isinstance(ref, dict) else None
+    if namespace is None or not isinstance(configmap, str) or not configmap:
+        return {}
+    return {(namespace, configmap): name}
+
+
+def _referencing(namespace: str | None, name: str, kwargs: Mapping[str, Any]) -> list[str]:
+    """The Satellites whose elements come from ConfigMap ``namespace/name``.
+
+    kopf passes each index to handlers and filters as a keyword named after its id.
+    """
+    index: kopf.Index[ConfigMapKey, str] = kwargs[ELEMENTS_INDEX]
+    key = (namespace or "", name)
+    return sorted(set(index[key])) if key in index else []
+
+
+def _referenced(namespace: str | None, name: str, **kwargs: Any) -> bool:
+    return bool(_referencing(namespace, name, kwargs))
+
+
+@kopf.on.event("", "v1", "configmaps", when=_referenced)
+async def on_referenced_configmap(
+    event: kopf.RawEvent,
+    namespace: str | None,
+    name: str,
+    memo: Any,
+    **kwargs: Any,
+) -> None:
+    """A ConfigMap that Satellites take their elements from was created, changed or
+    deleted: reconcile them now rather than at their next retry or resync."""
+    if event.get("type") is None or namespace is None:
+        return  # the initial listing at start-up: the Satellites' resume handlers cover it
+    ctx = context(memo)
+    satellites = _referencing(namespace, name, kwargs)
+    results = await asyncio.gather(
+        *(reconcile_soon(ctx, namespace, satellite) for satellite in satellites),
+        return_exceptions=True,
+    )
+    for satellite, result in zip(satellites, results, strict=True):
+        if isinstance(result, Exception):
+            log.warning(
+                "reconcile of %s/%s after a change of ConfigMap %s failed: %s",
+                namespace,
+                satellite,
+                name,
+                result,
+            )
+
+
 async def _resync_forever(ctx: OperatorContext) -> None:
-    """Reconcile every Satellite now and then: refresh elements, re-read referenced
-    ConfigMaps (not watched), update the elements' age, catch anything missed."""
+    """Reconcile every Satellite now and then: refresh elements, update the elements' age,
+    catch anything missed (a referenced ConfigMap's event lost while the operator was down)."""
     limit = asyncio.Semaphore(RESYNC_CONCURRENCY)
 
     async def one(namespace: str, name: str) -> None:

@@ -73,6 +73,16 @@ def test_the_schema_refuses_what_it_can_check(
     assert expected in refusal(testbed, terra(namespace, **change))
 
 
+def test_a_retention_that_is_no_duration_gets_one_error_saying_the_format(
+    testbed: TestBed, satellite_crd: None, namespace: str
+) -> None:
+    message = refusal(testbed, terra(namespace, topic={"retention": "forever"}))
+    assert message.count("Invalid value") == 1, message
+    assert "spec.topic.retention: Invalid value" in message
+    assert "must be a duration: numbers with units ms, s, m or h, such as 24h" in message
+    assert "Duration" not in message, message  # nothing from CEL's duration() on the bad value
+
+
 def test_the_schema_refuses_a_name_too_long_for_the_children(
     testbed: TestBed, satellite_crd: None, namespace: str
 ) -> None:
@@ -191,6 +201,14 @@ def test_an_unknown_kafka_cluster_is_reported(
     )
     assert not any(_children(testbed, namespace, "terra"))
     assert_quiet(testbed, namespace, "terra", operator)
+    # One problem, one event, though it fails TopicReady, ProducerReady and Ready; and no
+    # other event repeats it.
+    about_it = [
+        (e["type"], e["reason"])
+        for e in events_for(testbed.kube, namespace, "terra")
+        if "'nowhere'" in e["message"]
+    ]
+    assert about_it == [("Warning", "UnknownKafkaCluster")]
 
 
 def test_a_foreign_kafkatopic_of_the_same_name_is_left_alone(

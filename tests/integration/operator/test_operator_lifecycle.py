@@ -27,11 +27,15 @@ from satfeed_dev.operator_bed import (
     with_spec,
 )
 from satfeed_dev.testbed import KAFKA_CLUSTER, TestBed
+from satfeed_dev.tle_edit import shifted_epoch
 from satfeed_dev.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
 EXAMPLES = {"terra": (25994, "TERRA"), "aqua": (27424, "AQUA"), "aura": (28376, "AURA")}
+NOTICED_S = 15
+"""How soon a referenced ConfigMap's creation, change or deletion must show: far below the
+60 s retry, which would otherwise be the first to notice."""
 
 
 def children(testbed: TestBed, namespace: str, name: str) -> dict[str, dict[str, Any] | None]:
@@ -177,6 +181,61 @@ def test_spec_changes_reach_the_children(
         return len(testbed.kafka.admin().list_topics(topic, timeout=10).topics[topic].partitions)
 
     wait_for(lambda: partitions() == 3, 30, f"{topic} to grow to 3 partitions")
+
+
+def test_a_referenced_configmap_is_noticed_within_seconds(
+    testbed: TestBed, namespace: str, operator: OperatorProcess
+) -> None:
+    kube = testbed.kube
+    terra = example("terra", namespace)
+    tle = [
+        "TERRA",
+        terra["spec"]["elements"]["tle"]["line1"],
+        terra["spec"]["elements"]["tle"]["line2"],
+    ]
+
+    def elements_configmap(lines: list[str]) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "eos", "namespace": namespace},
+            "data": {"elements": "\n".join(lines)},
+        }
+
+    def producer_elements(lines: list[str]) -> bool:
+        """The producer's ConfigMap holds this element set (its line 1 has the epoch)."""
+        child = get(kube, "configmap", namespace, "terra-elements")
+        return child is not None and lines[1] in child["data"]["elements"]
+
+    # The Satellite first, its ConfigMap after: no 60 s wait for the retry.
+    kube.apply(with_spec(terra, elements={"configMapRef": {"name": "eos"}}))
+    wait_condition(kube, namespace, "terra", "ElementsValid", "False", "ConfigMapNotFound")
+    kube.apply(elements_configmap(tle))
+    satellite = wait_condition(
+        kube, namespace, "terra", "ElementsValid", "True", "Valid", timeout=NOTICED_S
+    )
+    assert satellite["status"]["elements"]["epoch"] == "2026-08-22T14:24:17Z"
+    wait_for(lambda: producer_elements(tle), NOTICED_S, "the elements in terra-elements")
+
+    # New elements in the ConfigMap reach the producer's ConfigMap.
+    later = shifted_epoch(tle, 1.0)
+    kube.apply(elements_configmap(later))
+    wait_for(lambda: producer_elements(later), NOTICED_S, "the new epoch in terra-elements")
+    wait_for(
+        lambda: (
+            (get(kube, "satellite", namespace, "terra") or {})["status"]["elements"]["epoch"]
+            == "2026-08-23T14:24:17Z"
+        ),
+        NOTICED_S,
+        "the new epoch in terra's status",
+    )
+
+    # Deleting it is reported; the producer keeps the last good elements.
+    kube.kubectl_ok("delete", "configmap", "eos", "-n", namespace)
+    wait_condition(
+        kube, namespace, "terra", "ElementsValid", "False", "ConfigMapNotFound", timeout=NOTICED_S
+    )
+    assert producer_elements(later)
 
 
 def test_pause_scales_to_zero_and_keeps_the_topic(

@@ -156,3 +156,32 @@ def test_events_only_for_changes_worth_attention() -> None:
     ]
     previous = merge_conditions(None, [conflict, ready, waiting], 1, "t")
     assert transition_events(previous, [conflict, ready, waiting]) == []
+
+
+def test_one_problem_is_one_warning_however_many_conditions_it_fails() -> None:
+    message = "spec.kafkaCluster 'nowhere' is not a Kafka cluster this operator serves"
+    topic = Condition("TopicReady", "False", "UnknownKafkaCluster", message)
+    producer = Condition("ProducerReady", "False", "UnknownKafkaCluster", message)
+    ready = ready_condition(VALID, topic, producer, None)
+    current = [VALID, topic, producer, ready]
+    assert transition_events(None, current) == [
+        StatusEvent("Warning", "UnknownKafkaCluster", f"TopicReady: {message}")
+    ]
+    previous = merge_conditions(None, current, 1, "t")
+    assert transition_events(previous, current) == []
+    # A condition newly failing for a problem already reported does not report it again.
+    earlier = merge_conditions(
+        None, [VALID, topic, Condition("ProducerReady", "Unknown", "Creating", ""), ready], 1, "t"
+    )
+    assert transition_events(earlier, current) == []
+
+
+def test_a_problem_only_ready_carries_is_reported() -> None:
+    unchecked = [
+        Condition(kind, "Unknown", "InvalidSpec", "not checked until spec.topic is fixed")
+        for kind in ("ElementsValid", "TopicReady", "ProducerReady")
+    ]
+    ready = Condition("Ready", "False", "InvalidSpec", "spec.topic.retention: bad; fix it")
+    assert transition_events(None, [*unchecked, ready]) == [
+        StatusEvent("Warning", "InvalidSpec", "spec.topic.retention: bad; fix it")
+    ]
