@@ -359,14 +359,17 @@ def _fix_for(path: str) -> str:
     return "copy the element set again from its source (e.g. CelesTrak)"
 
 
+_ORIGIN: Final = "the elements"
+
+
 def _select(candidates: Sequence[Elements], path: str, norad_id: int | None) -> Elements:
     """The one rule of :func:`~satfeed_core.elements.select_elements`, as a SpecError."""
     try:
-        return select_elements(candidates, norad_id, "the elements")
+        return select_elements(candidates, norad_id, _ORIGIN)
     except ElementsError as error:
         fix = (
             "make spec.noradId and the elements name the same satellite"
             if norad_id is not None
             else "set spec.noradId to pick one, or give a single element set"
         )
-        raise SpecError(path, error.problem, fix) from None
+        raise SpecError(path, error.problem.removeprefix(f"{_ORIGIN} "), fix) from None

@@ -33,6 +33,9 @@ WAITING_REASONS: Final = frozenset(
         "Unavailable",
     }
 )
+# Reasons of a True condition that still deserve a warning: positions are published, but
+# someone should act (elements past their age limit drift further every day).
+WARNING_REASONS: Final = frozenset({"ElementsStale"})
 # Topic problems that mean "this is not (or no longer) our topic": the producer must stop.
 _FOREIGN_TOPIC_REASONS: Final = frozenset({"ResourceConflict", "KafkaTopicNameTaken"})
 _STRIMZI_HINTS: Final = {
@@ -186,7 +189,10 @@ def ready_condition(
             return Condition(
                 READY, FALSE, condition.reason, f"{condition.type}: {condition.message}"
             )
-    return Condition(READY, TRUE, "Publishing", f"publishing positions to {topic_name}")
+    publishing = f"publishing positions to {topic_name}"
+    if elements.reason in WARNING_REASONS:
+        return Condition(READY, TRUE, elements.reason, f"{publishing}; {elements.message}")
+    return Condition(READY, TRUE, "Publishing", publishing)
 
 
 def phase(ready: Condition) -> str:
@@ -232,22 +238,24 @@ def _problem(status: Any, reason: Any) -> bool:
 def transition_events(
     previous: Sequence[Mapping[str, Any]] | None, current: Sequence[Condition]
 ) -> list[StatusEvent]:
-    """Events worth a user's attention: new problems, becoming Ready, pausing.
+    """Events worth a user's attention: new problems and warnings, becoming Ready, pausing.
 
     Only changes count, so a reconcile that changes nothing posts nothing (no event storm
     from periodic resyncs). A problem is one warning, however many conditions it makes
     False: an unknown Kafka cluster fails TopicReady, ProducerReady and Ready at once, with
     one reason and one thing to fix. Ready's own reason counts as a problem too, as for
-    ``InvalidSpec``, which leaves the other conditions Unknown.
+    ``InvalidSpec``, which leaves the other conditions Unknown. A warning reason on a True
+    condition (``ElementsStale``) is one Warning event too, when it first appears.
     """
     reported = {
         old.get("reason")
         for old in previous or ()
-        if isinstance(old, Mapping) and _problem(old.get("status"), old.get("reason"))
+        if isinstance(old, Mapping)
+        and (_problem(old.get("status"), old.get("reason")) or old.get("reason") in WARNING_REASONS)
     }
     events: list[StatusEvent] = []
     for condition in current:
-        if _problem(condition.status, condition.reason):
+        if _problem(condition.status, condition.reason) or condition.reason in WARNING_REASONS:
             if condition.reason in reported:
                 continue
             reported.add(condition.reason)

@@ -14,9 +14,12 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Final
 
+from satfeed_core import contract
 from satfeed_core.cli import EnvFlag, env_flag_parser, parse_env_flags
+from satfeed_core.contract import DEFAULT_ELEMENTS_STALE_AFTER
 
 from satfeed_operator import __version__
 
@@ -51,6 +54,8 @@ class OperatorConfig:
     )
     producer_backfill: int = 180
     producer_log_format: str = "json"
+    elements_stale_after: timedelta = DEFAULT_ELEMENTS_STALE_AFTER
+    """Elements older than this are used but warned about (ElementsStale)."""
     topic_replicas: int | None = None
     """Replicas of new topics whose Satellite does not say; None leaves it to the cluster."""
     namespaces: tuple[str, ...] = ()
@@ -118,6 +123,14 @@ FLAGS: Final[Sequence[EnvFlag]] = (
         "SATFEED_PRODUCER_BACKFILL",
         "samples of the recent past a producer publishes at start (default 180)",
         {"type": int, "default": 180},
+    ),
+    EnvFlag(
+        "--elements-stale-after",
+        contract.ENV_ELEMENTS_STALE_AFTER,
+        "days after their epoch when a Satellite's elements count as stale: still used, "
+        f"but Ready says ElementsStale and a warning event is posted (default "
+        f"{DEFAULT_ELEMENTS_STALE_AFTER.days})",
+        {"type": float, "default": DEFAULT_ELEMENTS_STALE_AFTER / timedelta(days=1)},
     ),
     EnvFlag(
         "--producer-log-format",
@@ -237,6 +250,11 @@ def parse_config(
             f"{_named('--producer-backfill')} {args.producer_backfill} is negative: use 0 to "
             "disable it"
         )
+    if not args.elements_stale_after > 0:
+        described.error(
+            f"{_named('--elements-stale-after')} {args.elements_stale_after:g} must be a "
+            "positive number of days"
+        )
     for flag, value, minimum in (
         ("--watch-timeout", args.watch_timeout, 10),
         ("--elements-refresh-seconds", args.elements_refresh_seconds, 1),
@@ -253,6 +271,7 @@ def parse_config(
         producer_resources=resources if resources is not None else dict(DEFAULT_PRODUCER_RESOURCES),
         producer_backfill=args.producer_backfill,
         producer_log_format=args.producer_log_format,
+        elements_stale_after=timedelta(days=args.elements_stale_after),
         topic_replicas=args.topic_replicas,
         namespaces=() if namespaces == ("*",) else namespaces,
         log_format=args.log_format,

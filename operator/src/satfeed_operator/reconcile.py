@@ -201,7 +201,7 @@ async def _reconcile_valid(
             norad_id=in_use.norad_id,
             elements_text=text,
         )
-        topic, producer = await _apply_children(ctx, children, plan, cluster)
+        topic, producer = await _apply_children(ctx, children, plan, cluster, elements.unusable)
         if foreign:
             retry_in = min(retry_in or CONFLICT_RETRY_SECONDS, CONFLICT_RETRY_SECONDS)
 
@@ -233,12 +233,18 @@ async def _reconcile_valid(
 
 
 async def _apply_children(
-    ctx: OperatorContext, children: _Children, plan: ProducerPlan, cluster: str
+    ctx: OperatorContext,
+    children: _Children,
+    plan: ProducerPlan,
+    cluster: str,
+    unusable: str | None,
 ) -> tuple[Condition, Condition]:
     """Apply ConfigMap, KafkaTopic and Deployment, in that order; TopicReady, ProducerReady.
 
     The KafkaTopic goes before the Deployment, which starts with 0 replicas and gets 1
     once the topic is Ready: the producer never writes to a topic that does not exist.
+    With ``unusable`` elements (the reason why) the producer is scaled to 0: it would only
+    fail every sample.
     """
     satellite = children.satellite
     foreign = children.foreign
@@ -265,11 +271,20 @@ async def _apply_children(
         return topic, _name_taken(PRODUCER_READY, "ConfigMap", foreign["ConfigMap"], satellite)
     deployment = children.deployment
     running = deployment is not None and int(deployment["spec"].get("replicas") or 0) > 0
-    replicas = producer_replicas(satellite.spec.paused, topic, running)
+    replicas = 0 if unusable else producer_replicas(satellite.spec.paused, topic, running)
     manifest = build_deployment(satellite, plan, replicas, ctx.config)
     children.deployment = await ctx.applied(
         "deployments", children.deployment_path, manifest, deployment
     )
+    if unusable and not satellite.spec.paused:
+        stopped = Condition(
+            PRODUCER_READY,
+            FALSE,
+            unusable,
+            "the producer is scaled to 0 while the elements cannot be propagated (see "
+            "ElementsValid); it starts again with usable elements",
+        )
+        return topic, stopped
     return topic, producer_condition(children.deployment, replicas, satellite.spec.paused)
 
 

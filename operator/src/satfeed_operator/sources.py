@@ -8,11 +8,12 @@ spec is permanent; a missing ConfigMap or a failed fetch is retried.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from satfeed_core.elements import Elements, elements_text
+from satfeed_core.usability import State, assess
 
 from satfeed_operator.api import (
     CelestrakSource,
@@ -46,6 +47,9 @@ class ElementsOutcome:
     next_fetch_at: datetime | None = None
     retry_in: float | None = None
     permanent: bool = False
+    unusable: str | None = None
+    """Why the producer must stop (``ElementsDecayed``, ``ElementsUnusable``): the elements
+    parse but cannot be propagated; None when they can."""
 
 
 async def resolve_elements(
@@ -62,13 +66,13 @@ async def resolve_elements(
     try:
         match source:
             case TleSource() | OmmSource():
-                elements = validate_inline(source, norad_id)
-                return _valid(elements, path)
+                outcome = _valid(validate_inline(source, norad_id), path)
             case ConfigMapSource():
-                return await _from_configmap(ctx, satellite, source)
+                outcome = await _from_configmap(ctx, satellite, source)
             case CelestrakSource():
                 assert norad_id is not None  # parse_spec requires it for this source
-                return await _from_celestrak(ctx, norad_id, previous, current_text)
+                outcome = await _from_celestrak(ctx, norad_id, previous, current_text)
+        return _judged(outcome, ctx.config.elements_stale_after)
     except SpecError as error:
         inline = isinstance(source, TleSource | OmmSource)
         return ElementsOutcome(
@@ -76,6 +80,31 @@ async def resolve_elements(
             permanent=inline,
             retry_in=None if inline else CONFLICT_RETRY_SECONDS,
         )
+
+
+def _judged(outcome: ElementsOutcome, stale_after: timedelta) -> ElementsOutcome:
+    """Well-formed elements tried now and over the next orbit (satfeed_core.usability):
+    ones that cannot fly stop the producer; old ones are used, with a warning."""
+    if outcome.elements is None:
+        return outcome
+    verdict = assess(outcome.elements, now(), stale_after)
+    found = outcome.condition.message
+    match verdict.state:
+        case State.USABLE:
+            return outcome
+        case State.STALE:
+            stale = Condition(ELEMENTS_VALID, TRUE, verdict.reason, f"{found}; {verdict.message}")
+            return replace(outcome, condition=stale)
+        case State.UNUSABLE:
+            unusable = Condition(
+                ELEMENTS_VALID,
+                FALSE,
+                verdict.reason,
+                f"{found}, but {verdict.message} (delete the Satellite to stop tracking it)",
+            )
+            return replace(
+                outcome, condition=unusable, text=None, elements=None, unusable=verdict.reason
+            )
 
 
 def _valid(elements: Elements, origin: str, fetch: GpRecord | None = None) -> ElementsOutcome:

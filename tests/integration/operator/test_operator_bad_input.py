@@ -20,6 +20,7 @@ from satfeed_dev.operator_bed import (
     with_spec,
 )
 from satfeed_dev.testbed import KAFKA_CLUSTER, TestBed
+from satfeed_dev.tle_edit import checksum
 from satfeed_dev.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -182,7 +183,7 @@ def test_elements_of_another_satellite_are_reported(
         "terra",
         "ElementsValid",
         "InvalidElements",
-        "no element set for NORAD id 27424",
+        "no element set for NORAD 27424",
     )
 
 
@@ -337,6 +338,97 @@ def test_elements_from_a_configmap(
         lambda: get(kube, "deployment", namespace, "terra-producer"), 30, "the producer"
     )
     assert env_of(deployment)["SATFEED_DISPLAY_NAME"] == "AQUA"
+    # Only the selected set reaches the producer (and the frontend's predicted track).
+    child = get(kube, "configmap", namespace, "terra-elements")
+    assert child is not None
+    assert child["data"]["elements"] == "\n".join(["AQUA", *aqua_lines.values()]) + "\n"
+
+
+def _divergent(line1: str) -> str:
+    """Line 1 with a drag term (B*, columns 54-61) so large that SGP4 overflows."""
+    edited = line1[:53] + " 99999+9" + line1[61:68]
+    return edited + str(checksum(edited))
+
+
+def _elements_configmap(namespace: str, line1: str, line2: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "eos", "namespace": namespace},
+        "data": {"elements": f"TERRA\n{line1}\n{line2}\n"},
+    }
+
+
+def _producer_replicas(testbed: TestBed, namespace: str) -> int | None:
+    deployment = get(testbed.kube, "deployment", namespace, "terra-producer")
+    return None if deployment is None else int(deployment["spec"]["replicas"])
+
+
+def test_inline_elements_that_cannot_fly_start_no_producer(
+    testbed: TestBed, namespace: str, operator: OperatorProcess
+) -> None:
+    manifest = terra(namespace)
+    tle = manifest["spec"]["elements"]["tle"]
+    tle["line1"] = _divergent(tle["line1"])
+    testbed.kube.apply(manifest)
+    assert_reported(
+        testbed,
+        namespace,
+        "terra",
+        "ElementsValid",
+        "ElementsDecayed",
+        "NORAD 25994 cannot be propagated",
+        "fresh element set",
+        "delete the Satellite",
+    )
+    assert not any(children for children in _children(testbed, namespace, "terra"))
+
+
+def test_elements_that_go_bad_stop_the_producer_and_good_ones_restart_it(
+    testbed: TestBed, namespace: str, operator: OperatorProcess
+) -> None:
+    kube = testbed.kube
+    tle = terra(namespace)["spec"]["elements"]["tle"]
+    kube.apply(_elements_configmap(namespace, tle["line1"], tle["line2"]))
+    kube.apply(terra(namespace, elements={"configMapRef": {"name": "eos"}}))
+    wait_for(lambda: _producer_replicas(testbed, namespace) == 1, 30, "the producer running")
+
+    kube.apply(_elements_configmap(namespace, _divergent(tle["line1"]), tle["line2"]))
+    satellite = assert_reported(
+        testbed, namespace, "terra", "ElementsValid", "ElementsDecayed", "cannot be propagated"
+    )
+    producer = condition(satellite, "ProducerReady")
+    assert producer is not None
+    assert (producer["status"], producer["reason"]) == ("False", "ElementsDecayed")
+    wait_for(lambda: _producer_replicas(testbed, namespace) == 0, 15, "the producer scaled to 0")
+
+    kube.apply(_elements_configmap(namespace, tle["line1"], tle["line2"]))
+    wait_for(lambda: _producer_replicas(testbed, namespace) == 1, 15, "the producer back")
+    wait_condition(kube, namespace, "terra", "ElementsValid", "True")
+
+
+def test_old_elements_are_used_with_one_warning(
+    testbed: TestBed, namespace: str, operator: OperatorProcess
+) -> None:
+    """The bundled examples' elements are from 2026-08-22: past the 14-day limit by now.
+    (Ready then says ElementsStale too, once the pod runs: see tests/node.)"""
+    kube = testbed.kube
+    kube.apply(terra(namespace))
+    satellite = wait_condition(kube, namespace, "terra", "ElementsValid", "True", "ElementsStale")
+    valid = condition(satellite, "ElementsValid")
+    assert valid is not None
+    assert "older than 14 days" in valid["message"]
+    wait_for(lambda: _producer_replicas(testbed, namespace) == 1, 30, "the producer running")
+    wait_for(
+        lambda: [e for e in events_for(kube, namespace, "terra") if e["reason"] == "ElementsStale"],
+        15,
+        "the ElementsStale event",
+    )
+    assert_quiet(testbed, namespace, "terra", operator)
+    stale_events = [
+        e for e in events_for(kube, namespace, "terra") if e["reason"] == "ElementsStale"
+    ]
+    assert [(e["type"], e.get("count", 1)) for e in stale_events] == [("Warning", 1)]
 
 
 def _children(testbed: TestBed, namespace: str, name: str) -> list[dict[str, Any] | None]:

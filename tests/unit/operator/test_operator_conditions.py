@@ -185,3 +185,40 @@ def test_a_problem_only_ready_carries_is_reported() -> None:
     assert transition_events(None, [*unchecked, ready]) == [
         StatusEvent("Warning", "InvalidSpec", "spec.topic.retention: bad; fix it")
     ]
+
+
+STALE = Condition("ElementsValid", "True", "ElementsStale", "TERRA has elements older than 14 days")
+TOPIC_OK = Condition("TopicReady", "True", "TopicReady", "ok")
+PRODUCER_OK = Condition("ProducerReady", "True", "Available", "ok")
+
+
+def test_stale_elements_keep_ready_true_with_the_reason_shown() -> None:
+    ready = ready_condition(STALE, TOPIC_OK, PRODUCER_OK, "t")
+    assert (ready.status, ready.reason) == ("True", "ElementsStale")
+    assert "publishing positions to t" in ready.message
+    assert "older than 14 days" in ready.message
+    assert phase(ready) == "Running"
+
+
+def as_status(conditions: list[Condition]) -> list[dict[str, Any]]:
+    return merge_conditions(None, conditions, 1, "t0")
+
+
+def test_stale_elements_are_one_warning_however_the_other_conditions_move() -> None:
+    waiting = Condition("ProducerReady", "False", "Unavailable", "0 of 1")
+    first = [STALE, TOPIC_OK, waiting, ready_condition(STALE, TOPIC_OK, waiting, "t")]
+    assert transition_events(None, first) == [
+        StatusEvent("Warning", "ElementsStale", f"ElementsValid: {STALE.message}")
+    ]
+    # The pod comes up: Ready turns True with the same reason; no second warning.
+    then = [STALE, TOPIC_OK, PRODUCER_OK, ready_condition(STALE, TOPIC_OK, PRODUCER_OK, "t")]
+    assert transition_events(as_status(first), then) == []
+
+
+def test_unusable_elements_are_one_warning() -> None:
+    decayed = Condition("ElementsValid", "False", "ElementsDecayed", "cannot be propagated")
+    stopped = Condition("ProducerReady", "False", "ElementsDecayed", "scaled to 0")
+    current = [decayed, TOPIC_OK, stopped, ready_condition(decayed, TOPIC_OK, stopped, "t")]
+    events = transition_events(None, current)
+    assert [(e.type, e.reason) for e in events] == [("Warning", "ElementsDecayed")]
+    assert phase(current[-1]) == "Error"
