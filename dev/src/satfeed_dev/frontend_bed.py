@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Producer
+from satfeed_core.contract import ELEMENTS_KEY
 from satfeed_core.labels import (
     DISPLAY_NAME_ANNOTATION,
-    PART_OF_KEY,
-    PART_OF_VALUE,
     POSITIONS_STREAM,
     SATELLITE_KEY,
     STREAM_KEY,
+    child_labels,
 )
 from satfeed_core.record import PositionRecord, encode_record
 
@@ -123,9 +123,9 @@ def elements_configmap(satellite: str, namespace: str, elements: str) -> dict[st
         "metadata": {
             "name": f"{satellite}-elements",
             "namespace": namespace,
-            "labels": {PART_OF_KEY: PART_OF_VALUE, SATELLITE_KEY: satellite},
+            "labels": child_labels(satellite),
         },
-        "data": {"elements": elements},
+        "data": {ELEMENTS_KEY: elements},
     }
 
 

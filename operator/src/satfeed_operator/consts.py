@@ -10,7 +10,7 @@ from satfeed_core.contract import ELEMENTS_KEY as ELEMENTS_KEY
 
 # Re-exported: the display-name annotation is part of the shared label contract.
 from satfeed_core.labels import DISPLAY_NAME_ANNOTATION as DISPLAY_NAME_ANNOTATION
-from satfeed_core.labels import GROUP
+from satfeed_core.labels import GROUP, MANAGED_BY_VALUE
 
 VERSION: Final = "v1alpha1"
 API_VERSION: Final = f"{GROUP}/{VERSION}"
@@ -20,7 +20,7 @@ PLURAL: Final = "satellites"
 KAFKATOPIC_API_VERSION: Final = "kafka.strimzi.io/v1"
 KAFKATOPIC_KIND: Final = "KafkaTopic"
 
-FIELD_MANAGER: Final = "satfeed-operator"
+FIELD_MANAGER: Final = MANAGED_BY_VALUE
 """Server-side apply field manager: the operator owns exactly the fields it sets."""
 
 CHECKSUM_ANNOTATION: Final = f"{GROUP}/producer-checksum"

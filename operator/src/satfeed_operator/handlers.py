@@ -14,12 +14,18 @@ from collections.abc import Mapping
 from typing import Any
 
 import kopf
-from satfeed_core.labels import GROUP, PART_OF_KEY, PART_OF_VALUE, SATELLITE_KEY
+from satfeed_core.labels import (
+    CHILD_SELECTOR,
+    GROUP,
+    MANAGED_BY_KEY,
+    PART_OF_KEY,
+    PART_OF_VALUE,
+    SATELLITE_KEY,
+)
 
 from satfeed_operator.consts import FIELD_MANAGER, PLURAL, VERSION
 from satfeed_operator.context import OperatorContext
 from satfeed_operator.kube import satellite_path
-from satfeed_operator.objects import MANAGED_BY_KEY, child_selector
 from satfeed_operator.reconcile import reconcile, reconcile_soon
 
 log = logging.getLogger(__name__)
@@ -89,7 +95,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     # label of ours, and their changes must be seen too (on_referenced_configmap); kopf
     # drops the others with a label check or a dict lookup.
     for plural in ("deployments", "kafkatopics"):
-        settings.watching.label_selectors[plural] = child_selector()
+        settings.watching.label_selectors[plural] = CHILD_SELECTOR
     memo["resync"] = asyncio.create_task(_resync_forever(ctx))
 
 

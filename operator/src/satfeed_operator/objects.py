@@ -15,12 +15,12 @@ from typing import Any
 from satfeed_core import contract
 from satfeed_core.contract import ELEMENTS_KEY
 from satfeed_core.labels import (
-    PART_OF_KEY,
-    PART_OF_VALUE,
+    COMPONENT_KEY,
     POSITIONS_STREAM,
     SATELLITE_KEY,
     STREAM_KEY,
     STRIMZI_CLUSTER_KEY,
+    child_labels,
 )
 
 from satfeed_operator.api import Satellite
@@ -40,23 +40,6 @@ from satfeed_operator.consts import (
     PRODUCER_CONTAINER,
     PRODUCER_UID,
 )
-
-MANAGED_BY_KEY = "app.kubernetes.io/managed-by"
-COMPONENT_KEY = "app.kubernetes.io/component"
-
-
-def child_labels(satellite_name: str) -> dict[str, str]:
-    """Labels on every child; the operator watches its children by them."""
-    return {
-        PART_OF_KEY: PART_OF_VALUE,
-        MANAGED_BY_KEY: FIELD_MANAGER,
-        SATELLITE_KEY: satellite_name,
-    }
-
-
-def child_selector() -> str:
-    """Label selector matching every child of every Satellite."""
-    return f"{PART_OF_KEY}={PART_OF_VALUE},{MANAGED_BY_KEY}={FIELD_MANAGER},{SATELLITE_KEY}"
 
 
 def _metadata(

@@ -26,3 +26,24 @@ STRIMZI_CLUSTER_KEY: Final = "strimzi.io/cluster"
 
 DISPLAY_NAME_ANNOTATION: Final = f"{GROUP}/display-name"
 """On every child of a Satellite (the frontend reads it from the KafkaTopic)."""
+
+MANAGED_BY_KEY: Final = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE: Final = "satfeed-operator"
+"""The operator's name: its server-side apply field manager too."""
+COMPONENT_KEY: Final = "app.kubernetes.io/component"
+
+
+def child_labels(satellite_name: str) -> dict[str, str]:
+    """Labels on every child of the Satellite ``satellite_name``."""
+    return {
+        PART_OF_KEY: PART_OF_VALUE,
+        MANAGED_BY_KEY: MANAGED_BY_VALUE,
+        SATELLITE_KEY: satellite_name,
+    }
+
+
+CHILD_SELECTOR: Final = (
+    f"{PART_OF_KEY}={PART_OF_VALUE},{MANAGED_BY_KEY}={MANAGED_BY_VALUE},{SATELLITE_KEY}"
+)
+"""Every child of every Satellite: what the operator watches, and (for ConfigMaps) where
+the frontend finds each satellite's elements."""

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import flask
+from satfeed_core.labels import CHILD_SELECTOR
 
 from satfeed_frontend.config import DiscoveryMode, FrontendConfig
 from satfeed_frontend.data.consumer import FeedConsumer
@@ -20,7 +21,7 @@ from satfeed_frontend.data.discovery import (
     StaticTopics,
     TopicSource,
 )
-from satfeed_frontend.data.elements import ELEMENTS_SELECTOR, ElementsRegistry
+from satfeed_frontend.data.elements import ElementsRegistry
 from satfeed_frontend.data.feed import FeedState, TrackView
 from satfeed_frontend.data.kube_watch import (
     ElementsTarget,
@@ -75,7 +76,7 @@ class FrontendService:
                         api,
                         ElementsTarget(self.elements, self.metrics),
                         config.namespaces,
-                        ELEMENTS_SELECTOR,
+                        CHILD_SELECTOR,
                     )
                 )
             source = self.registry

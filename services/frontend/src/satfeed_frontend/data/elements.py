@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from satfeed_core.contract import ELEMENTS_KEY
 from satfeed_core.elements import (
@@ -22,12 +22,10 @@ from satfeed_core.elements import (
     parse_elements,
     select_elements,
 )
-from satfeed_core.labels import PART_OF_KEY, PART_OF_VALUE, SATELLITE_KEY
+from satfeed_core.labels import SATELLITE_KEY
 
 log = logging.getLogger(__name__)
 
-ELEMENTS_SELECTOR: Final = f"{PART_OF_KEY}={PART_OF_VALUE},{SATELLITE_KEY}"
-"""Every satfeed child ConfigMap: the elements ConfigMaps."""
 
 SatelliteRef = tuple[str, str]
 """(namespace, Satellite name)."""
