@@ -211,9 +211,7 @@ def test_a_referenced_configmap_is_noticed_within_seconds(
     kube.apply(with_spec(terra, elements={"configMapRef": {"name": "eos"}}))
     wait_condition(kube, namespace, "terra", "ElementsValid", "False", "ConfigMapNotFound")
     kube.apply(elements_configmap(tle))
-    satellite = wait_condition(
-        kube, namespace, "terra", "ElementsValid", "True", timeout=NOTICED_S
-    )
+    satellite = wait_condition(kube, namespace, "terra", "ElementsValid", "True", timeout=NOTICED_S)
     assert satellite["status"]["elements"]["epoch"] == "2026-08-22T14:24:17Z"
     wait_for(lambda: producer_elements(tle), NOTICED_S, "the elements in terra-elements")
 
