@@ -277,7 +277,7 @@ def test_changing_the_interval_rolls_the_producer_pod(deployed: NodeBed) -> None
     )
     (pod,) = [p for p in producer_pods(deployed, "terra") if p["metadata"]["name"] != before]
     env = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0].get("env", [])}
-    assert env["SATFEED_INTERVAL"] == "2"
+    assert env["SATFEED_INTERVAL"] == "2.0"  # exactly what spec.intervalSeconds says
 
 
 def test_a_killed_operator_pod_comes_back_and_nothing_is_duplicated(deployed: NodeBed) -> None:
