@@ -16,7 +16,6 @@ import os
 import platform
 import time
 import warnings
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import numpy as np
@@ -24,6 +23,7 @@ from pyorbital.orbital import Orbital
 from satfeed_core.elements import Elements, load_elements
 from satfeed_core.propagation import Sgp4Propagator
 from satfeed_dev.sample_data import CATALOGUE, tle_file
+from satfeed_dev.timing import best_of
 from sgp4.api import Satrec, SatrecArray
 
 SWEEP_TIME = datetime(2026, 8, 23, 12, 0, tzinfo=UTC)  # half a day after the newest epochs
@@ -36,16 +36,6 @@ SWEEP_TARGET_S = 0.25
 def tle_lines(elements: Elements) -> tuple[str, str]:
     assert elements.tle_lines is not None, "the bundled catalogue is TLE text"
     return elements.tle_lines
-
-
-def best_of(repeats: int, run: Callable[[], object]) -> float:
-    """The fastest of several runs, in seconds: the one least disturbed by other work."""
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        timings.append(time.perf_counter() - start)
-    return min(timings)
 
 
 def throughput(catalogue: list[Elements]) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import collections
 import os
-import time
+import statistics
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -28,19 +28,11 @@ from satfeed_core.elements import Elements, load_elements
 from satfeed_core.propagation import PyorbitalPropagator, Sgp4Propagator
 from satfeed_core.usability import PROBLEMS, assess
 from satfeed_dev.sample_data import CATALOGUE, tle_file
+from satfeed_dev.timing import best_of
 
 REPEATS = 7
-SINGLE_SAMPLES = 2000
-
-
-def best_of(repeats: int, run: Callable[[], object]) -> float:
-    """The fastest of several runs, in seconds: the one least disturbed by other work."""
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        timings.append(time.perf_counter() - start)
-    return min(timings)
+SINGLE_SAMPLES = 1000
+PAIRS = 5
 
 
 @contextmanager
@@ -73,15 +65,25 @@ def counts(catalogue: list[Elements]) -> None:
             print(f"    {count:6d}  {key}")
 
 
+def ratios(repeats: int, run: Callable[[], object], pairs: int = PAIRS) -> tuple[float, float]:
+    """Median with/without ratio over alternating pairs of measurements (so drift in the
+    machine's load hits both sides), and the median time with the check, in seconds."""
+    found = []
+    for _ in range(pairs):
+        with_s = best_of(repeats, run)
+        with without_check():
+            without_s = best_of(repeats, run)
+        found.append((with_s / without_s, with_s))
+    ratio = statistics.median(each[0] for each in found)
+    return ratio, statistics.median(each[1] for each in found)
+
+
 def check_cost(catalogue: list[Elements]) -> None:
     when = np.array([max(each.epoch for each in catalogue).replace(tzinfo=None)], "datetime64[us]")
     sweep = Sgp4Propagator(catalogue)
-    with_s = best_of(REPEATS, lambda: sweep.positions_at(when))
-    with without_check():
-        without_s = best_of(REPEATS, lambda: sweep.positions_at(when))
-    print(f"\n(b) whole-catalogue sweep, {len(catalogue)} objects x 1 time")
-    print(f"    without check {without_s * 1e3:7.2f} ms   with check {with_s * 1e3:7.2f} ms")
-    print(f"    ratio with/without: {with_s / without_s:.3f}")
+    ratio, with_s = ratios(REPEATS, lambda: sweep.positions_at(when))
+    print(f"\n(b) whole-catalogue sweep, {len(catalogue)} objects x 1 time: {with_s * 1e3:.2f} ms")
+    print(f"    ratio with/without check (median of {PAIRS} alternating pairs): {ratio:.3f}")
 
     terra = next(each for each in catalogue if each.norad_id == 25994)
     single = PyorbitalPropagator(terra)
@@ -91,12 +93,12 @@ def check_cost(catalogue: list[Elements]) -> None:
         for second in range(SINGLE_SAMPLES):
             single.positions_at(start + timedelta(seconds=second))
 
-    with_s = best_of(3, samples) / SINGLE_SAMPLES
-    with without_check():
-        without_s = best_of(3, samples) / SINGLE_SAMPLES
-    print("    one satellite (TERRA, pyorbital path), one sample per call")
-    print(f"    without check {without_s * 1e6:7.1f} us   with check {with_s * 1e6:7.1f} us")
-    print(f"    ratio with/without: {with_s / without_s:.3f}")
+    ratio, with_s = ratios(3, samples)
+    print(
+        f"    one satellite (TERRA, pyorbital path), one sample per call: "
+        f"{with_s / SINGLE_SAMPLES * 1e6:.0f} us"
+    )
+    print(f"    ratio with/without check (median of {PAIRS} alternating pairs): {ratio:.3f}")
 
 
 def assess_cost(catalogue: list[Elements]) -> None:

@@ -21,7 +21,8 @@ from satfeed_dev.waiting import WaitTimeout, wait_for
 
 
 def _sleeper(run_dir: Path, name: str = "sleeper") -> ManagedProcess:
-    code = "import time\nprint('sleeper up', flush=True)\nwhile True: time.sleep(1)"
+    # Runs until signalled, as a service does.
+    code = "import signal\nprint('sleeper up', flush=True)\nsignal.pause()"
     return ManagedProcess(name=name, argv=[sys.executable, "-c", code], run_dir=run_dir)
 
 

@@ -292,6 +292,29 @@ def test_broker_outage_of_20_s_loses_and_duplicates_nothing(
         broker.stop()
 
 
+def _producer_on_file(
+    testbed: TestBed,
+    producers: ProducerRunner,
+    reader_for: Callable[[str, str], TopicReader],
+    path: Path,
+) -> tuple[RunningProducer, TopicReader]:
+    """A producer at 2 Hz on its own topic, reading its elements from ``path``."""
+    topic = create_topic(testbed.kafka)
+    reader = reader_for(testbed.kafka.bootstrap_servers, topic)
+    producer = producers.start(
+        testbed.kafka.bootstrap_servers, topic,
+        "--elements-file", str(path), "--interval", "0.5", "--backfill", "0",
+    )  # fmt: skip
+    return producer, reader
+
+
+def _swap_in(path: Path, lines: list[str]) -> None:
+    """New content for the elements file, swapped in atomically as the kubelet does."""
+    aside = path.with_suffix(".new")
+    aside.write_text("\n".join(lines) + "\n")
+    os.replace(aside, path)
+
+
 def test_replaced_elements_file_is_used_without_restart(
     testbed: TestBed,
     producers: ProducerRunner,
@@ -299,17 +322,10 @@ def test_replaced_elements_file_is_used_without_restart(
     tmp_path: Path,
     terra_lines: list[str],
 ) -> None:
-    topic = create_topic(testbed.kafka)
-    reader = reader_for(testbed.kafka.bootstrap_servers, topic)
     path = elements_file(tmp_path, terra_lines)
-    producer = producers.start(
-        testbed.kafka.bootstrap_servers, topic,
-        "--elements-file", str(path), "--interval", "0.5", "--backfill", "0",
-    )  # fmt: skip
+    producer, reader = _producer_on_file(testbed, producers, reader_for, path)
     old_epoch = reader.at_least(2)[0].elements_epoch
-    tmp = path.with_suffix(".new")
-    tmp.write_text("\n".join(shifted_epoch(terra_lines, days=0.25)) + "\n")
-    os.replace(tmp, path)
+    _swap_in(path, shifted_epoch(terra_lines, days=0.25))
 
     records = reader.wait(
         lambda records: records[-1].elements_epoch != old_epoch,
@@ -469,17 +485,10 @@ def test_divergent_elements_swapped_in_are_refused_and_publishing_goes_on(
     tmp_path: Path,
     terra_lines: list[str],
 ) -> None:
-    topic = create_topic(testbed.kafka)
-    reader = reader_for(testbed.kafka.bootstrap_servers, topic)
     path = elements_file(tmp_path, terra_lines)
-    producer = producers.start(
-        testbed.kafka.bootstrap_servers, topic,
-        "--elements-file", str(path), "--interval", "0.5", "--backfill", "0",
-    )  # fmt: skip
+    producer, reader = _producer_on_file(testbed, producers, reader_for, path)
     reader.at_least(2)
-    aside = tmp_path / "elements.new"
-    aside.write_text("\n".join(_divergent(terra_lines)) + "\n")
-    aside.replace(path)
+    _swap_in(path, _divergent(terra_lines))
     swapped = datetime.now(UTC)
     wait_for(lambda: "ignoring the new elements file" in producer.log(), 30, "the refusal")
     records = reader.wait(

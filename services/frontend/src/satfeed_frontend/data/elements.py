@@ -51,7 +51,19 @@ class ElementsRegistry:
         self._lock = threading.Lock()
         self._by_scope: dict[str, dict[SatelliteRef, Elements]] = {}
         self._from_file: dict[int, Elements] = {}
+        self._by_norad_id: dict[int, Elements] = {}
+        """Rebuilt on every change (rare), so the per-record lookup is one dict access."""
         self.version = 0
+
+    def _changed(self) -> None:
+        """Call with the lock held, after any change."""
+        self._by_norad_id = {
+            elements.norad_id: elements
+            for entries in self._by_scope.values()
+            for elements in entries.values()
+        }
+        self._by_norad_id.update(self._from_file)
+        self.version += 1
 
     def replace(self, scope: str, configmaps: Sequence[Mapping[str, Any]]) -> None:
         found = {}
@@ -62,7 +74,7 @@ class ElementsRegistry:
         with self._lock:
             if self._by_scope.get(scope) != found:
                 self._by_scope[scope] = found
-                self.version += 1
+                self._changed()
 
     def apply(self, scope: str, event_type: str, configmap: Mapping[str, Any]) -> None:
         parsed = None if event_type == "DELETED" else _parse(configmap)
@@ -75,7 +87,7 @@ class ElementsRegistry:
                 entries.pop(ref, None)
             else:
                 entries[ref] = parsed[1]
-            self.version += 1
+            self._changed()
 
     def add_file(self, path: Path) -> None:
         """Element sets from a file, found by NORAD id (the newest epoch of each object)."""
@@ -87,19 +99,13 @@ class ElementsRegistry:
         }
         with self._lock:
             self._from_file.update(newest)
-            self.version += 1
+            self._changed()
 
     def of_norad_id(self, norad_id: int) -> Elements | None:
         """Any known element set of this object: enough to judge whether a position is
         plausible (the same object in two namespaces has the same orbit)."""
         with self._lock:
-            if norad_id in self._from_file:
-                return self._from_file[norad_id]
-            for entries in self._by_scope.values():
-                for elements in entries.values():
-                    if elements.norad_id == norad_id:
-                        return elements
-        return None
+            return self._by_norad_id.get(norad_id)
 
     def get(self, ref: SatelliteRef) -> Elements | None:
         with self._lock:
