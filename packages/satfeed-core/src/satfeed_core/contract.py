@@ -24,11 +24,27 @@ ENV_BACKFILL: Final = "SATFEED_BACKFILL"
 ENV_HTTP_PORT: Final = "SATFEED_HTTP_PORT"
 ENV_LOG_FORMAT: Final = "SATFEED_LOG_FORMAT"
 ENV_ELEMENTS_STALE_AFTER: Final = "SATFEED_ELEMENTS_STALE_AFTER"
+# A SatelliteGroup's shard: which shard it is, where the members' elements and the shard
+# plan (satfeed_core.shards) are mounted. The topic, interval and the rest are as above.
+ENV_SHARD: Final = "SATFEED_SHARD"
+ENV_ELEMENTS_DIR: Final = "SATFEED_ELEMENTS_DIR"
+ENV_SHARD_PLAN_FILE: Final = "SATFEED_SHARD_PLAN_FILE"
 
 # --- The elements ConfigMap ---------------------------------------------------------------
 ELEMENTS_KEY: Final = "elements"
 """Key of the element set in the operator's ``<satellite>-elements`` ConfigMap, and the
 default key of a ConfigMap a Satellite references with ``spec.elements.configMapRef``."""
+
+# --- A SatelliteGroup's ConfigMaps -------------------------------------------------------
+GROUP_ELEMENTS_CHUNK_MEMBERS: Final = 4000
+"""Members per ``<group>-elements-<k>`` ConfigMap (key :data:`ELEMENTS_KEY`, TLE or OMM
+text): 4,000 TLEs are about 660 kB, safely under the 1 MiB a ConfigMap may hold, so the
+16,069-object catalogue takes five."""
+ELEMENTS_FILE_SUFFIX: Final = ".elements"
+"""Each chunk is mounted in the shard's elements directory as ``<k>.elements``; the
+producer reads every such file there."""
+SHARD_PLAN_KEY: Final = "plan.json"
+"""Key of the shard plan in the ``<group>-shards`` ConfigMap."""
 
 # --- The sampling interval ------------------------------------------------------------------
 MIN_INTERVAL_SECONDS: Final = 0.1

@@ -47,3 +47,33 @@ CHILD_SELECTOR: Final = (
 )
 """Every child of every Satellite: what the operator watches, and (for ConfigMaps) where
 the frontend finds each satellite's elements."""
+
+
+# --- SatelliteGroups ----------------------------------------------------------------------
+SATELLITE_GROUP_KEY: Final = f"{GROUP}/satellite-group"
+"""On every child of a SatelliteGroup; the value is the group's name."""
+SHARD_KEY: Final = f"{GROUP}/shard"
+"""On a group's producer Deployment and its pods: the shard index."""
+
+ENCODING_KEY: Final = f"{GROUP}/encoding"
+"""On every position KafkaTopic: how its records are written. A topic without it is v1."""
+ENCODING_V1: Final = "position-v1"
+"""One JSON record per position (:mod:`satfeed_core.record`): a Satellite's topic."""
+ENCODING_BATCH_V2: Final = "position-batch-v2"
+"""One binary record per shard per tick (:mod:`satfeed_core.batch`): a group's topic."""
+
+
+def group_child_labels(group_name: str) -> dict[str, str]:
+    """Labels on every child of the SatelliteGroup ``group_name``."""
+    return {
+        PART_OF_KEY: PART_OF_VALUE,
+        MANAGED_BY_KEY: MANAGED_BY_VALUE,
+        SATELLITE_GROUP_KEY: group_name,
+    }
+
+
+GROUP_CHILD_SELECTOR: Final = (
+    f"{PART_OF_KEY}={PART_OF_VALUE},{MANAGED_BY_KEY}={MANAGED_BY_VALUE},{SATELLITE_GROUP_KEY}"
+)
+"""Every child of every SatelliteGroup: what the operator watches, and (for ConfigMaps)
+where the frontend finds a group's members' elements."""
