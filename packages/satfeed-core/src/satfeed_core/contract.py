@@ -36,10 +36,10 @@ ELEMENTS_KEY: Final = "elements"
 default key of a ConfigMap a Satellite references with ``spec.elements.configMapRef``."""
 
 # --- A SatelliteGroup's ConfigMaps -------------------------------------------------------
-GROUP_ELEMENTS_CHUNK_MEMBERS: Final = 4000
-"""Members per ``<group>-elements-<k>`` ConfigMap (key :data:`ELEMENTS_KEY`, TLE or OMM
-text): 4,000 TLEs are about 660 kB, safely under the 1 MiB a ConfigMap may hold, so the
-16,069-object catalogue takes five."""
+GROUP_ELEMENTS_CHUNK_BYTES: Final = 700_000
+"""Largest ``<group>-elements-<k>`` ConfigMap text (key :data:`ELEMENTS_KEY`, TLE text or
+an OMM JSON list): safely under the 1 MiB a ConfigMap may hold. The 16,069-object
+catalogue (2.6 MB of TLEs) takes four."""
 ELEMENTS_FILE_SUFFIX: Final = ".elements"
 """Each chunk is mounted in the shard's elements directory as ``<k>.elements``; the
 producer reads every such file there."""
