@@ -1,7 +1,9 @@
 """The producer's settings: command-line flags, each with an environment variable default.
 
 In Kubernetes the operator sets the environment variables; by hand the flags are handier.
-``satfeed-producer --help`` lists both.
+``satfeed-producer --help`` lists both. ``--elements-dir`` (SATFEED_ELEMENTS_DIR) selects a
+SatelliteGroup shard (:mod:`satfeed_producer.group_config`); without it the producer tracks
+one Satellite (:class:`ProducerConfig`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from satfeed_core.contract import (
     MIN_INTERVAL_SECONDS,
 )
 from satfeed_core.propagation import Engine
+
+from satfeed_producer.group_config import GROUP_FLAGS, SINGLE_ONLY, GroupConfig, group_config
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ _OPTIONS: Sequence[EnvFlag] = (
         "file with the elements (TLE or OMM JSON); re-read when its content changes",
         {"type": Path},
     ),
+    *GROUP_FLAGS,
     EnvFlag(
         "--interval",
         contract.ENV_INTERVAL,
@@ -148,31 +153,61 @@ def parser() -> argparse.ArgumentParser:
     return env_flag_parser(
         "satfeed-producer",
         "Compute a satellite's position from its orbital elements on a fixed wall-clock "
-        "cadence and publish one JSON record per sample into a Kafka topic.",
+        "cadence and publish one JSON record per sample into a Kafka topic; with "
+        "--elements-dir, run one shard of a SatelliteGroup and publish one batch record "
+        "(schema v2) of all its members per sample.",
         _OPTIONS,
     )
+
+
+def parse_settings(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
+) -> ProducerConfig | GroupConfig:
+    """A group shard's settings when --elements-dir is given, else a single Satellite's."""
+    described = parser()
+    args = parse_env_flags(described, _OPTIONS, argv, os.environ if environ is None else environ)
+    if args.elements_dir is None:
+        for flag, env in (
+            ("--shard", contract.ENV_SHARD),
+            ("--shard-plan-file", contract.ENV_SHARD_PLAN_FILE),
+        ):
+            if getattr(args, _dest(flag)) is not None:
+                described.error(
+                    f"{flag} (or {env}) needs --elements-dir (SATFEED_ELEMENTS_DIR): it "
+                    "belongs to a SatelliteGroup shard"
+                )
+        return _single_config(args, described)
+    for flag, env in SINGLE_ONLY:
+        if getattr(args, _dest(flag)) is not None:
+            described.error(
+                f"{flag} (or {env}) belongs to a single Satellite's producer; with "
+                "--elements-dir (SATFEED_ELEMENTS_DIR) the producer runs a SatelliteGroup "
+                "shard, whose members are every object in that directory's *.elements files"
+            )
+    _check_common(args, described)
+    return group_config(args, described)
 
 
 def parse_config(
     argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
 ) -> ProducerConfig:
-    """Flags over environment over defaults; exits with a usage error naming the problem."""
+    """A single Satellite's settings: flags over environment over defaults; exits with a
+    usage error naming the problem."""
     described = parser()
     args = parse_env_flags(described, _OPTIONS, argv, os.environ if environ is None else environ)
+    return _single_config(args, described)
 
-    for flag, dest in (
-        ("--bootstrap-servers", "bootstrap_servers"),
-        ("--topic", "topic"),
-        ("--satellite-id", "satellite_id"),
-    ):
-        if not getattr(args, dest):
+
+def _dest(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+def _check_common(args: argparse.Namespace, described: argparse.ArgumentParser) -> None:
+    """What a single Satellite's and a group shard's settings share."""
+    for flag in ("--bootstrap-servers", "--topic"):
+        if not getattr(args, _dest(flag)):
             env = next(option.env for option in _OPTIONS if option.flag == flag)
             described.error(f"{flag} (or {env}) is required")
-    if (args.elements is None) == (args.elements_file is None):
-        described.error(
-            "give the elements either inline (--elements / SATFEED_ELEMENTS) or as a file "
-            "(--elements-file / SATFEED_ELEMENTS_FILE), exactly one of the two"
-        )
     if not MIN_INTERVAL_SECONDS <= args.interval <= MAX_INTERVAL_SECONDS:
         described.error(
             f"--interval {args.interval:g} is out of range: use {MIN_INTERVAL_SECONDS:g} to "
@@ -183,12 +218,23 @@ def parse_config(
             f"--elements-stale-after {args.elements_stale_after:g} must be a positive number "
             "of days"
         )
+    if not 0 <= args.http_port <= 65535:
+        described.error(f"--http-port {args.http_port} is not a TCP port (0 to 65535)")
+
+
+def _single_config(args: argparse.Namespace, described: argparse.ArgumentParser) -> ProducerConfig:
+    _check_common(args, described)
+    if not args.satellite_id:
+        described.error(f"--satellite-id (or {contract.ENV_SATELLITE_ID}) is required")
+    if (args.elements is None) == (args.elements_file is None):
+        described.error(
+            "give the elements either inline (--elements / SATFEED_ELEMENTS) or as a file "
+            "(--elements-file / SATFEED_ELEMENTS_FILE), exactly one of the two"
+        )
     if args.backfill < 0:
         described.error(f"--backfill {args.backfill} is negative: use 0 to disable it")
     if args.buffer_records < 1:
         described.error(f"--buffer-records {args.buffer_records} must be at least 1")
-    if not 0 <= args.http_port <= 65535:
-        described.error(f"--http-port {args.http_port} is not a TCP port (0 to 65535)")
     return ProducerConfig(
         bootstrap_servers=args.bootstrap_servers,
         topic=args.topic,

@@ -1,5 +1,8 @@
 """``satfeed-producer``: sample a satellite's position on a fixed cadence into Kafka.
 
+With ``--elements-dir`` it runs one shard of a SatelliteGroup instead
+(:mod:`satfeed_producer.group_service`); what follows is a single Satellite's producer.
+
 Start-up: parse the settings (a usage error exits 2), load and check the elements (bad
 elements exit 2 with the line, column and problem), serve /healthz /readyz /metrics, wait
 until the topic exists (not ready meanwhile, logged once), backfill the recent past, then
@@ -21,8 +24,10 @@ from confluent_kafka import KafkaException
 from satfeed_core.record import RecordError
 
 from satfeed_producer import cadence
-from satfeed_producer.config import ProducerConfig, parse_config
+from satfeed_producer.config import ProducerConfig, parse_settings
 from satfeed_producer.elements_source import ElementsSource
+from satfeed_producer.group_config import GroupConfig
+from satfeed_producer.group_service import run_group
 from satfeed_producer.health import HealthServer
 from satfeed_producer.logs import configure_logging
 from satfeed_producer.metrics import ProducerMetrics
@@ -179,8 +184,10 @@ class ProducerService:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    config = parse_config(argv)
+    config = parse_settings(argv)
     configure_logging(config.log_format, config.log_level)
+    if isinstance(config, GroupConfig):
+        return run_group(config)
     source = ElementsSource(
         text=config.elements_text,
         path=config.elements_file,

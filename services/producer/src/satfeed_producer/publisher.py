@@ -1,5 +1,9 @@
 """Kafka I/O: publishing records, riding out broker outages, reading back the newest sample.
 
+:class:`KafkaPublisher` is what every producer shares (settings, outages, the buffer, SIGTERM
+within two seconds); :class:`Publisher` publishes a single Satellite's JSON records, and
+:class:`~satfeed_producer.batch_publisher.BatchPublisher` a group shard's batches.
+
 Delivery guarantees: the producer is idempotent with ``acks=all`` and records never expire
 in its buffer (``message.timeout.ms=0``), so every sample handed to Kafka is delivered
 exactly once, in order, however long an outage lasts. The buffer holds at most
@@ -14,7 +18,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -28,7 +32,7 @@ from satfeed_core.record import (
 )
 
 from satfeed_producer.config import ProducerConfig
-from satfeed_producer.metrics import ProducerMetrics
+from satfeed_producer.metrics import KafkaMetrics
 
 log = logging.getLogger(__name__)
 _client_log = logging.getLogger("satfeed_producer.kafka_client")
@@ -46,11 +50,27 @@ class TopicMissingError(RuntimeError):
     """The topic does not exist; Kafka here never creates topics on first use."""
 
 
-class Publisher:
+class KafkaPublisher:
+    """One topic's Kafka producer: outages logged once, a bounded buffer, SIGTERM-safe calls.
+
+    ``tuning`` adds or overrides librdkafka settings (compression, linger, buffer bounds);
+    ``buffer_text`` says how large the buffer is, for the log ("100000 records").
+    """
+
     def __init__(
-        self, config: ProducerConfig, metrics: ProducerMetrics, stopping: threading.Event
+        self,
+        *,
+        bootstrap_servers: str,
+        topic: str,
+        client_id: str,
+        buffer_text: str,
+        tuning: Mapping[str, Any],
+        metrics: KafkaMetrics,
+        stopping: threading.Event,
     ) -> None:
-        self._config = config
+        self.bootstrap_servers = bootstrap_servers
+        self.topic = topic
+        self._buffer_text = buffer_text
         self._metrics = metrics
         self._stopping = stopping
         self._lock = threading.Lock()
@@ -62,19 +82,17 @@ class Publisher:
         self.last_contact: float | None = None
         """Monotonic time Kafka last answered (an acknowledgement or metadata)."""
         settings: dict[str, Any] = {
-            "bootstrap.servers": config.bootstrap_servers,
-            "client.id": f"satfeed-producer-{config.satellite_id}",
+            "bootstrap.servers": bootstrap_servers,
+            "client.id": client_id,
             "enable.idempotence": True,
             "acks": "all",
-            "linger.ms": 20,
-            "compression.type": "lz4",
             "message.timeout.ms": 0,
-            "queue.buffering.max.messages": config.buffer_records,
             # Never ask the broker to create the topic, whatever its own setting: a producer
             # outliving its KafkaTopic must not bring the topic back.
             "allow.auto.create.topics": False,
             "error_cb": self._on_error,
             "logger": _client_log,
+            **tuning,
         }
         self._producer = Producer(settings)
 
@@ -111,10 +129,10 @@ class Publisher:
                 else f"a broker connection failed: {error.str()}"
             )
             log.warning(
-                "Kafka at %s is unreachable (%s); buffering up to %d records and retrying",
-                self._config.bootstrap_servers,
+                "Kafka at %s is unreachable (%s); buffering up to %s and retrying",
+                self.bootstrap_servers,
                 what,
-                self._config.buffer_records,
+                self._buffer_text,
             )
 
     # -- topic -------------------------------------------------------------------------
@@ -132,24 +150,132 @@ class Publisher:
     def check_topic(self, timeout_s: float = 10.0) -> int:
         """The topic's partition count; raises TopicMissingError or KafkaException."""
         metadata = self._patiently(
-            lambda timeout: self._producer.list_topics(self._config.topic, timeout=timeout),
+            lambda timeout: self._producer.list_topics(self.topic, timeout=timeout),
             timeout_s,
         )
         self._contact()
-        topic = metadata.topics.get(self._config.topic)
+        topic = metadata.topics.get(self.topic)
         if topic is None or topic.error is not None:
             raise TopicMissingError(
-                f"topic {self._config.topic!r} does not exist in Kafka at "
-                f"{self._config.bootstrap_servers}, which does not create topics on first use: "
+                f"topic {self.topic!r} does not exist in Kafka at "
+                f"{self.bootstrap_servers}, which does not create topics on first use: "
                 "create it (its KafkaTopic must be Ready) or fix --topic / SATFEED_TOPIC"
             )
         return len(topic.partitions)
+
+    # -- records -----------------------------------------------------------------------
+    def produce(
+        self,
+        value: bytes,
+        *,
+        key: bytes,
+        timestamp_ms: int,
+        partition: int | None = None,
+        objects: int = 1,
+    ) -> bool:
+        """Hand one record to the Kafka client; False if it was dropped (buffer full).
+
+        ``objects`` is how many positions the record holds, passed to :meth:`acknowledged`.
+        """
+        try:
+            self._producer.produce(
+                self.topic,
+                key=key,
+                value=value,
+                timestamp=timestamp_ms,
+                # -1: the client's partitioner picks one by the key.
+                partition=-1 if partition is None else partition,
+                on_delivery=lambda error, message: self._on_delivery(error, message, objects),
+            )
+        except BufferError:
+            self._metrics.records_dropped.inc()
+            with self._lock:
+                first, self._buffer_full_logged = not self._buffer_full_logged, True
+            if first:
+                log.error(
+                    "the buffer of %s is full while Kafka is unreachable: new samples "
+                    "are dropped (counted in satfeed_producer_records_dropped_total) until "
+                    "it is back",
+                    self._buffer_text,
+                )
+            return False
+        finally:
+            self.poll()
+        return True
+
+    def poll(self) -> None:
+        self._producer.poll(0)
+        self._metrics.buffered_records.set(len(self._producer))
+
+    def acknowledged(self, objects: int) -> None:
+        """Called for each record Kafka acknowledged, with the positions it held."""
+
+    def _on_delivery(self, error: KafkaError | None, message: Message, objects: int) -> None:
+        if error is None:
+            self.delivered += 1
+            self._metrics.records_sent.inc()
+            self.acknowledged(objects)
+            latency = message.latency()
+            if latency is not None:
+                self._metrics.delivery_latency.observe(latency)
+            self._contact()
+            return
+        self._metrics.delivery_failures.inc()
+        if error.code() not in self._failure_codes_logged:
+            self._failure_codes_logged.add(error.code())
+            log.error("Kafka did not accept a record for %s: %s", self.topic, error.str())
+
+    def flush(self, timeout_s: float) -> int:
+        """Deliver what is buffered within ``timeout_s``; returns how many records remain.
+
+        During an outage it gives up after a second: nothing can be delivered then, and a
+        stopping pod must not hang on to its grace period.
+        """
+        deadline = time.monotonic() + timeout_s
+        started = time.monotonic()
+        remaining = len(self._producer)
+        while remaining and time.monotonic() < deadline:
+            remaining = self._producer.flush(min(0.5, max(deadline - time.monotonic(), 0.0)))
+            if self.in_outage and time.monotonic() - started >= _CALL_SLICE_S:
+                break
+        self._metrics.buffered_records.set(remaining)
+        return int(remaining)
+
+
+class Publisher(KafkaPublisher):
+    """A single Satellite's producer: one JSON record (schema v1) per sample."""
+
+    def __init__(
+        self, config: ProducerConfig, metrics: KafkaMetrics, stopping: threading.Event
+    ) -> None:
+        self._satellite_id = config.satellite_id
+        super().__init__(
+            bootstrap_servers=config.bootstrap_servers,
+            topic=config.topic,
+            client_id=f"satfeed-producer-{config.satellite_id}",
+            buffer_text=f"{config.buffer_records} records",
+            tuning={
+                "linger.ms": 20,
+                "compression.type": "lz4",
+                "queue.buffering.max.messages": config.buffer_records,
+            },
+            metrics=metrics,
+            stopping=stopping,
+        )
+
+    def publish(self, record: PositionRecord) -> bool:
+        """Hand one record to the Kafka client; False if it was dropped (buffer full)."""
+        return self.produce(
+            encode_record(record),
+            key=record_key(record),
+            timestamp_ms=round(record.time.timestamp() * 1000),
+        )
 
     def newest_sample_time(self, timeout_s: float = 10.0) -> datetime | None:
         """Time of this satellite's newest record already in the topic, if any."""
         consumer = Consumer(
             {
-                "bootstrap.servers": self._config.bootstrap_servers,
+                "bootstrap.servers": self.bootstrap_servers,
                 "group.id": f"satfeed-producer-probe-{uuid.uuid4().hex}",
                 "enable.auto.commit": False,
                 "logger": _client_log,
@@ -157,14 +283,14 @@ class Publisher:
         )
         try:
             metadata = self._patiently(
-                lambda timeout: consumer.list_topics(self._config.topic, timeout=timeout),
+                lambda timeout: consumer.list_topics(self.topic, timeout=timeout),
                 timeout_s,
             )
-            partitions = metadata.topics[self._config.topic].partitions
+            partitions = metadata.topics[self.topic].partitions
             assignments = []
             remaining = 0
             for partition in partitions:
-                where = TopicPartition(self._config.topic, partition)
+                where = TopicPartition(self.topic, partition)
 
                 def offsets(timeout: float, where: TopicPartition = where) -> tuple[int, int]:
                     low, high = consumer.get_watermark_offsets(where, timeout=timeout)
@@ -173,7 +299,7 @@ class Publisher:
                 low, high = self._patiently(offsets, timeout_s)
                 if high > low:
                     start = max(low, high - _READ_BACK)
-                    assignments.append(TopicPartition(self._config.topic, partition, start))
+                    assignments.append(TopicPartition(self.topic, partition, start))
                     remaining += high - start
             if not assignments:
                 return None
@@ -191,73 +317,12 @@ class Publisher:
             consumer.close()
 
     def _sample_time(self, message: Message) -> datetime | None:
-        if message.key() != self._config.satellite_id.encode():
+        if message.key() != self._satellite_id.encode():
             return None
         try:
             return decode_record(message.value() or b"").time
         except RecordError:
             return None
-
-    # -- records -----------------------------------------------------------------------
-    def publish(self, record: PositionRecord) -> bool:
-        """Hand one record to the Kafka client; False if it was dropped (buffer full)."""
-        try:
-            self._producer.produce(
-                self._config.topic,
-                key=record_key(record),
-                value=encode_record(record),
-                timestamp=round(record.time.timestamp() * 1000),
-                on_delivery=self._on_delivery,
-            )
-        except BufferError:
-            self._metrics.records_dropped.inc()
-            with self._lock:
-                first, self._buffer_full_logged = not self._buffer_full_logged, True
-            if first:
-                log.error(
-                    "the buffer of %d records is full while Kafka is unreachable: new samples "
-                    "are dropped (counted in satfeed_producer_records_dropped_total) until "
-                    "it is back",
-                    self._config.buffer_records,
-                )
-            return False
-        finally:
-            self.poll()
-        return True
-
-    def poll(self) -> None:
-        self._producer.poll(0)
-        self._metrics.buffered_records.set(len(self._producer))
-
-    def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
-        if error is None:
-            self.delivered += 1
-            self._metrics.records_sent.inc()
-            latency = message.latency()
-            if latency is not None:
-                self._metrics.delivery_latency.observe(latency)
-            self._contact()
-            return
-        self._metrics.delivery_failures.inc()
-        if error.code() not in self._failure_codes_logged:
-            self._failure_codes_logged.add(error.code())
-            log.error("Kafka did not accept a record for %s: %s", self._config.topic, error.str())
-
-    def flush(self, timeout_s: float) -> int:
-        """Deliver what is buffered within ``timeout_s``; returns how many records remain.
-
-        During an outage it gives up after a second: nothing can be delivered then, and a
-        stopping pod must not hang on to its grace period.
-        """
-        deadline = time.monotonic() + timeout_s
-        started = time.monotonic()
-        remaining = len(self._producer)
-        while remaining and time.monotonic() < deadline:
-            remaining = self._producer.flush(min(0.5, max(deadline - time.monotonic(), 0.0)))
-            if self.in_outage and time.monotonic() - started >= _CALL_SLICE_S:
-                break
-        self._metrics.buffered_records.set(remaining)
-        return int(remaining)
 
 
 def _later(a: datetime | None, b: datetime | None) -> datetime | None:

@@ -1,0 +1,117 @@
+"""Following a group shard's files while it runs: changed members and plans, or why not.
+
+:meth:`GroupReloader.poll` is called once a tick. It compares the files' signatures (a few
+``stat`` calls) with the last ones loaded; a changed plan is read at once (it is a few
+bytes), changed members in a background thread (parsing and judging 16,069 element sets
+takes about two seconds, longer than a tick), so ticks keep their time meanwhile with the
+members they have. What cannot be used is logged once, naming the file, and the last good
+members and plan stay in force.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from satfeed_core.shards import ShardPlan
+
+from satfeed_producer.group_source import (
+    ElementsDir,
+    GroupSourceError,
+    LoadedMembers,
+    PlanFile,
+    Signature,
+)
+
+log = logging.getLogger(__name__)
+
+ELEMENTS = "elements"
+PLAN = "plan"
+
+
+@dataclass
+class Changes:
+    """What :meth:`GroupReloader.poll` found since the previous call."""
+
+    members: LoadedMembers | None = None
+    plan: ShardPlan | None = None
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    """(source, message) for each changed file that was refused: ``elements`` or ``plan``."""
+
+
+class GroupReloader:
+    def __init__(
+        self, elements: ElementsDir, plan: PlanFile | None, *, background: bool = True
+    ) -> None:
+        self.elements = elements
+        self.plan_file = plan
+        self._executor = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="elements-loader")
+            if background
+            else None
+        )
+        self._members_signature: Signature | None = None
+        self._plan_signature: Signature | None = None
+        self._pending: tuple[Signature, Future[LoadedMembers]] | None = None
+
+    def load(self) -> tuple[LoadedMembers, ShardPlan]:
+        """The members and plan at start-up; raises GroupSourceError naming the bad file."""
+        self._members_signature = self.elements.signature()
+        members = self.elements.load()
+        plan = ShardPlan.steady(1)
+        if self.plan_file is not None:
+            self._plan_signature = self.plan_file.signature()
+            plan = self.plan_file.load()
+        return members, plan
+
+    def poll(self) -> Changes:
+        changes = Changes()
+        self._poll_plan(changes)
+        self._poll_members(changes)
+        return changes
+
+    def _poll_plan(self, changes: Changes) -> None:
+        if self.plan_file is None:
+            return
+        signature = self.plan_file.signature()
+        if signature == self._plan_signature:
+            return
+        self._plan_signature = signature
+        try:
+            changes.plan = self.plan_file.load()
+        except GroupSourceError as error:
+            log.error("ignoring the changed shard plan: %s; keeping the current plan", error)
+            changes.errors.append((PLAN, str(error)))
+
+    def _poll_members(self, changes: Changes) -> None:
+        if self._pending is None:
+            signature = self.elements.signature()
+            if signature == self._members_signature:
+                return
+            # The signature before reading: a swap during the read shows up on the next poll.
+            self._pending = (signature, self._submit())
+        signature, future = self._pending
+        if not future.done():
+            return
+        self._pending = None
+        self._members_signature = signature
+        try:
+            changes.members = future.result()
+        except (GroupSourceError, OSError, ValueError) as error:
+            log.error("ignoring the changed elements: %s; keeping the current members", error)
+            changes.errors.append((ELEMENTS, str(error)))
+
+    def _submit(self) -> Future[LoadedMembers]:
+        if self._executor is not None:
+            return self._executor.submit(self.elements.load)
+        future: Future[LoadedMembers] = Future()
+        try:
+            future.set_result(self.elements.load())
+        except (GroupSourceError, OSError, ValueError) as error:
+            future.set_exception(error)
+        return future
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
