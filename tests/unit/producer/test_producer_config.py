@@ -55,3 +55,11 @@ def test_elements_inline_and_file_together_are_refused(capsys: pytest.CaptureFix
 
 def test_negative_backfill_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--backfill -5 is negative" in _usage_error(capsys, ["--backfill", "-5"], BASE_ENV)
+
+
+def test_the_propagator_is_sgp4_unless_auto_is_asked_for() -> None:
+    # Measured (docs/benchmarks.md, Group producer (c)): the same positions as pyorbital's
+    # within a metre, at half the memory, so python-sgp4 is the default.
+    assert parse_config([], BASE_ENV).engine == "sgp4"
+    assert parse_config(["--propagator", "auto"], BASE_ENV).engine == "auto"
+    assert parse_config([], {**BASE_ENV, "SATFEED_PROPAGATOR": "auto"}).engine == "auto"

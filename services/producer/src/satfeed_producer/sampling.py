@@ -22,7 +22,7 @@ class Identity:
 class Sampler:
     """Turns grid times into records for one element set (its propagator is built once)."""
 
-    def __init__(self, elements: Elements, identity: Identity, engine: Engine = "auto") -> None:
+    def __init__(self, elements: Elements, identity: Identity, engine: Engine = "sgp4") -> None:
         self.elements = elements
         self.identity = identity
         self._propagator = propagator_for(elements, engine)
