@@ -18,9 +18,10 @@ from satfeed_producer.metrics import GroupMetrics
 from satfeed_producer.publisher import KafkaPublisher
 
 COMPRESSION: Final = "zstd"
-"""Measured on 16,069-object batches (docs/benchmarks.md, Group producer): zstd stores a
-batch in fewer bytes than lz4 for about the same producer CPU (float columns of positions
-give lz4 little to find; zstd's entropy coding still shortens them)."""
+"""Measured on the catalogue's batches (docs/benchmarks.md, Group producer): zstd stores a
+tick in 15 % fewer bytes than lz4 (316.5 against 373 kB at 15,669 objects; lz4 finds almost
+nothing to shorten in float columns of positions), for 1.1 ms more CPU a tick. The retention
+disk (4.9 GB a day less at 1 Hz) outweighs 0.1 % of a core."""
 LINGER_MS: Final = 5
 """One record a tick per shard: nothing to wait for but the catch-up after a stall."""
 
