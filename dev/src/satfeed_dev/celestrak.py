@@ -4,7 +4,9 @@ Answers ``/NORAD/elements/gp.php?CATNR=<id>&FORMAT=TLE`` as celestrak.org does: 
 element set with CRLF line endings, ``No GP data found`` (still 200) for an unknown
 catalogue number, and **403** when the same client asks for the same data again within
 ``repeat_window`` (CelesTrak's 2-hour rule; it blocks such clients). Every request is
-recorded, so tests can check what the operator asked for and when.
+recorded, so tests can check what the operator asked for and when. Groups
+(``GROUP=<name>&FORMAT=JSON``, OMM JSON) are served once :meth:`GpServer.set_group` has
+given one; an unknown group gets CelesTrak's plain-text ``Invalid query`` answer.
 
     with GpServer(tle_file("earth-observation.tle")) as server:
         ...  # point the operator at server.url
@@ -13,14 +15,20 @@ recorded, so tests can check what the operator asked for and when.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import urllib.parse
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
+
+from satfeed_core.elements import Elements
+from sgp4 import exporter
+from sgp4.api import Satrec
 
 REPEAT_WINDOW = timedelta(hours=2)
 
@@ -32,6 +40,7 @@ class GpRequest:
     user_agent: str
     at: float
     """``time.monotonic()`` when it arrived."""
+    group: str | None = None
 
 
 def read_snapshot(path: Path) -> dict[int, str]:
@@ -49,6 +58,7 @@ class GpServer:
         self._window = repeat_window.total_seconds()
         self._last_served: dict[tuple[str, str], float] = {}
         self._failure: int | None = None
+        self._groups: dict[str, str] = {}
         self._lock = threading.Lock()
         self.requests: list[GpRequest] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -63,6 +73,20 @@ class GpServer:
         """Publish a new element set for ``norad_id`` (as CelesTrak does a few times a day)."""
         with self._lock:
             self._elements[norad_id] = text.replace("\r\n", "\n").replace("\n", "\r\n")
+
+    def set_group(self, group: str, elements: Sequence[Elements]) -> None:
+        """Serve ``GROUP=<group>&FORMAT=JSON`` as CelesTrak does: an OMM JSON list."""
+        records = [
+            exporter.export_omm(Satrec.twoline2rv(*each.tle_lines), each.name)
+            for each in elements
+            if each.tle_lines is not None
+        ]
+        with self._lock:
+            self._groups[group] = json.dumps(records)
+
+    def requests_for_group(self, group: str) -> list[GpRequest]:
+        with self._lock:
+            return [request for request in self.requests if request.group == group]
 
     def fail_with(self, status: int | None) -> None:
         """Answer every request with ``status`` (None: serve normally again)."""
@@ -97,10 +121,15 @@ class GpServer:
         params = urllib.parse.parse_qs(query)
         catnr = (params.get("CATNR") or [""])[0]
         norad_id = int(catnr) if catnr.isdigit() else None
+        group = params["GROUP"][0] if params.get("GROUP") else None
+        form = (params.get("FORMAT") or ["TLE"])[0].upper()
         now = time.monotonic()
         with self._lock:
             if self._failure is not None:
                 status, body = self._failure, f"Error {self._failure}\r\n"
+            elif group is not None and form == "JSON":
+                known = self._groups.get(group)
+                status, body = 200, known if known is not None else f"Invalid query: GROUP={group}"
             elif norad_id is None or (params.get("FORMAT") or ["TLE"])[0].upper() != "TLE":
                 status, body = 400, "Invalid query: give CATNR=<number>&FORMAT=TLE\r\n"
             elif now - self._last_served.get((client, query), -self._window) < self._window:
@@ -114,7 +143,7 @@ class GpServer:
             else:
                 self._last_served[(client, query)] = now
                 status, body = 200, self._elements.get(norad_id, "No GP data found\r\n")
-            self.requests.append(GpRequest(norad_id, status, user_agent, now))
+            self.requests.append(GpRequest(norad_id, status, user_agent, now, group))
         return status, body
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

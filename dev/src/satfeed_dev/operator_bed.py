@@ -28,7 +28,10 @@ from .toolchain import REPO_ROOT
 from .waiting import wait_for
 
 CHART = REPO_ROOT / "charts" / "satfeed-operator"
-CRD = CHART / "crds" / "satellites.satfeed.io.yaml"
+CRDS = (
+    CHART / "crds" / "satellites.satfeed.io.yaml",
+    CHART / "crds" / "satellitegroups.satfeed.io.yaml",
+)
 RBAC_RULES = CHART / "files" / "rbac-rules.yaml"
 EXAMPLES = REPO_ROOT / "examples" / "satellites"
 SERVICE_ACCOUNT = "satfeed-operator"
@@ -37,7 +40,7 @@ NO_CELESTRAK = "http://127.0.0.1:9"
 
 
 def install_crd(kube: ControlPlane) -> None:
-    kube.install_crds(CRD)
+    kube.install_crds(*CRDS)
 
 
 def rbac_rules() -> list[dict[str, Any]]:
@@ -242,17 +245,18 @@ def wait_condition(
     status: str,
     reason: str | None = None,
     timeout: float = 30,
+    kind: str = "satellite",
 ) -> dict[str, Any]:
-    """The Satellite once its condition ``type_`` has ``status`` (and ``reason``)."""
+    """The Satellite (or ``kind``) once its condition ``type_`` has ``status`` (and ``reason``)."""
 
     def check() -> dict[str, Any] | None:
-        satellite = get(kube, "satellite", namespace, name)
+        satellite = get(kube, kind, namespace, name)
         found = condition(satellite, type_)
         if found and found["status"] == status and reason in (None, found.get("reason")):
             return satellite
         return None
 
-    return wait_for(check, timeout, f"{type_}={status} ({reason}) on Satellite {namespace}/{name}")
+    return wait_for(check, timeout, f"{type_}={status} ({reason}) on {kind} {namespace}/{name}")
 
 
 def events_for(kube: ControlPlane, namespace: str, name: str) -> list[dict[str, Any]]:

@@ -204,6 +204,22 @@ def parse_spec(spec: Mapping[str, Any]) -> SatelliteSpec:
             "spec.noradId", f"{norad_id} is too large", f"give a number up to {MAX_NORAD_ID}"
         )
     elements = _parse_elements_source(spec.get("elements"), norad_id)
+    display_name = spec.get("displayName")
+    resources = (spec.get("producer") or {}).get("resources")
+    return SatelliteSpec(
+        display_name=str(display_name) if display_name else None,
+        norad_id=norad_id,
+        elements=elements,
+        interval_seconds=parse_interval(spec),
+        topic=parse_topic(spec.get("topic") or {}),
+        kafka_cluster=spec.get("kafkaCluster") or None,
+        paused=bool(spec.get("paused", False)),
+        producer_resources=resources or None,
+    )
+
+
+def parse_interval(spec: Mapping[str, Any]) -> float:
+    """``spec.intervalSeconds``, checked against the shared bounds."""
     interval = spec.get("intervalSeconds", DEFAULT_INTERVAL_SECONDS)
     if (
         isinstance(interval, bool)
@@ -215,18 +231,7 @@ def parse_spec(spec: Mapping[str, Any]) -> SatelliteSpec:
             f"{interval!r} is out of range",
             f"give {MIN_INTERVAL_SECONDS:g} to {MAX_INTERVAL_SECONDS:g} seconds",
         )
-    display_name = spec.get("displayName")
-    resources = (spec.get("producer") or {}).get("resources")
-    return SatelliteSpec(
-        display_name=str(display_name) if display_name else None,
-        norad_id=norad_id,
-        elements=elements,
-        interval_seconds=float(interval),
-        topic=_parse_topic(spec.get("topic") or {}),
-        kafka_cluster=spec.get("kafkaCluster") or None,
-        paused=bool(spec.get("paused", False)),
-        producer_resources=resources or None,
-    )
+    return float(interval)
 
 
 def _parse_elements_source(raw: Any, norad_id: int | None) -> ElementsSource:
@@ -266,7 +271,7 @@ def _parse_elements_source(raw: Any, norad_id: int | None) -> ElementsSource:
             return ConfigMapSource(name=str(ref["name"]), key=str(ref.get("key") or ELEMENTS_KEY))
 
 
-def _parse_topic(raw: Mapping[str, Any]) -> TopicSpec:
+def parse_topic(raw: Mapping[str, Any], default_retention: str = DEFAULT_RETENTION) -> TopicSpec:
     name = raw.get("name")
     if name is not None and not _KAFKA_TOPIC_NAME.fullmatch(str(name)):
         raise SpecError(
@@ -284,7 +289,7 @@ def _parse_topic(raw: Mapping[str, Any]) -> TopicSpec:
         raise SpecError(
             "spec.topic.replicas", f"{replicas!r} is not a replica count", "give 1 or more"
         )
-    retention = str(raw.get("retention", DEFAULT_RETENTION))
+    retention = str(raw.get("retention", default_retention))
     try:
         retention_ms = parse_duration_ms(retention)
     except ValueError:

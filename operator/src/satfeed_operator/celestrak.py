@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import aiohttp
-from satfeed_core.elements import ElementsError, parse_tle
+from satfeed_core.elements import ElementsError, parse_omm_json, parse_tle
 
 MAX_BACKOFF: Final = timedelta(hours=24)
 
@@ -64,6 +64,18 @@ def gp_url(base_url: str, norad_id: int) -> str:
     return f"{base_url}/NORAD/elements/gp.php?CATNR={norad_id}&FORMAT=TLE"
 
 
+def gp_group_url(base_url: str, group: str) -> str:
+    return f"{base_url}/NORAD/elements/gp.php?GROUP={group}&FORMAT=JSON"
+
+
+GpKey = int | str
+"""A NORAD id, or ``group:<name>`` for a whole GP group."""
+
+
+def group_key(group: str) -> str:
+    return f"group:{group}"
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -84,13 +96,13 @@ class GpCache:
         self._refresh = refresh
         self._clock = clock
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
-        self._records: dict[int, GpRecord] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._records: dict[GpKey, GpRecord] = {}
+        self._locks: dict[GpKey, asyncio.Lock] = {}
         self._session: aiohttp.ClientSession | None = None
 
     def seed(
         self,
-        norad_id: int,
+        norad_id: GpKey,
         text: str | None,
         fetched_at: datetime | None,
         next_fetch_at: datetime | None,
@@ -108,27 +120,35 @@ class GpCache:
 
     async def elements(self, norad_id: int) -> GpRecord:
         """The current record for ``norad_id``, downloading first if due."""
-        lock = self._locks.setdefault(norad_id, asyncio.Lock())
-        async with lock:  # one download per NORAD id; the others wait for its answer
-            record = self._records.get(norad_id)
+        return await self._record(norad_id, gp_url(self.base_url, norad_id), _as_tle)
+
+    async def group(self, group: str) -> GpRecord:
+        """The current record of a whole GP group (OMM JSON), downloading first if due."""
+        return await self._record(
+            group_key(group), gp_group_url(self.base_url, group), _as_omm_json
+        )
+
+    async def _record(self, key: GpKey, url: str, check: Callable[[str], str]) -> GpRecord:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:  # one download per key; the others wait for its answer
+            record = self._records.get(key)
             now = self._clock()
             if record is not None and now < record.next_fetch_at:
                 return record
             try:
-                text = await self._download(norad_id)
+                text = check(await self._download(url))
             except (aiohttp.ClientError, TimeoutError, ElementsError) as exc:
                 record = after_failure(record, _describe(exc), now, self._refresh)
             else:
                 record = after_success(text, now, self._refresh)
-            self._records[norad_id] = record
+            self._records[key] = record
             return record
 
-    async def _download(self, norad_id: int) -> str:
+    async def _download(self, url: str) -> str:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 headers={"User-Agent": self._user_agent}, timeout=self._timeout
             )
-        url = gp_url(self.base_url, norad_id)
         async with self._session.get(url) as response:
             body = await response.text()
             if response.status != 200:
@@ -138,9 +158,7 @@ class GpCache:
                     status=response.status,
                     message=f"{url} answered {response.status} {response.reason}: {body[:200]}",
                 )
-        text = normalise_tle(body)
-        parse_tle(text)  # "No GP data found" and other non-TLE answers fail here
-        return text
+        return body
 
     async def close(self) -> None:
         if self._session is not None:
@@ -148,9 +166,27 @@ class GpCache:
             self._session = None
 
 
+def _as_tle(body: str) -> str:
+    text = normalise_tle(body)
+    parse_tle(text)  # "No GP data found" and other non-TLE answers fail here
+    return text
+
+
+def _as_omm_json(body: str) -> str:
+    if not body.lstrip().startswith("["):  # CelesTrak answers an unknown group with text
+        raise ElementsError(
+            f"CelesTrak answered {body.strip()[:120]!r}, not an OMM JSON list",
+            "check the group's name against https://celestrak.org/NORAD/elements/",
+        )
+    records = parse_omm_json(body)
+    if not records:
+        raise ElementsError("the group is empty", "check the group's name on CelesTrak")
+    return body
+
+
 def _describe(error: Exception) -> str:
     if isinstance(error, aiohttp.ClientResponseError):
         return error.message
     if isinstance(error, ElementsError):
-        return f"the answer is not a TLE: {error.problem}"
+        return f"the answer is not usable elements: {error.problem} ({error.hint})"
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

@@ -35,7 +35,7 @@ WAITING_REASONS: Final = frozenset(
 )
 # Reasons of a True condition that still deserve a warning: positions are published, but
 # someone should act (elements past their age limit drift further every day).
-WARNING_REASONS: Final = frozenset({"ElementsStale"})
+WARNING_REASONS: Final = frozenset({"ElementsStale", "MembersUnusable", "RefreshFailed"})
 # Topic problems that mean "this is not (or no longer) our topic": the producer must stop.
 _FOREIGN_TOPIC_REASONS: Final = frozenset({"ResourceConflict", "KafkaTopicNameTaken"})
 _STRIMZI_HINTS: Final = {

@@ -40,6 +40,8 @@ DEFAULT_LIVENESS_ENDPOINT: Final = "http://0.0.0.0:8080/healthz"
 EXTRA_CLUSTERS_EXAMPLE: Final = '{"other": "other-kafka-bootstrap.kafka:9092"}'
 RESOURCES_EXAMPLE: Final = '{"requests": {"cpu": "50m", "memory": "128Mi"}}'
 
+DEFAULT_RESHARD_LEAD_SECONDS: Final = 120.0
+
 
 @dataclass(frozen=True)
 class OperatorConfig:
@@ -69,6 +71,10 @@ class OperatorConfig:
     elements_refresh_seconds: float = CELESTRAK_MIN_REFRESH_SECONDS
     resync_seconds: float = 300.0
     """Every so often every Satellite is reconciled again: referenced ConfigMaps, element age."""
+    reshard_lead_seconds: float = DEFAULT_RESHARD_LEAD_SECONDS
+    """How far ahead a SatelliteGroup's change of shard count is scheduled: every shard pod
+    must have read the new plan (the kubelet refreshes mounted ConfigMaps within about a
+    minute) and new shards must have started before it."""
     verbose: bool = False
     """Log kopf's debug messages."""
 
@@ -170,6 +176,13 @@ FLAGS: Final[Sequence[EnvFlag]] = (
         {"type": float, "default": 300.0},
     ),
     EnvFlag(
+        "--reshard-lead-seconds",
+        "SATFEED_RESHARD_LEAD_SECONDS",
+        "a SatelliteGroup's new shard count takes effect this far ahead, at one tick for "
+        f"every shard (default {DEFAULT_RESHARD_LEAD_SECONDS:g})",
+        {"type": float, "default": DEFAULT_RESHARD_LEAD_SECONDS},
+    ),
+    EnvFlag(
         "--watch-timeout",
         "SATFEED_WATCH_TIMEOUT",
         "seconds a watch stays open before kopf re-lists, at least 10 (default 300)",
@@ -259,6 +272,7 @@ def parse_config(
         ("--watch-timeout", args.watch_timeout, 10),
         ("--elements-refresh-seconds", args.elements_refresh_seconds, 1),
         ("--resync-seconds", args.resync_seconds, 1),
+        ("--reshard-lead-seconds", args.reshard_lead_seconds, 1),
     ):
         if value < minimum:
             described.error(f"{_named(flag)} {value:g} is too small: use at least {minimum:g}")
@@ -281,5 +295,6 @@ def parse_config(
         celestrak_user_agent=args.celestrak_user_agent.strip() or DEFAULT_USER_AGENT,
         elements_refresh_seconds=args.elements_refresh_seconds,
         resync_seconds=args.resync_seconds,
+        reshard_lead_seconds=args.reshard_lead_seconds,
         verbose=args.verbose,
     )

@@ -54,3 +54,12 @@ HTTP_PORT_NAME: Final = "http"
 PRODUCER_UID: Final = 10001
 FLUSH_GRACE_SECONDS: Final = 30
 """Pod termination grace: the producer flushes for up to 10 s on SIGTERM, then exits 0."""
+
+# SatelliteGroups.
+GROUP_KIND: Final = "SatelliteGroup"
+GROUP_PLURAL: Final = "satellitegroups"
+SHARD_INFIX: Final = "-shard-"
+MAX_GROUP_NAME_LENGTH: Final = MAX_CHILD_NAME_LENGTH - len(SHARD_INFIX) - 2
+"""``<group>-shard-<i>`` stays a DNS label for shards 0..63."""
+SHARDS_READY: Final = "ShardsReady"
+SHARD_PLAN_DIR: Final = "/etc/satfeed/shards"

@@ -15,7 +15,6 @@ from typing import Any
 
 import kopf
 from satfeed_core.labels import (
-    CHILD_SELECTOR,
     GROUP,
     MANAGED_BY_KEY,
     PART_OF_KEY,
@@ -23,8 +22,10 @@ from satfeed_core.labels import (
     SATELLITE_KEY,
 )
 
+from satfeed_operator import group_handlers  # registers the SatelliteGroup handlers
 from satfeed_operator.consts import FIELD_MANAGER, PLURAL, VERSION
 from satfeed_operator.context import OperatorContext
+from satfeed_operator.group_reconcile import reconcile_group_soon
 from satfeed_operator.kube import satellite_path
 from satfeed_operator.reconcile import reconcile, reconcile_soon
 
@@ -35,6 +36,7 @@ CHILD_LABELS: dict[str, Any] = {
     MANAGED_BY_KEY: FIELD_MANAGER,
     SATELLITE_KEY: kopf.PRESENT,
 }
+OPERATOR_CHILDREN = f"{PART_OF_KEY}={PART_OF_VALUE},{MANAGED_BY_KEY}={FIELD_MANAGER}"
 ConfigMapKey = tuple[str, str]
 """A ConfigMap's (namespace, name)."""
 ELEMENTS_INDEX = "elements_configmaps"
@@ -89,13 +91,14 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     # should hold; the cost is that Strimzi's CRD must be installed before the operator.
     settings.scanning.disabled = True
     settings.networking.request_timeout = 60
-    # Of Deployments and KafkaTopics only the operator's children are of interest: filter
-    # them at the apiserver, not after downloading every one of the cluster. ConfigMaps
+    # Of Deployments and KafkaTopics only the operator's children (of Satellites and of
+    # SatelliteGroups) are of interest: filter them at the apiserver, not after
+    # downloading every one of the cluster. ConfigMaps
     # cannot be filtered so: those that Satellites reference for their elements carry no
     # label of ours, and their changes must be seen too (on_referenced_configmap); kopf
     # drops the others with a label check or a dict lookup.
     for plural in ("deployments", "kafkatopics"):
-        settings.watching.label_selectors[plural] = CHILD_SELECTOR
+        settings.watching.label_selectors[plural] = OPERATOR_CHILDREN
     memo["resync"] = asyncio.create_task(_resync_forever(ctx))
 
 
@@ -215,6 +218,10 @@ async def _resync_forever(ctx: OperatorContext) -> None:
         async with limit:
             await reconcile_soon(ctx, namespace, name)
 
+    async def one_group(namespace: str, name: str) -> None:
+        async with limit:
+            await reconcile_group_soon(ctx, namespace, name)
+
     while True:
         await asyncio.sleep(ctx.config.resync_seconds)
         try:
@@ -233,5 +240,15 @@ async def _resync_forever(ctx: OperatorContext) -> None:
                     log.warning(
                         "resync of %s/%s failed: %s", meta["namespace"], meta["name"], result
                     )
+            groups = [
+                key for scope in scopes for key in await group_handlers.resync_groups(ctx, scope)
+            ]
+            for (namespace, name), result in zip(
+                groups,
+                await asyncio.gather(*(one_group(*key) for key in groups), return_exceptions=True),
+                strict=True,
+            ):
+                if isinstance(result, Exception):
+                    log.warning("resync of group %s/%s failed: %s", namespace, name, result)
         except Exception:
             log.exception("resync failed; trying again in %s s", ctx.config.resync_seconds)

@@ -135,10 +135,41 @@ def build_deployment(
 ) -> dict[str, Any]:
     """The producer Deployment: ``replicas`` (0 or 1) pods publishing the positions."""
     selector = {SATELLITE_KEY: satellite.name, COMPONENT_KEY: "producer"}
-    pod_labels = {**child_labels(satellite.name), **selector}
     env = producer_env(satellite, plan, config)
+    container = producer_container(
+        config,
+        env,
+        satellite.spec.producer_resources,
+        [{"name": "elements", "mountPath": ELEMENTS_DIR, "readOnly": True}],
+    )
+    volumes = [{"name": "elements", "configMap": {"name": satellite.elements_configmap_name}}]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _metadata(satellite, satellite.producer_name, plan.display_name),
+        "spec": producer_deployment_spec(
+            selector,
+            {**child_labels(satellite.name), **selector},
+            {
+                CHECKSUM_ANNOTATION: producer_checksum(env, plan.elements_text),
+                DISPLAY_NAME_ANNOTATION: plan.display_name,
+            },
+            replicas,
+            container,
+            volumes,
+        ),
+    }
+
+
+def producer_container(
+    config: OperatorConfig,
+    env: list[dict[str, str]],
+    resources: Mapping[str, Any] | None,
+    mounts: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A producer container (a Satellite's or a group shard's): probes, limits, locked down."""
     probe_port = {"path": "/healthz", "port": HTTP_PORT_NAME}
-    container = {
+    return {
         "name": PRODUCER_CONTAINER,
         "image": config.producer_image,
         "imagePullPolicy": config.producer_image_pull_policy,
@@ -153,7 +184,7 @@ def build_deployment(
             "periodSeconds": 5,
             "failureThreshold": 2,
         },
-        "resources": dict(satellite.spec.producer_resources or config.producer_resources),
+        "resources": dict(resources or config.producer_resources),
         "securityContext": {
             "allowPrivilegeEscalation": False,
             "readOnlyRootFilesystem": True,
@@ -161,48 +192,42 @@ def build_deployment(
             "capabilities": {"drop": ["ALL"]},
         },
         "volumeMounts": [
-            {"name": "elements", "mountPath": ELEMENTS_DIR, "readOnly": True},
+            *mounts,
             {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 (a private emptyDir)
         ],
     }
+
+
+def producer_deployment_spec(
+    selector: Mapping[str, str],
+    pod_labels: Mapping[str, str],
+    pod_annotations: Mapping[str, str],
+    replicas: int,
+    container: dict[str, Any],
+    volumes: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A producer Deployment's spec: one pod at most, never two at once."""
     return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": _metadata(satellite, satellite.producer_name, plan.display_name),
-        "spec": {
-            "replicas": replicas,
-            # Recreate: two producers of one satellite would publish every sample twice.
-            "strategy": {"type": "Recreate"},
-            "revisionHistoryLimit": 3,
-            "selector": {"matchLabels": selector},
-            "template": {
-                "metadata": {
-                    "labels": pod_labels,
-                    "annotations": {
-                        CHECKSUM_ANNOTATION: producer_checksum(env, plan.elements_text),
-                        DISPLAY_NAME_ANNOTATION: plan.display_name,
-                    },
+        "replicas": replicas,
+        # Recreate: two producers of one satellite would publish every sample twice.
+        "strategy": {"type": "Recreate"},
+        "revisionHistoryLimit": 3,
+        "selector": {"matchLabels": dict(selector)},
+        "template": {
+            "metadata": {"labels": dict(pod_labels), "annotations": dict(pod_annotations)},
+            "spec": {
+                "automountServiceAccountToken": False,  # the producer never calls the API
+                "enableServiceLinks": False,
+                "terminationGracePeriodSeconds": FLUSH_GRACE_SECONDS,
+                "securityContext": {
+                    "runAsNonRoot": True,
+                    "runAsUser": PRODUCER_UID,
+                    "runAsGroup": PRODUCER_UID,
+                    "fsGroup": PRODUCER_UID,
+                    "seccompProfile": {"type": "RuntimeDefault"},
                 },
-                "spec": {
-                    "automountServiceAccountToken": False,  # the producer never calls the API
-                    "enableServiceLinks": False,
-                    "terminationGracePeriodSeconds": FLUSH_GRACE_SECONDS,
-                    "securityContext": {
-                        "runAsNonRoot": True,
-                        "runAsUser": PRODUCER_UID,
-                        "runAsGroup": PRODUCER_UID,
-                        "fsGroup": PRODUCER_UID,
-                        "seccompProfile": {"type": "RuntimeDefault"},
-                    },
-                    "containers": [container],
-                    "volumes": [
-                        {
-                            "name": "elements",
-                            "configMap": {"name": satellite.elements_configmap_name},
-                        },
-                        {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
-                    ],
-                },
+                "containers": [container],
+                "volumes": [*volumes, {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
             },
         },
     }

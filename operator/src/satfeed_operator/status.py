@@ -20,6 +20,7 @@ from satfeed_operator.conditions import (
     phase,
     transition_events,
 )
+from satfeed_operator.consts import API_VERSION, GROUP_KIND, GROUP_PLURAL
 from satfeed_operator.context import OperatorContext
 from satfeed_operator.kube import ApiError, object_path, satellite_path
 from satfeed_operator.objects import build_event
@@ -68,7 +69,7 @@ async def write_status(
         return
     metadata = body.get("metadata") or {}
     try:
-        await ctx.kube.patch_status(satellite_path(metadata["namespace"], metadata["name"]), status)
+        await ctx.kube.patch_status(_path(body, metadata["namespace"], metadata["name"]), status)
     except ApiError as exc:
         if exc.status == 404:
             return  # deleted meanwhile
@@ -93,6 +94,13 @@ async def post_event(ctx: OperatorContext, body: Mapping[str, Any], event: Statu
         )
     except ApiError as exc:
         log.warning("could not post event %s on %s: %s", event.reason, metadata.get("name"), exc)
+
+
+def _path(body: Mapping[str, Any], namespace: str, name: str) -> str:
+    """The REST path of a Satellite or a SatelliteGroup."""
+    if body.get("kind") == GROUP_KIND:
+        return object_path(API_VERSION, GROUP_PLURAL, namespace, name)
+    return satellite_path(namespace, name)
 
 
 def _without_nones(value: Any) -> Any:
