@@ -4,6 +4,7 @@ that keep the last good ones, and errors that name the file."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -197,3 +198,20 @@ def test_signatures_change_with_a_swap_only(tmp_path: Path, some: list[Elements]
     assert elements.signature() == first
     volume.write(_chunks(some, 150))  # same content, new files: a swap all the same
     assert elements.signature() != first
+
+
+def test_members_load_in_the_background_while_ticks_go_on(
+    tmp_path: Path, some: list[Elements]
+) -> None:
+    volume = ProjectedVolume(tmp_path)
+    volume.write(_chunks(some[:100], 100))
+    reloader = GroupReloader(ElementsDir(tmp_path, STALE_AFTER, clock=_at_snapshot), None)
+    reloader.load()
+    volume.write(_chunks(some, 100))
+    deadline = time.monotonic() + 30
+    while (changes := reloader.poll()).members is None:  # each poll returns at once
+        assert not changes.errors
+        assert time.monotonic() < deadline, "the background load did not finish"
+        time.sleep(0.01)
+    assert changes.members.objects == 300
+    reloader.close()

@@ -11,7 +11,8 @@ members and plan stay in force.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from satfeed_core.shards import ShardPlan
@@ -46,11 +47,7 @@ class GroupReloader:
     ) -> None:
         self.elements = elements
         self.plan_file = plan
-        self._executor = (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="elements-loader")
-            if background
-            else None
-        )
+        self._background = background
         self._members_signature: Signature | None = None
         self._plan_signature: Signature | None = None
         self._pending: tuple[Signature, Future[LoadedMembers]] | None = None
@@ -98,20 +95,26 @@ class GroupReloader:
         self._members_signature = signature
         try:
             changes.members = future.result()
-        except (GroupSourceError, OSError, ValueError) as error:
-            log.error("ignoring the changed elements: %s; keeping the current members", error)
-            changes.errors.append((ELEMENTS, str(error)))
+        except Exception as error:  # GroupSourceError says which file; anything else, what
+            problem = str(error) if isinstance(error, GroupSourceError) else repr(error)
+            log.error("ignoring the changed elements: %s; keeping the current members", problem)
+            changes.errors.append((ELEMENTS, problem))
 
     def _submit(self) -> Future[LoadedMembers]:
-        if self._executor is not None:
-            return self._executor.submit(self.elements.load)
         future: Future[LoadedMembers] = Future()
-        try:
-            future.set_result(self.elements.load())
-        except (GroupSourceError, OSError, ValueError) as error:
-            future.set_exception(error)
+
+        def load() -> None:
+            try:
+                future.set_result(self.elements.load())
+            except Exception as error:  # handed to the tick thread, which reports it
+                future.set_exception(error)
+
+        if self._background:
+            # A daemon thread: a load under way never holds up the exit after SIGTERM.
+            threading.Thread(target=load, name="elements-loader", daemon=True).start()
+        else:
+            load()
         return future
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        """Nothing to wait for: a load under way is abandoned with the process."""
