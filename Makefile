@@ -59,6 +59,11 @@ setup-node: setup ## Build the node's binaries and the project's images with bui
 e2e-node: setup ## The charts and images as real pods on the test bed's node (needs root)
 	$(RUN) pytest tests/node $(PYTEST_ARGS)
 
+.PHONY: catalogue-configmaps
+NAMESPACE ?= satfeed
+catalogue-configmaps: ## The bundled 16,069-object catalogue as ConfigMaps for examples/groups/catalogue.yaml
+	$(RUN) python -m satfeed_dev.catalogue --namespace $(NAMESPACE) | kubectl apply --server-side -f -
+
 .PHONY: demo
 demo: ## Run Kafka, producers for TERRA, AQUA, AURA and the dashboard locally; Ctrl-C stops all
 	@UV=$(UV) UV_VERSION=$(UV_VERSION) scripts/check-prereqs.sh demo

@@ -17,11 +17,13 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
+from satfeed_core.batch import decode_batch
 from satfeed_core.record import decode_record
 from satfeed_dev.browser import launch_chromium
 from satfeed_dev.kafka import read_messages
 from satfeed_dev.node_bed import NAMESPACE, NodeBed
 from satfeed_dev.procs import free_port, port_open
+from satfeed_dev.sample_data import tle_file
 from satfeed_dev.toolchain import REPO_ROOT
 from satfeed_dev.waiting import wait_for
 
@@ -316,3 +318,62 @@ def test_the_cluster_checks_and_helm_test_pass(deployed: NodeBed) -> None:
     """``make e2e-cluster``: Satellites and topics Ready, frontend rolled out, helm test."""
     out = cluster_sh(deployed, "e2e")
     assert "satfeed-frontend:80/readyz 200" in out
+
+
+def test_a_satellite_group_publishes_every_member_once_per_tick_from_its_shard_pods(
+    deployed: NodeBed,
+) -> None:
+    kube = deployed.bed.kube
+    elements = tle_file("earth-observation.tle").read_text()
+    kube.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "eo", "namespace": NAMESPACE},
+            "data": {"elements": elements},
+        }
+    )
+    kube.apply(
+        {
+            "apiVersion": "satfeed.io/v1alpha1",
+            "kind": "SatelliteGroup",
+            "metadata": {"name": "eo", "namespace": NAMESPACE},
+            "spec": {"source": {"configMaps": [{"name": "eo"}]}, "shards": 2},
+        }
+    )
+
+    def ready() -> dict[str, Any] | None:
+        group = kubectl_json(deployed, "get", "satellitegroup", "eo")
+        status = group.get("status") or {}
+        return (
+            group if status.get("shardsReady") == 2 and status.get("phase") == "Running" else None
+        )
+
+    group = wait_for(ready, 240, "both shards of group eo publishing")
+    usable = group["status"]["members"]["usable"]
+    assert usable == 25
+
+    # Every member exactly once in each whole tick, from the two shards' batches together.
+    messages = read_messages(deployed.bed.kafka.bootstrap_servers, group["status"]["topicName"], 12)
+    ticks: dict[int, list[int]] = {}
+    shards_of: dict[int, set[int]] = {}
+    for message in messages:
+        batch = decode_batch(message.value() or b"")
+        ticks.setdefault(batch.time_ms, []).extend(int(each) for each in batch.norad_id)
+        shards_of.setdefault(batch.time_ms, set()).add(batch.shard)
+        assert message.partition() == batch.shard
+    whole = [time_ms for time_ms, shards in shards_of.items() if shards == {0, 1}]
+    assert len(whole) >= 3
+    for time_ms in whole:
+        assert sorted(ticks[time_ms]) == sorted(set(ticks[time_ms]))
+        assert len(ticks[time_ms]) == usable
+    kube.kubectl_ok("delete", "satellitegroup", "eo", "-n", NAMESPACE)
+    wait_for(
+        lambda: (
+            not kubectl_json(deployed, "get", "deployments", "-l", "satfeed.io/satellite-group=eo")[
+                "items"
+            ]
+        ),
+        60,
+        "the group's shards gone with it",
+    )

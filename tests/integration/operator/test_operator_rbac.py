@@ -2,8 +2,9 @@
 
 A missing permission fails every other test of the operator (their teardown looks for
 refusals in its log). Here each granted verb is taken away in turn, and the operator must
-then be refused something while it handles an ordinary Satellite: a verb it can do
-without is one the chart should not grant.
+then be refused something while it handles an ordinary Satellite and a SatelliteGroup that
+shrinks (its shards past the new count and its element chunks past the new members are
+deleted): a verb it can do without is one the chart should not grant.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from satfeed_dev.catalogue import catalogue_configmaps
 from satfeed_dev.operator_bed import (
     SERVICE_ACCOUNT,
     OperatorProcess,
@@ -22,6 +24,7 @@ from satfeed_dev.operator_bed import (
     refusals,
     with_spec,
 )
+from satfeed_dev.sample_data import tle_file
 from satfeed_dev.testbed import TestBed
 from satfeed_dev.waiting import wait_for
 
@@ -37,6 +40,17 @@ def _describe(case: tuple[int, str]) -> str:
     rule = rbac_rules()[index]
     groups = ",".join(group or "core" for group in rule["apiGroups"])
     return f"{verb}-{'+'.join(rule['resources'])}.{groups}"
+
+
+def group(namespace: str, **spec: Any) -> str:
+    return yaml.safe_dump(
+        {
+            "apiVersion": "satfeed.io/v1alpha1",
+            "kind": "SatelliteGroup",
+            "metadata": {"name": "part", "namespace": namespace},
+            "spec": spec,
+        }
+    )
 
 
 def without(index: int, verb: str) -> list[dict[str, Any]]:
@@ -62,14 +76,32 @@ def test_every_granted_verb_is_needed(
         )
     )
     operator = OperatorProcess(
-        testbed, run_root / "operator" / f"rbac-{_describe(case)}", kubeconfig, (namespace,)
+        testbed,
+        run_root / "operator" / f"rbac-{_describe(case)}",
+        kubeconfig,
+        (namespace,),
+        {"SATFEED_RESHARD_LEAD_SECONDS": "1"},
     )
     try:
         operator.start()
-        # Creating, pausing (an event) and tampering with a child (restoring it) use every
-        # permission the chart grants.
+        # Creating, pausing (an event) and tampering with a child (restoring it), then a
+        # group shrinking, use every permission the chart grants.
         kube.apply(with_spec(example("terra", namespace), paused=True))
         kube.kubectl("delete", "configmap", "terra-elements", "-n", namespace, "--wait=false")
+        sources = catalogue_configmaps(tle_file("catalog-large.tle"), "part", namespace)[:2]
+        for configmap in sources:
+            kube.apply(configmap)
+        refs = [{"name": each["metadata"]["name"]} for each in sources]
+        kube.apply(group(namespace, source={"configMaps": refs}, shards=2))
+
+        def group_built() -> bool:
+            found = kube.get_json("get", "satellitegroup", "part", "-n", namespace)
+            return bool((found.get("status") or {}).get("elements", {}).get("chunks") == 2)
+
+        wait_for(lambda: refusals(operator) or group_built(), 60, "the group in two chunks")
+        kube.apply(
+            group(namespace, source={"configMaps": refs}, shards=1, members={"noradIds": [25994]})
+        )
         wait_for(
             lambda: refusals(operator),
             20,
