@@ -47,6 +47,7 @@ def test_the_page_loads_nothing_from_other_hosts(client: FlaskClient) -> None:
     assert urls, "the page has no scripts or stylesheets"
     assert [url for url in urls if "//" in url] == []
     assert client.get("/assets/topojson/world_110m.json").status_code == 200
+    assert client.get("/assets/world.svg").status_code == 200  # the map's base map
 
 
 def test_the_drawing_callback_draws_the_page_whole_and_counts_sessions(
@@ -55,8 +56,9 @@ def test_the_drawing_callback_draws_the_page_whole_and_counts_sessions(
     service.feed.set_topics([TopicInfo("t.terra", "--topics")])
     service.feed.add("t.terra", position())
     outputs = draw_page(service, [], "browser-1", T0)
-    map_figure, cards, options, cursor = outputs[0], outputs[3], outputs[5], outputs[-1]
-    assert len(map_figure["data"]) == 3
+    map_figure, cards, options, cursor = outputs[0], outputs[3], outputs[6], outputs[-1]
+    # The catalogue (filled by the page from its stream), then terra's three traces.
+    assert [trace["type"] for trace in map_figure["data"]] == ["scattergl"] + ["scatter"] * 3
     assert len(cards) == 1
     assert options == [{"label": "TERRA · NORAD 25994", "value": "terra"}]
     assert cursor["seq"] == 1

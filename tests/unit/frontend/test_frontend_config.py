@@ -47,6 +47,11 @@ def test_a_topic_list_or_pattern_runs_without_kubernetes() -> None:
     assert pattern.discovery is DiscoveryMode.PATTERN
     assert pattern.topic_pattern is not None
     assert pattern.topic_pattern.fullmatch("satfeed.x")
+    groups = parse_config([*BOOTSTRAP, "--group-topics", "Starlink=g.starlink, g.all"], environ={})
+    assert (groups.discovery, groups.group_topics) == (
+        DiscoveryMode.STATIC,
+        ("Starlink=g.starlink", "g.all"),
+    )
 
 
 @pytest.mark.parametrize(
@@ -55,6 +60,8 @@ def test_a_topic_list_or_pattern_runs_without_kubernetes() -> None:
         ([], {}, "--bootstrap-servers (or KAFKA_BOOTSTRAP_SERVERS) is required"),
         ([*BOOTSTRAP, "--topics", "a", "--topic-pattern", "b"], {}, "not both"),
         ([*BOOTSTRAP, "--topic-pattern", "("], {}, "is not a regular expression"),
+        ([*BOOTSTRAP, "--group-topics", "a", "--topic-pattern", "b"], {}, "not both"),
+        ([*BOOTSTRAP, "--group-topics", "Starlink="], {}, "names no topic"),
         ([*BOOTSTRAP, "--history", "0"], {}, "--history 0 must be at least 1"),
         (BOOTSTRAP, {"SATFEED_HISTORY": "many"}, "SATFEED_HISTORY='many' is not a valid --history"),
         (BOOTSTRAP, {"SATFEED_LOG_LEVEL": "LOUD"}, "SATFEED_LOG_LEVEL='LOUD' is not one of"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from satfeed_core.labels import ENCODING_BATCH_V2, ENCODING_KEY, SATELLITE_GROUP_KEY
 from satfeed_frontend.data.discovery import (
     KafkaTopicRegistry,
     PatternTopics,
@@ -76,3 +77,42 @@ def test_pattern_matches_whole_names_and_skips_internal_topics() -> None:
         "positions.aqua",
         "positions.terra",
     ]
+
+
+def test_a_groups_kafkatopic_says_its_topic_carries_batches_by_its_labels() -> None:
+    group = kafkatopic("starlink", status_topic="g.starlink", display_name="Starlink")
+    group["metadata"]["labels"] = {ENCODING_KEY: ENCODING_BATCH_V2, SATELLITE_GROUP_KEY: "starlink"}
+    info = topic_info(group)
+    assert info is not None
+    assert (info.batched, info.group, info.display_name) == (True, "starlink", "Starlink")
+    plain = topic_info(kafkatopic("terra"))
+    assert plain is not None
+    assert not plain.batched
+    assert plain.group is None
+
+
+def test_the_registry_says_when_what_it_answers_may_have_changed() -> None:
+    registry = KafkaTopicRegistry()
+    start = registry.version()
+    registry.replace("space", [kafkatopic("terra")])
+    listed = registry.version()
+    assert listed > start
+    registry.replace("space", [kafkatopic("terra")])  # a relist with nothing new
+    registry.apply("space", "MODIFIED", kafkatopic("terra"))  # an unchanged object
+    assert registry.version() == listed  # so Kafka's topics are not listed again
+    registry.apply("space", "ADDED", kafkatopic("aqua"))
+    assert registry.version() > listed
+    assert not registry.needs_kafka_topics()
+    assert PatternTopics(re.compile(".*")).needs_kafka_topics()
+
+
+def test_group_topics_are_named_by_their_flag() -> None:
+    source = StaticTopics(["p.terra"], ["Starlink=g.starlink", "g.all"])
+    terra, starlink, everything = source.topics(set())
+    assert not terra.batched
+    assert (starlink.topic, starlink.display_name, starlink.batched) == (
+        "g.starlink",
+        "Starlink",
+        True,
+    )
+    assert (everything.topic, everything.display_name, everything.group) == ("g.all", None, "g.all")

@@ -116,25 +116,63 @@ def test_overlays_are_drawn_below_the_tracks_and_footprints_follow_the_satellite
     feed, shown = tracks(2)
     overlays = figures.Overlays(night_at=T0, footprints=True)
     data = figures.map_figure(shown, {}, overlays)["data"]
-    assert [trace["name"] for trace in data[:3]] == [
+    # The catalogue first (its WebGL points are drawn over every line anyway), then the
+    # overlays, then the tracks.
+    assert [trace["name"] for trace in data[:4]] == [
+        "objects",
         "night",
         "TERRA (footprint)",
         "TERRA (footprint)",
     ]
-    assert len(data) == 3 + 3 * 2
-    assert data[1]["lon"] == geometry.footprint_ring(4.0, 20.0, 705.04)[0]
-    assert figures.map_figure(shown, {})["data"][0]["name"] == "TERRA"  # none picked
+    assert len(data) == 4 + 3 * 2
+    assert data[2]["x"] == geometry.footprint_on_map(4.0, 20.0, 705.04)[0]
+    assert figures.map_figure(shown, {})["data"][1]["name"] == "TERRA"  # none picked
 
     head = feed.snapshot().head
     feed.add("t1", position("s1", 5, lon=5.0, norad_id=1001))
     new = feed.snapshot(after=head).tracks
     columns, indices, limits = figures.map_extension(new, 180, overlays) or []
-    # Past track and marker of s1 (after the night and two footprints), its footprint anew.
-    assert indices == [3 + 1, 3 + 4 + 1, 1 + 1]
-    ring = geometry.footprint_ring(5.0, 20.0, 705.05)
-    assert columns["lon"][2] == ring[0]
-    assert limits["lon"] == [180, 1, len(ring[0])]  # the new ring replaces the old one
-    assert len(json.dumps(columns["lon"][2] + columns["lat"][2])) < 400
+    # Past track and marker of s1 (after the catalogue, the night and two footprints), its
+    # footprint anew.
+    assert indices == [4 + 1, 4 + 4 + 1, 2 + 1]
+    ring = geometry.footprint_on_map(5.0, 20.0, 705.05)
+    assert columns["x"][2] == ring[0]
+    assert limits["x"] == [180 + 18 + 2, 1, len(ring[0])]  # the new ring replaces the old one
+    assert len(json.dumps(columns["x"][2] + columns["y"][2])) < 400
+
+
+def test_the_night_side_on_the_map_is_bounded_by_the_terminator() -> None:
+    sun_lon, sun_lat = geometry.subsolar_point(SOLSTICE)
+    lons, lats = geometry.night_polygon(SOLSTICE)
+    # The terminator across the map from -180° to 180°, then closed along the south pole,
+    # in the polar night at the June solstice.
+    edge = list(zip(lons, lats, strict=True))[:-3]  # then two corners, and back to the start
+    assert edge[0][0] == -180
+    assert edge[-1][0] == 180
+    for lon, lat in edge:
+        assert distance_deg(lon, lat, sun_lon, sun_lat) == pytest.approx(90, abs=0.05)
+    assert min(lats) == -90
+    # Noon's meridian meets the terminator at the Antarctic circle, midnight's at the Arctic.
+    assert min(lat for _, lat in edge) == pytest.approx(OBLIQUITY - 90, abs=0.6)
+    assert max(lat for _, lat in edge) == pytest.approx(90 - OBLIQUITY, abs=0.6)
+    # At the equinox (a hair after it) the terminator runs along the meridians 90° from
+    # the sun, and stays a finite line.
+    lons, lats = geometry.night_polygon(EQUINOX)
+    assert all(math.isfinite(lat) for lat in lats)
+
+
+def test_a_footprint_on_the_map_is_broken_at_the_antimeridian_or_closed_at_a_pole() -> None:
+    lons, lats = geometry.footprint_on_map(10.0, 20.0, 705.0)
+    assert None not in lons
+    assert len(lons) == geometry.FOOTPRINT_POINTS + 1
+    lons, lats = geometry.footprint_on_map(179.0, 0.0, 705.0)
+    assert lons.count(None) == 2  # out across 180° and back: three pieces
+    # 10° from the north pole with a 25.8° radius: the footprint covers the pole, so the
+    # shape runs along every longitude and closes along the top of the map.
+    lons, lats = geometry.footprint_on_map(30.0, 80.0, 705.0)
+    assert None not in lons
+    assert (lons[0], lons[-1]) == (-180.0, -180.0)
+    assert max(lat for lat in lats if lat is not None) == 90.0
 
 
 def test_the_overlay_picker_value_is_read_defensively() -> None:

@@ -80,8 +80,9 @@ def test_pages_draw_predictions_and_redraw_them_when_the_key_changes() -> None:
 
     settings = UpdateSettings("one", timedelta(seconds=5), 10, predict)
     drawn = draw(feed, settings, [], latest.time, "v1")
-    predicted = drawn.map_figure["data"][1]
-    assert len(predicted["lon"]) > 100
+    predicted = drawn.map_figure["data"][2]  # after the catalogue and the past track
+    assert predicted["name"] == "TERRA (predicted)"
+    assert len([x for x in predicted["x"] if x is not None]) > 100
     cursor = drawn.cursor.to_store()
     assert update(feed, settings, cursor, [], latest.time, "v1") is None  # nothing new
     assert update(feed, settings, cursor, [], latest.time, "v2") is REDRAW
@@ -90,7 +91,8 @@ def test_pages_draw_predictions_and_redraw_them_when_the_key_changes() -> None:
 @pytest.mark.parametrize(
     ("argv", "environ", "watched"),
     [
-        ([], {}, ["KafkaTopics", "ConfigMaps"]),
+        # Satellites' elements, and groups' members' elements (names, predicted orbits).
+        ([], {}, ["KafkaTopics", "ConfigMaps", "ConfigMaps"]),
         (["--predictions", "false"], {}, ["KafkaTopics"]),
         ([], {"SATFEED_PREDICTIONS": "false"}, ["KafkaTopics"]),  # the chart's way
     ],

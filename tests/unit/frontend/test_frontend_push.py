@@ -3,14 +3,20 @@ the view changes, and a stream that survives bad queries and stalled pages."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
+import numpy as np
 import pytest
 from flask.testing import FlaskClient
+from satfeed_core.batch import PositionBatch
+from satfeed_core.labels import ENCODING_BATCH_V2
 from satfeed_frontend.app import create_app
 from satfeed_frontend.callbacks import draw_page
+from satfeed_frontend.data.catalogue import Catalogue
 from satfeed_frontend.data.feed import FeedState, TopicInfo
 from satfeed_frontend.metrics import FrontendMetrics, Sessions
 from satfeed_frontend.push import MAX_QUEUED, REDRAW, RETRY, Broadcaster, Stream
@@ -81,7 +87,7 @@ def test_pages_in_the_same_state_get_the_same_bytes_built_once() -> None:
     (own,) = queued(picky)
     only_s1 = data(own)["map"]
     assert isinstance(only_s1, list)
-    assert only_s1[1] == [0, 2]
+    assert only_s1[1] == [1 + 0, 1 + 2]  # after the catalogue: s1's past track and marker
     assert sessions.active() == 11
 
     # Nothing new within the second: nothing sent. Then ages move on: a small refresh.
@@ -188,3 +194,76 @@ def test_the_update_stream_is_server_sent_events_from_the_drawn_cursor(
     assert list(chunks) == []
     response.close()
     assert service.push.count() == 0
+
+
+def events(stream: Stream) -> list[tuple[str, dict[str, Any]]]:
+    """What a stream was sent, as (event, decoded data)."""
+    out = []
+    for message in queued(stream):
+        assert message is not None
+        head, _, body = message.partition(b"data: ")
+        kind = head.removeprefix(b"event: ").strip().decode() or "message"
+        out.append((kind, json.loads(body)))
+    return out
+
+
+def test_every_page_gets_the_roster_once_then_one_frame_per_tick_built_once() -> None:
+    feed = FeedState(180)
+    group = TopicInfo("g", "--group-topics", "Cat", encoding=ENCODING_BATCH_V2, group="cat")
+    feed.set_topics([group])
+    cat = Catalogue(feed)
+    cat.set_topics([group])
+    push = Broadcaster(feed, SETTINGS, lambda now: "", Sessions(), FrontendMetrics(), catalogue=cat)
+    ids = np.arange(1, 1001, dtype=np.uint32)
+
+    def tick(second: int) -> None:
+        cat.add_batch("g", batch_at(ids, second))
+        push.tick(T0 + timedelta(seconds=second, milliseconds=50))
+
+    cursor = drawn_cursor(feed)
+    pages = [Stream(f"page-{i}", (), (), cursor) for i in range(3)]
+    for page in pages:
+        push.open(page)
+    tick(0)
+    first = [events(page) for page in pages]
+    assert [[kind for kind, _ in each] for each in first] == [["roster", "message"]] * 3
+    roster, update = first[0][0][1], first[0][1][1]
+    assert (roster["from"], roster["n"], len(roster["names"])) == (0, 1000, 1000)
+    frame = update["frame"]
+    assert (frame["g"], frame["n"]) == (roster["g"], 1000)
+    assert len(base64.b64decode(frame["p"])) == 4 * 1000
+    # The next tick: the frame alone (nothing else is detailed), the same bytes for all.
+    tick(1)
+    second = [queued(page) for page in pages]
+    assert all(len(each) == 1 and each[0] is second[0][0] for each in second)
+    assert b"roster" not in (second[0][0] or b"")
+    assert len(second[0][0] or b"") < 8 * 1000  # under 8 bytes an object
+    # Nothing moved: nothing is sent (within the second).
+    push.tick(T0 + timedelta(seconds=1, milliseconds=300))
+    assert [queued(page) for page in pages] == [[], [], []]
+    # A page reconnecting with the roster it has gets only the latest frame.
+    again = Stream("page-0", (), (), cursor, roster=(roster["g"], 1000))
+    push.open(again)
+    push.tick(T0 + timedelta(seconds=1, milliseconds=400))
+    assert [kind for kind, _ in events(again)] == ["message"]
+
+
+def test_a_query_names_the_roster_the_page_has() -> None:
+    stream = Stream.from_query(MultiDict([("roster", "1234:56")]))
+    assert stream.roster == (1234, 56)
+    for bad in ("", "x:1", "1:", "1" * 30 + ":1"):
+        assert Stream.from_query(MultiDict([("roster", bad)])).roster is None
+
+
+def batch_at(ids: np.ndarray, second: int) -> PositionBatch:
+    n = len(ids)
+    return PositionBatch(
+        shard=0,
+        time_ms=round(T0.timestamp() * 1000) + 1000 * second,
+        norad_id=ids,
+        lon_deg=np.full(n, float(second), dtype=np.float32),
+        lat_deg=np.zeros(n, dtype=np.float32),
+        alt_km=np.full(n, 550.0, dtype=np.float32),
+        speed_km_s=np.full(n, 7.6, dtype=np.float32),
+        elements_epoch_s=np.full(n, int(T0.timestamp()), dtype=np.uint32),
+    )

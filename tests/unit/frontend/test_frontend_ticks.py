@@ -89,7 +89,7 @@ def test_the_first_drawing_has_everything_then_only_news_is_sent() -> None:
     now = T0 + timedelta(seconds=99.1)  # just after the newest record
     first = ask(feed, None, now)
     assert isinstance(first, FullDraw)
-    assert [len(trace["lon"]) for trace in first.map_figure["data"][:3]] == [100] * 3
+    assert [len(trace["x"]) for trace in first.map_figure["data"][1:4]] == [100] * 3
     cursor = first.cursor.to_store()
     # Nothing new yet, and the page is fresh: nothing is sent.
     assert ask(feed, cursor, now + timedelta(milliseconds=150)) is None
@@ -97,7 +97,7 @@ def test_the_first_drawing_has_everything_then_only_news_is_sent() -> None:
     second = ask(feed, cursor, now + timedelta(milliseconds=500))
     assert isinstance(second, Increment)
     assert second.map_extension is not None
-    assert [len(points) for points in second.map_extension[0]["lon"]] == [1, 1] * 3
+    assert [len(points) for points in second.map_extension[0]["x"]] == [1, 1] * 3
 
 
 @pytest.mark.parametrize("satellites", [3, 30])
@@ -143,13 +143,13 @@ def test_a_new_view_or_a_restarted_server_draws_the_page_anew() -> None:
     redrawn = ask(feed, None, now, selection=["s1"])
     assert isinstance(redrawn, FullDraw)
     assert [trace["name"] for trace in redrawn.altitude_figure["data"]] == ["TERRA"]
-    assert len(redrawn.tracks) == 2  # the picker still lists both
+    assert len(redrawn.tracks) == 1  # the picker names the pick (the search finds the rest)
     assert ask(feed, cursor, now, instance="restarted") is REDRAW
     feed.set_topics([TopicInfo("t0", "KafkaTopic ns/s0")])  # s1's KafkaTopic went
     assert ask(feed, cursor, now) is REDRAW
     gone = ask(feed, None, now)
     assert isinstance(gone, FullDraw)
-    assert len(gone.map_figure["data"]) == 3
+    assert len(gone.map_figure["data"]) == 1 + 3
     assert ask(feed, {"garbage": True}, now) is REDRAW
 
 
@@ -183,10 +183,13 @@ def test_the_url_keeps_the_selection() -> None:
     assert picked_or_linked("?sat=aqua", []) == []  # everything picked off: all shown
 
 
-def test_picker_lists_every_satellite_and_keeps_picks_without_data() -> None:
+def test_picker_names_the_picks_and_keeps_picks_without_data() -> None:
+    # Only what is picked: the search offers the rest from the roster, in the browser.
     feed = new_feed(2)
     fill(feed, 2, range(1))
-    entries = options(feed.snapshot().tracks, ["s0", "101", "gone"])
+    drawn = ask(feed, None, T0, selection=["s0", "101", "gone"])
+    assert isinstance(drawn, FullDraw)
+    entries = options(drawn.tracks, ["s0", "101", "gone"])
     assert entries == [
         {"label": "TERRA · NORAD 100", "value": "s0"},
         {"label": "TERRA · NORAD 101", "value": "s1"},

@@ -28,7 +28,9 @@ from satfeed_frontend.service import FrontendService, current_service
 from satfeed_frontend.ticks import draw, overlays_picked
 
 SELECTION_PARAMETER = "sat"
-PICKER_OUTPUT = 6
+HIDDEN_PARAMETER = "hide"
+"""Layers the page hides, in the URL (``?hide=starlink``); handled in the browser."""
+PICKER_OUTPUT = 7
 """Where the picker's value is among :func:`draw_page`'s outputs."""
 
 
@@ -39,10 +41,15 @@ def selection_from_search(search: str | None) -> list[str]:
 
 
 def options(tracks: Sequence[TrackView], selection: Sequence[str]) -> list[dict[str, str]]:
-    """Picker entries: searchable by name and NORAD number; a picked satellite that is not
-    (or no longer) there stays listed, so a shared link keeps its selection."""
+    """The picker's entries for what is drawn: the picked objects by name and NORAD number
+    (a group member's value is its NORAD number, a Satellite's its name); a pick that is
+    not (or no longer) there stays listed, so a shared link keeps its selection. What else
+    can be picked the search finds in the browser, in the roster."""
     entries = [
-        {"label": f"{track.display_name} · NORAD {track.norad_id}", "value": track.satellite}
+        {
+            "label": f"{track.display_name} · NORAD {track.norad_id}",
+            "value": str(track.norad_id) if track.member else track.satellite,
+        }
         for track in tracks
     ]
     known = {entry["value"] for entry in entries} | {str(t.norad_id) for t in tracks}
@@ -66,6 +73,8 @@ def draw_page(
     ``overlays`` is the overlay picker's value, as the browser sends it."""
     if session:
         service.sessions.seen(session)
+    # A picked group member gets a track (its history from now on) before it is drawn.
+    service.catalogue.hold_picks(selection)
     drawing = draw(
         service.feed,
         service.settings,
@@ -79,6 +88,7 @@ def draw_page(
         drawing.altitude_figure,
         drawing.ground_figure,
         drawing.cards,
+        drawing.listing,
         drawing.status,
         options(drawing.tracks, selection),
         no_update,  # the picker: on_draw sets it once, from the link
@@ -103,6 +113,7 @@ def picked_or_linked(search: str | None, picked: list[str] | None) -> list[str]:
     Output("altitude", "figure"),
     Output("ground", "figure"),
     Output("cards", "children"),
+    Output("listing", "children"),
     Output("status", "children"),
     Output("select", "options"),
     Output("select", "value"),
@@ -131,38 +142,79 @@ def on_draw(
     return outputs
 
 
-# The picker's choice goes into the address bar, so a view can be shared by its link, and
-# the address bar's into the picker, so the browser's back and forward buttons step through
-# the picks. One callback both ways (Dash allows a loop within one callback only): a pick
-# becomes a new history entry through the Location component (unless the address already
-# says as much: the link the page was opened with), and going back or forward (popstate,
-# which the Location component turns into a new ``search``) sets the picker, whose change
-# redraws the page. In the browser, so no request is spent on it.
+# The picker's choice and the hidden layers go into the address bar, so a view can be shared
+# by its link, and the address bar's into the picker and the layers, so the browser's back
+# and forward buttons step through them. One callback both ways (Dash allows a loop within
+# one callback only): a pick or a layer toggled becomes a new history entry through the
+# Location component (unless the address already says as much: the link the page was opened
+# with), and going back or forward (popstate, which the Location component turns into a new
+# ``search``) sets the picker, whose change redraws the page, and the layers, which
+# assets/catalogue.js hides in place. In the browser, so no request is spent on it.
 clientside_callback(
-    """function (picked, search) {
+    """function (picked, shown, search, layerOptions) {
         const noUpdate = window.dash_clientside.no_update;
-        const linked = value => new URLSearchParams(value || '').getAll('"""
-    + SELECTION_PARAMETER
-    + """').flatMap(part => part.split(',')).filter(part => part);
+        const catalogue = window.satfeedCatalogue;
+        const listed = (value, name) => new URLSearchParams(value || '').getAll(name)
+            .flatMap(part => part.split(',')).filter(part => part);
         const same = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
         const triggered = (window.dash_clientside.callback_context.triggered || [])
             .map(each => each.prop_id);
+        const layers = (layerOptions || []).map(option => option.value);
         if (triggered.includes('url.search')) {
-            const wanted = linked(search);
-            return [noUpdate, picked && same(wanted, picked) ? noUpdate : wanted];
-        }
-        if (!Array.isArray(picked) || same(linked(window.location.search), picked)) {
-            return [noUpdate, noUpdate];
-        }
-        const query = new URLSearchParams(picked.map(value => ['"""
+            const wanted = listed(search, '"""
     + SELECTION_PARAMETER
-    + """', value])).toString();
-        return [query ? '?' + query : '', noUpdate];
+    + """');
+            const hidden = listed(search, '"""
+    + HIDDEN_PARAMETER
+    + """');
+            catalogue.setHidden(hidden);
+            const visible = layers.filter(name => !hidden.includes(name));
+            return [
+                noUpdate,
+                picked && same(wanted, picked) ? noUpdate : wanted,
+                layers.length && !same(visible, shown || []) ? visible : noUpdate,
+            ];
+        }
+        let hidden = listed(window.location.search, '"""
+    + HIDDEN_PARAMETER
+    + """');
+        if (triggered.includes('layers.value') && layers.length) {
+            hidden = layers.filter(name => !(shown || []).includes(name));
+            catalogue.setHidden(hidden);
+        }
+        const picks = Array.isArray(picked) ? picked
+            : listed(window.location.search, '"""
+    + SELECTION_PARAMETER
+    + """');
+        const query = new URLSearchParams([
+            ...picks.map(value => ['"""
+    + SELECTION_PARAMETER
+    + """', value]),
+            ...hidden.map(value => ['"""
+    + HIDDEN_PARAMETER
+    + """', value]),
+        ]).toString();
+        const wanted = query ? '?' + query : '';
+        if (wanted === window.location.search) return [noUpdate, noUpdate, noUpdate];
+        return [wanted, noUpdate, noUpdate];
     }""",
     Output("url", "search"),
     Output("select", "value", allow_duplicate=True),
+    Output("layers", "value", allow_duplicate=True),
     Input("select", "value"),
+    Input("layers", "value"),
     Input("url", "search"),
+    State("layers", "options"),
+    prevent_initial_call=True,
+)
+
+# The search: the picker's options from the roster the page holds (assets/catalogue.js).
+clientside_callback(
+    ClientsideFunction(namespace="satfeed", function_name="search"),
+    Output("select", "options", allow_duplicate=True),
+    Input("select", "search_value"),
+    State("select", "value"),
+    State("select", "options"),
     prevent_initial_call=True,
 )
 
@@ -177,14 +229,15 @@ clientside_callback(
     State("session", "data"),
 )
 
-# Each pushed update, applied in one callback, in the browser.
+# Each pushed update's plots, cards, list and status line, applied in one callback, in the
+# browser (its catalogue frame and map points are applied by assets/catalogue.js).
 clientside_callback(
     ClientsideFunction(namespace="satfeed", function_name="apply"),
-    Output("map", "extendData"),
     Output("altitude", "extendData"),
     Output("ground", "extendData"),
     Output({"type": CARD, "satellite": ALL}, "className"),
     Output({"type": CARD_VALUES, "satellite": ALL}, "children"),
+    Output("listing", "children", allow_duplicate=True),
     Output("status", "children", allow_duplicate=True),
     Input("push", "data"),
     prevent_initial_call=True,

@@ -146,3 +146,19 @@ def card_updates(
         for track in tracks
         if track.samples or is_stale(track, now, stale_after)
     }
+
+
+def listing(tracks: Sequence[TrackView], now: datetime, stale_after: timedelta) -> str:
+    """Picks past a few dozen: one line each (name, NORAD id, where, how high, when), one
+    text for all of them, instead of a card each."""
+    lines = []
+    for track in tracks:
+        record = track.latest.record
+        line = (
+            f"{track.display_name[:28]:<28} {track.norad_id:>9}  {record.lon:8.3f}° "
+            f"{record.lat:7.3f}°  {record.alt_km:9.1f} km  {record.time:%H:%M:%S}"
+        )
+        if is_stale(track, now, stale_after):
+            line += f" · no data for {format_age(now - record.time)}"
+        lines.append(line)
+    return "\n".join(lines)

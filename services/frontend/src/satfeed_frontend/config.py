@@ -35,6 +35,9 @@ class FrontendConfig:
     selector: str
     kubeconfig: Path | None
     topics: tuple[str, ...]
+    group_topics: tuple[str, ...]
+    """Without Kubernetes: topics of SatelliteGroups (position batches), ``topic`` or
+    ``name=topic``."""
     topic_pattern: re.Pattern[str] | None
     predictions: bool
     elements_file: Path | None
@@ -106,6 +109,15 @@ FLAGS: Sequence[EnvFlag] = (
         {"default": ""},
     ),
     EnvFlag(
+        "--group-topics",
+        "SATFEED_GROUP_TOPICS",
+        "without Kubernetes: comma-separated Kafka topics of SatelliteGroups (position "
+        "batches, schema v2), each TOPIC or NAME=TOPIC (NAME: the group's layer on the page); "
+        "a topic of --topics or --topic-pattern whose records are batches is shown as a group "
+        "too, named by its topic",
+        {"default": ""},
+    ),
+    EnvFlag(
         "--topic-pattern",
         "SATFEED_TOPIC_PATTERN",
         "without Kubernetes: a regular expression; every Kafka topic it matches in full is shown",
@@ -121,8 +133,9 @@ FLAGS: Sequence[EnvFlag] = (
     EnvFlag(
         "--elements-file",
         "SATFEED_ELEMENTS_FILE",
-        "TLE or OMM file to draw predicted tracks from, matched to records by NORAD id (for "
-        "discovery without Kubernetes, where there is no elements ConfigMap; e.g. the demo)",
+        "TLE or OMM file to draw predicted tracks from and to name group members by, matched "
+        "to records by NORAD id (for discovery without Kubernetes, where there is no elements "
+        "ConfigMap; e.g. the demo)",
         {"type": Path},
     ),
     EnvFlag(
@@ -213,8 +226,12 @@ def parse_config(
     if not args.bootstrap_servers:
         parser.error("--bootstrap-servers (or KAFKA_BOOTSTRAP_SERVERS) is required")
     topics = _comma_list(args.topics)
-    if topics and args.topic_pattern:
-        parser.error("give --topics or --topic-pattern, not both")
+    group_topics = _comma_list(args.group_topics)
+    if (topics or group_topics) and args.topic_pattern:
+        parser.error("give --topics and --group-topics, or --topic-pattern, not both")
+    for each in group_topics:
+        if not each.rpartition("=")[2]:
+            parser.error(f"--group-topics {each!r} names no topic: use TOPIC or NAME=TOPIC")
     pattern: re.Pattern[str] | None = None
     if args.topic_pattern:
         try:
@@ -225,7 +242,7 @@ def parse_config(
             )
     discovery = (
         DiscoveryMode.STATIC
-        if topics
+        if topics or group_topics
         else DiscoveryMode.PATTERN
         if pattern
         else DiscoveryMode.KUBERNETES
@@ -249,6 +266,7 @@ def parse_config(
         selector=args.selector,
         kubeconfig=args.kubeconfig,
         topics=topics,
+        group_topics=group_topics,
         topic_pattern=pattern,
         predictions=args.predictions == "true",
         elements_file=args.elements_file,

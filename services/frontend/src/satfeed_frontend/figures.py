@@ -3,19 +3,23 @@
 geometry of the overlays :mod:`geometry`.)
 
 Figures are plain dicts, as Plotly's JSON has them: nothing is validated or copied on the
-hot path. Three figures show the same tracks in the same order, and each track keeps one
-colour everywhere:
+hot path. Three figures show the same detailed tracks in the same order, and each track
+keeps one colour everywhere:
 
-- the map (``scattergeo``): per track its past ground track, its predicted ground track and
+- the map: longitude across, latitude up, over the base map image (:mod:`basemap`). Its
+  first trace is the catalogue, every object as one point of a single WebGL
+  (``scattergl``) trace, which the page fills from the update stream's frames
+  (``assets/catalogue.js``), never from a drawing; then the overlays picked on the page (the
+  night side, whose edge is the day/night terminator, and each detailed object's visibility
+  footprint); then per detailed track its past ground track, its predicted ground track and
   its current position, in three blocks of traces (all past tracks, then all predictions,
-  then all positions, so markers are drawn on top); before them, the overlays picked on
-  the page: the night side (its edge is the day/night terminator) and each satellite's
-  visibility footprint;
+  then all positions). Lines are broken where they cross the antimeridian;
 - altitude over time, one line per track;
 - latitude against longitude, one line per track, broken where it crosses the antimeridian.
 
-The updates only carry new samples; Plotly's ``maxPoints`` drops the oldest points in the
-browser, so an update's size depends on the number of new samples only.
+The updates only carry new samples; the map's are applied by ``assets/catalogue.js`` with
+the frame, the plots' by Plotly's ``extendData``, whose ``maxPoints`` drops the oldest
+points in the browser, so an update's size depends on the number of new samples only.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from satfeed_frontend import basemap
 from satfeed_frontend.data.feed import Sample, TrackView
-from satfeed_frontend.geometry import footprint_ring, night_ring, with_antimeridian_gaps
+from satfeed_frontend.geometry import footprint_on_map, night_polygon, with_antimeridian_gaps
 
 # Plotly's and D3's qualitative colours, then Light24's: 34 distinguishable colours before a
 # repeat, which 50 satellites share two to a colour at worst, each still named on the map.
@@ -40,7 +45,9 @@ PALETTE: Final = (
 
 LEGEND_UP_TO: Final = 8
 """The altitude and ground-track plots show a legend for this many satellites at most."""
-_EXTEND_KEYS_MAP: Final = ("lon", "lat")
+CATALOGUE_TRACE: Final = 0
+"""The map's trace of every object (filled in the browser from the update stream)."""
+_EXTEND_KEYS_MAP: Final = ("x", "y")
 _FONT: Final = {"family": "system-ui, sans-serif", "size": 12}
 
 
@@ -82,8 +89,9 @@ class Overlays:
     """Draw each satellite's visibility footprint around its current position."""
 
     def traces_before_tracks(self, tracks: int) -> int:
-        """Overlay traces come first on the map (drawn below the tracks)."""
-        return (self.night_at is not None) + (tracks if self.footprints else 0)
+        """The catalogue, then the overlay traces come first on the map (the overlays drawn
+        below the tracks; the catalogue's WebGL points are drawn above every line)."""
+        return 1 + (self.night_at is not None) + (tracks if self.footprints else 0)
 
 
 NO_OVERLAYS: Final = Overlays()
@@ -93,15 +101,15 @@ NO_OVERLAYS: Final = Overlays()
 
 
 def _night_trace(when: datetime) -> dict[str, Any]:
-    lons, lats = night_ring(when)
+    lons, lats = night_polygon(when)
     return {
-        "type": "scattergeo",
+        "type": "scatter",
         "mode": "lines",
         "name": "night",
         "showlegend": False,
         "hoverinfo": "skip",
-        "lon": lons,
-        "lat": lats,
+        "x": lons,
+        "y": lats,
         "fill": "toself",
         "fillcolor": "rgba(0,0,0,0.35)",
         "line": {"color": "rgba(255,214,120,0.45)", "width": 1},
@@ -111,23 +119,40 @@ def _night_trace(when: datetime) -> dict[str, Any]:
 def _footprint_trace(track: TrackView, hue: str) -> dict[str, Any]:
     lons, lats = _footprint(track.samples[-1]) if track.samples else ([], [])
     return {
-        "type": "scattergeo",
+        "type": "scatter",
         "mode": "lines",
         "name": f"{track.display_name} (footprint)",
         "legendgroup": track.key,
         "showlegend": False,
         "hoverinfo": "skip",
-        "lon": lons,
-        "lat": lats,
-        "fill": "toself",
+        "x": lons,
+        "y": lats,
+        "fill": "toself",  # each piece between antimeridian breaks on its own
         "fillcolor": hue + "1f",  # #rrggbbaa: a faint wash of the track's colour
         "line": {"color": hue, "width": 1},
     }
 
 
-def _footprint(sample: Sample) -> tuple[list[float], list[float]]:
+def _footprint(sample: Sample) -> tuple[list[float | None], list[float | None]]:
     record = sample.record
-    return footprint_ring(record.lon, record.lat, record.alt_km)
+    return footprint_on_map(record.lon, record.lat, record.alt_km)
+
+
+def catalogue_trace() -> dict[str, Any]:
+    """Every object as a point, all in one WebGL trace; empty in the drawing: the page fills
+    positions, names and colours from its update stream (``assets/catalogue.js``)."""
+    return {
+        "type": "scattergl",
+        "mode": "markers",
+        "name": "objects",
+        "uid": "catalogue",
+        "showlegend": False,
+        "x": [],
+        "y": [],
+        "text": [],
+        "hovertemplate": "%{text}<extra></extra>",
+        "marker": {"size": 3, "color": [], "line": {"width": 0}},
+    }
 
 
 def map_figure(
@@ -144,83 +169,98 @@ def map_figure(
     for index, track in enumerate(tracks):
         lons, lats = _lons_lats(track.samples)
         hue = color(index)
+        past_lons, past_lats = with_antimeridian_gaps(None, lons, lats)
         past.append(
             {
-                "type": "scattergeo",
+                "type": "scatter",
                 "mode": "lines",
                 "name": track.display_name,
                 "legendgroup": track.key,
                 "showlegend": False,
                 "hoverinfo": "skip",
-                "lon": lons,
-                "lat": lats,
+                "x": past_lons,
+                "y": past_lats,
                 "line": {"color": hue, "width": 2},
             }
         )
         predicted = predictions.get(track.key)
+        ahead_lons, ahead_lats = (
+            with_antimeridian_gaps(None, list(predicted.lon), list(predicted.lat))
+            if predicted
+            else ([], [])
+        )
         ahead.append(
             {
-                "type": "scattergeo",
+                "type": "scatter",
                 "mode": "lines",
                 "name": f"{track.display_name} (predicted)",
                 "legendgroup": track.key,
                 "showlegend": False,
                 "hoverinfo": "skip",
-                "lon": list(predicted.lon) if predicted else [],
-                "lat": list(predicted.lat) if predicted else [],
+                "x": ahead_lons,
+                "y": ahead_lats,
                 "line": {"color": hue, "width": 1, "dash": "dot"},
             }
         )
         now.append(
             {
-                "type": "scattergeo",
+                "type": "scatter",
                 "mode": "markers+text",
                 "name": track.display_name,
                 "legendgroup": track.key,
-                "lon": lons[-1:],
-                "lat": lats[-1:],
+                "x": lons[-1:],
+                "y": lats[-1:],
                 "text": [track.display_name],
                 "textposition": "top center",
                 "textfont": {"size": 11, "color": "#e8eaed"},
+                "cliponaxis": False,
                 "marker": {"color": hue, "size": 9, "line": {"color": "#ffffff", "width": 1}},
-                "hovertemplate": f"<b>{track.display_name}</b><br>%{{lon:.2f}}°, "
-                "%{lat:.2f}°<extra></extra>",
+                "hovertemplate": f"<b>{track.display_name}</b><br>%{{x:.2f}}°, "
+                "%{y:.2f}°<extra></extra>",
             }
         )
+    grid = {"showgrid": True, "gridcolor": "rgba(160,180,200,0.12)", "zeroline": False}
     return {
-        "data": [*below, *past, *ahead, *now],
+        "data": [catalogue_trace(), *below, *past, *ahead, *now],
         "layout": {
             "uirevision": "map",  # keep the user's zoom and pan across redraws
             "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
             "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": basemap.OCEAN,
             "font": _FONT,
             "showlegend": False,
-            "geo": {
-                "projection": {"type": "natural earth"},
-                "resolution": 110,
-                "showland": True,
-                "landcolor": "#2b3a4a",
-                "showocean": True,
-                "oceancolor": "#0e1a26",
-                "showcountries": True,
-                "countrycolor": "#4a5b6c",
-                "coastlinecolor": "#6c7d8e",
-                "showlakes": False,
-                "bgcolor": "rgba(0,0,0,0)",
-                # Explicit ranges: without them plotly.js zooms in on the data.
-                "lataxis": {
-                    "range": [-90, 90],
-                    "showgrid": True,
-                    "gridcolor": "#22303d",
-                    "dtick": 30,
-                },
-                "lonaxis": {
-                    "range": [-180, 180],
-                    "showgrid": True,
-                    "gridcolor": "#22303d",
-                    "dtick": 30,
-                },
+            "hovermode": "closest",
+            "dragmode": "pan",
+            # Longitude across, latitude up, a degree the same length both ways; explicit
+            # ranges (else Plotly zooms in on the data), shrunk to fit rather than widened.
+            "xaxis": {
+                **grid,
+                "range": [-180, 180],
+                "dtick": 30,
+                "constrain": "domain",
+                "showticklabels": False,
             },
+            "yaxis": {
+                **grid,
+                "range": [-90, 90],
+                "dtick": 30,
+                "scaleanchor": "x",
+                "constrain": "domain",
+                "showticklabels": False,
+            },
+            "images": [
+                {
+                    "source": basemap.URL,
+                    "xref": "x",
+                    "yref": "y",
+                    "x": -180,
+                    "y": 90,
+                    "sizex": 360,
+                    "sizey": 180,
+                    "sizing": "stretch",
+                    "layer": "below",
+                }
+            ],
         },
     }
 
@@ -296,27 +336,30 @@ def ground_figure(tracks: Sequence[TrackView]) -> dict[str, Any]:
 def map_extension(
     tracks: Sequence[TrackView], history: int, overlays: Overlays = NO_OVERLAYS
 ) -> list[Any] | None:
-    """``extendData`` for the map: new points onto each past track (at most ``history``
-    kept), the newest point as the only one of each position marker and, with footprints,
-    a new ring in place of each footprint (the night side only changes with a new view)."""
+    """``extendData`` for the map's detailed tracks: new points onto each past track (at
+    most ``history`` kept, with a few more for the antimeridian breaks), the newest point as
+    the only one of each position marker and, with footprints, a new ring in place of each
+    footprint (the night side only changes with a new view)."""
     n = len(tracks)
     first = overlays.traces_before_tracks(n)
     first_footprint = first - n
-    columns: dict[str, list[list[float]]] = {key: [] for key in _EXTEND_KEYS_MAP}
+    columns: dict[str, list[list[float | None]]] = {key: [] for key in _EXTEND_KEYS_MAP}
     indices: list[int] = []
     limits: list[int] = []
     for index, track in enumerate(tracks):
         if not track.samples:
             continue
         lons, lats = _lons_lats(track.samples)
-        columns["lon"] += [lons, lons[-1:]]
-        columns["lat"] += [lats, lats[-1:]]
+        previous = round(track.before.record.lon, 4) if track.before else None
+        past_lons, past_lats = with_antimeridian_gaps(previous, lons, lats)
+        columns["x"] += [past_lons, [lons[-1]]]
+        columns["y"] += [past_lats, [lats[-1]]]
         indices += [first + index, first + 2 * n + index]
-        limits += [history, 1]
+        limits += [history + history // 10 + 2, 1]
         if overlays.footprints:
             ring_lons, ring_lats = _footprint(track.samples[-1])
-            columns["lon"].append(ring_lons)
-            columns["lat"].append(ring_lats)
+            columns["x"].append(ring_lons)
+            columns["y"].append(ring_lats)
             indices.append(first_footprint + index)
             limits.append(len(ring_lons))
     if not indices:

@@ -96,3 +96,45 @@ def night_ring(when: datetime) -> tuple[list[float], list[float]]:
 
 def footprint_ring(lon: float, lat: float, alt_km: float) -> tuple[list[float], list[float]]:
     return small_circle(lon, lat, footprint_radius_deg(alt_km), FOOTPRINT_POINTS)
+
+
+# -- on the flat map (longitude across, latitude up) --------------------------------------
+
+
+def night_polygon(when: datetime, step_deg: float = 5.0) -> tuple[list[float], list[float]]:
+    """The night side on a longitude/latitude map: the terminator from -180° to 180° (every
+    point 90° from the subsolar point), closed along the pole in darkness."""
+    sun_lon, sun_lat = subsolar_point(when)
+    # At an equinox the terminator runs through the poles; a hair off it keeps the formula
+    # finite and draws the same line.
+    tan_sun = math.tan(math.radians(sun_lat if abs(sun_lat) > 1e-6 else 1e-6))
+    steps = round(360 / step_deg)
+    lons = [-180.0 + i * step_deg for i in range(steps + 1)]
+    lats = [
+        round(math.degrees(math.atan(-math.cos(math.radians(lon - sun_lon)) / tan_sun)), 2)
+        for lon in lons
+    ]
+    dark_pole = -90.0 if sun_lat > 0 else 90.0
+    return [*lons, 180.0, -180.0, -180.0], [*lats, dark_pole, dark_pole, lats[0]]
+
+
+def footprint_on_map(
+    lon: float, lat: float, alt_km: float
+) -> tuple[list[float | None], list[float | None]]:
+    """A footprint as drawn on the flat map: its ring, broken where it crosses the
+    antimeridian (each piece is filled on its own); one around a pole is closed along that
+    pole instead, as it covers every longitude there."""
+    radius = footprint_radius_deg(alt_km)
+    lons, lats = footprint_ring(lon, lat, alt_km)
+    if radius <= 0 or 90.0 - abs(lat) >= radius:
+        return with_antimeridian_gaps(None, lons, lats)
+    pole = 90.0 if lat > 0 else -90.0
+    ring = sorted(zip(lons[:-1], lats[:-1], strict=True))
+    west, east = ring[0], ring[-1]
+    # The latitude where the ring meets ±180°, between its westernmost and easternmost points.
+    span = west[0] + 360.0 - east[0]
+    edge = east[1] + (west[1] - east[1]) * ((180.0 - east[0]) / span if span else 0.0)
+    out_lons: list[float | None] = [-180.0, *(p[0] for p in ring), 180.0, 180.0, -180.0, -180.0]
+    out_lats: list[float | None] = [round(edge, 2), *(p[1] for p in ring)]
+    out_lats += [round(edge, 2), pole, pole, round(edge, 2)]
+    return out_lons, out_lats

@@ -1,6 +1,7 @@
-"""The page: a status line and the satellite picker, the map, one card per satellite, and the
-altitude and latitude/longitude plots. Built per page load, so each gets its own session id;
-the figures and cards are filled by the first drawing."""
+"""The page: a status line, the search (the picker), the overlays and the layers, the map,
+a card per detailed object (or a compact list of many picks), and the altitude and
+latitude/longitude plots. Built per page load, so each gets its own session id; the figures
+and cards are filled by the first drawing, the map's objects by the update stream."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ def graph_config() -> dcc.Graph.Config:
     return {
         "displaylogo": False,
         "responsive": True,
-        # plotly.js fetches its base map from a CDN unless told otherwise: ours is local.
+        # plotly.js fetches geo base maps from a CDN unless told otherwise: ours are local
+        # (the map draws assets/world.svg; no trace reads topojson now, but none may fetch).
         "topojsonURL": dash.get_asset_url("topojson/"),  # type: ignore[no-untyped-call]
         "modeBarButtonsToRemove": ["toImage", "select2d", "lasso2d"],
     }
@@ -44,8 +46,10 @@ def page() -> html.Div:
                         multi=True,
                         options=[],
                         value=None,  # set by the first drawing, from the URL
-                        placeholder="All satellites: type a name or NORAD number to pick some",
+                        placeholder="Search a name or NORAD number to pick objects",
                         className="select",
+                        # Options come from the search over the roster, in the browser.
+                        search_order="original",
                     ),
                     dcc.Checklist(
                         id="overlays",
@@ -59,7 +63,11 @@ def page() -> html.Div:
                     ),
                 ],
             ),
-            dcc.Graph(id="map", className="map", config=graph_config()),
+            # The layers (SatelliteGroups, and "Satellites"): set by assets/catalogue.js from
+            # the roster; unticked ones are hidden, and kept in the URL (?hide=…).
+            dcc.Checklist(id="layers", options=[], value=[], inline=True, className="layers"),
+            dcc.Graph(id="map", className="map", config={**graph_config(), "scrollZoom": True}),
+            html.Pre(id="listing", className="listing"),
             html.Div(id="cards", className="cards"),
             html.Div(
                 className="plots",

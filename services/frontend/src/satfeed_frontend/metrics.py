@@ -50,16 +50,32 @@ class FrontendMetrics:
             "Valid position records read from Kafka",
             registry=self.registry,
         )
+        self.batches_consumed = Counter(
+            "satfeed_frontend_batches_consumed",
+            "Valid position batches (schema v2: one record per shard of a group per tick) read",
+            registry=self.registry,
+        )
+        self.positions_consumed = Counter(
+            "satfeed_frontend_positions_consumed",
+            "Object positions taken from records and batches (a batch holds many)",
+            registry=self.registry,
+        )
+        self.metadata_requests = Counter(
+            "satfeed_frontend_metadata_requests",
+            "Requests for Kafka's topic list (when discovery changes, and now and then)",
+            registry=self.registry,
+        )
         self.records_malformed = Counter(
             "satfeed_frontend_records_malformed",
             "Records skipped because they are not valid position records, by the field at fault "
-            "('record' when the whole record is unusable)",
+            "('record' when the whole record is unusable, 'batch' for a position batch that is "
+            "not valid v2, 'position' for each position no orbit could hold)",
             ["field"],
             registry=self.registry,
         )
         self.records_out_of_order = Counter(
             "satfeed_frontend_records_out_of_order",
-            "Records skipped because they are not newer than their satellite's newest record",
+            "Positions skipped because they are not newer than their object's newest",
             registry=self.registry,
         )
         self.consumer_lag = Gauge(
@@ -97,6 +113,17 @@ class FrontendMetrics:
         self.satellites = Gauge(
             "satfeed_frontend_satellites",
             "Satellites with records in memory",
+            registry=self.registry,
+        )
+        self.objects = Gauge(
+            "satfeed_frontend_objects",
+            "Objects the page draws (group members and Satellites)",
+            registry=self.registry,
+        )
+        self.tick_wait_seconds = Histogram(
+            "satfeed_frontend_tick_wait_seconds",
+            "From a tick's first record until it was pushed (waiting for its other records)",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
             registry=self.registry,
         )
         self.sessions = Gauge(

@@ -10,10 +10,21 @@ stream's request thread only writes them out. So a tick's building and
 encoding is paid once per distinct view, and a browser adds a queue hand-over and a socket
 write, not a Dash request.
 
-A stream whose view has changed (a satellite came or went, the predictions are due, the
-server restarted) gets a ``redraw`` event and ends: the page asks Dash for a whole drawing
-and opens a new stream from there. A stream that falls behind (a stalled browser) is
-ended too; the page reopens it with the cursor it has and catches up in one update.
+Every update also carries the catalogue's *frame*: every object's position in roster order,
+quantised, base64 (:mod:`satfeed_frontend.data.catalogue`), built once per tick for every
+page. A page is sent the roster before its first frame (``event: roster``: the whole
+roster, or what was appended since the roster the page says it has), so objects that come
+and go never need a new drawing.
+
+A tick is pushed when it is complete: when every Satellite and every group shard due at
+its time has delivered its record (:mod:`satfeed_frontend.data.tick_gate`), at most
+:data:`~satfeed_frontend.data.tick_gate.MAX_WAIT_S` after its first record; so a tick of a
+16,069-object group written by four shards is one update, not four.
+
+A stream whose view has changed (a detailed object came or went, the predictions are due,
+the server restarted) gets a ``redraw`` event and ends: the page asks Dash for a whole
+drawing and opens a new stream from there. A stream that falls behind (a stalled browser)
+is ended too; the page reopens it with the cursor it has and catches up in one update.
 """
 
 from __future__ import annotations
@@ -30,16 +41,22 @@ from typing import Any, Final
 from plotly.io.json import to_json_plotly  # type: ignore[import-untyped]
 from werkzeug.datastructures import MultiDict
 
+from satfeed_frontend.data.catalogue import Catalogue, Frame
 from satfeed_frontend.data.feed import FeedState
+from satfeed_frontend.data.tick_gate import MAX_WAIT_S
 from satfeed_frontend.metrics import FrontendMetrics, Sessions
-from satfeed_frontend.ticks import Cursor, Increment, UpdateSettings, overlays_picked, update
+from satfeed_frontend.ticks import (
+    Cursor,
+    Increment,
+    Redraw,
+    UpdateSettings,
+    overlays_picked,
+    update,
+)
 
 log = logging.getLogger(__name__)
 
 UPDATES_PATH: Final = "/updates"
-COALESCE_S: Final = 0.03
-"""After the first new record, how long to wait for the rest of the tick's records (the
-producers sample on the same whole seconds), so a tick is one update, not one per record."""
 KEEPALIVE_S: Final = 5.0
 """An idle stream writes a comment this often, so a closed page is noticed and let go."""
 MAX_QUEUED: Final = 16
@@ -61,6 +78,10 @@ class Stream:
     cursor: object
     """What the page has drawn, in the form the page keeps it (see :class:`ticks.Cursor`)."""
     queue: queue.SimpleQueue[bytes | None] = field(default_factory=queue.SimpleQueue)
+    roster: tuple[int, int] | None = None
+    """The roster the page has: (generation, entries), None for none."""
+    frame_version: int = -1
+    """The last catalogue frame sent to it."""
 
     @classmethod
     def from_query(cls, args: MultiDict[str, str]) -> Stream:
@@ -70,11 +91,16 @@ class Stream:
             cursor: object = json.loads(str(args.get("cursor") or "null"))
         except (ValueError, RecursionError):  # also JSON nested deeper than Python recurses
             cursor = None
+        roster: tuple[int, int] | None = None
+        generation, _, count = str(args.get("roster") or "").partition(":")
+        if generation.isdigit() and count.isdigit() and len(generation + count) < 24:
+            roster = (int(generation), int(count))
         return cls(
             session=str(args.get("session") or "")[:64],
-            selection=tuple(str(each) for each in args.getlist("sat")[:MAX_SELECTED]),
+            selection=tuple(str(each)[:64] for each in args.getlist("sat")[:MAX_SELECTED]),
             overlays=tuple(sorted({str(each) for each in args.getlist("overlay")[:4]})),
             cursor=cursor,
+            roster=roster,
         )
 
     def group(self) -> tuple[object, ...]:
@@ -99,20 +125,31 @@ class Stream:
                 return
 
 
-def encode(update: Increment) -> bytes:
+def encode(update: Increment | None, frame: Frame | None = None) -> bytes:
     """One SSE ``data`` event: the three ``extendData`` triples, the changed cards' class
-    and value text by satellite, the status line, and the new cursor position the page
-    keeps for a reconnect."""
-    body = {
-        "seq": update.cursor.seq,
-        "sent": update.cursor.sent_at,
-        "map": update.map_extension,
-        "altitude": update.altitude_extension,
-        "ground": update.ground_extension,
-        "cards": update.cards or None,
-        "status": update.status,
-    }
-    return b"data: " + str(to_json_plotly(body)).encode() + b"\n\n"
+    and value text by satellite, the compact list, the status line and the new cursor
+    position the page keeps for a reconnect; and the catalogue's frame, spliced in as it
+    was encoded once for every page."""
+    body: dict[str, Any] = {}
+    if update is not None:
+        body = {
+            "seq": update.cursor.seq,
+            "sent": update.cursor.sent_at,
+            "map": update.map_extension,
+            "altitude": update.altitude_extension,
+            "ground": update.ground_extension,
+            "cards": update.cards or None,
+            "listing": update.listing,
+            "status": update.status,
+        }
+    text = str(to_json_plotly(body)).encode()
+    if frame is not None:
+        text = text[:-1] + (b"," if body else b"") + b'"frame":' + frame.body + b"}"
+    return b"data: " + text + b"\n\n"
+
+
+def roster_event(body: bytes) -> bytes:
+    return b"event: roster\ndata: " + body + b"\n\n"
 
 
 class Broadcaster:
@@ -126,6 +163,7 @@ class Broadcaster:
         sessions: Sessions,
         metrics: FrontendMetrics,
         tick_s: float = 0.25,
+        catalogue: Catalogue | None = None,
     ) -> None:
         """``tick_s``: without new records, how often to look whether ages and stale marks
         are due (a refresh goes out at least every second, see
@@ -136,9 +174,12 @@ class Broadcaster:
         self._prediction_key = prediction_key
         self._sessions = sessions
         self._metrics = metrics
+        self._catalogue = catalogue if catalogue is not None else Catalogue(feed)
         self._lock = threading.Lock()
         self._streams: set[Stream] = set()
         self._stopping = threading.Event()
+        self._urgent = threading.Event()
+        """A page opened its stream: send it what it lacks without waiting for a tick."""
         self._thread: threading.Thread | None = None
 
     def open(self, stream: Stream) -> None:
@@ -148,6 +189,7 @@ class Broadcaster:
                 return
             self._streams.add(stream)
         self._sessions.seen(stream.session)
+        self._urgent.set()
         self._feed.changed.set()  # send it what it lacks at once
 
     def close(self, stream: Stream) -> None:
@@ -167,11 +209,18 @@ class Broadcaster:
             return len(self._streams)
 
     def tick(self, now: datetime) -> None:
-        """Send each group of streams what it lacks, built and encoded once per group."""
+        """Send each group of streams what it lacks, built and encoded once per group, and
+        every stream the catalogue's frame (encoded once) and the roster it lacks."""
         with self._lock:
             streams = list(self._streams)
+        catalogue = self._catalogue
+        catalogue.refresh_names()
+        catalogue.hold_picks({value for stream in streams for value in stream.selection})
         if not streams:
             return
+        frame = catalogue.frame()
+        roster_state = catalogue.roster_state()
+        rosters: dict[tuple[int, int] | None, bytes | None] = {}
         groups: dict[tuple[object, ...], list[Stream]] = {}
         for stream in streams:
             groups.setdefault(stream.group(), []).append(stream)
@@ -187,23 +236,38 @@ class Broadcaster:
                 prediction_key,
                 overlays_picked(list(first.overlays), now),
             )
-            if result is None:  # nothing new, and the page was refreshed less than a second ago
+            if isinstance(result, Redraw):
+                for stream in members:  # a new view: the page draws it whole, then reopens
+                    self._sessions.seen(stream.session)
+                    stream.cursor = None
+                    self._end(stream, REDRAW)
                 continue
-            if isinstance(result, Increment):
-                message = encode(result)
-                cursor: dict[str, Any] | None = result.cursor.to_store()
-                self._metrics.update_bytes.observe(len(message))
-            else:
-                message, cursor = REDRAW, None
+            cursor: dict[str, Any] | None = None if result is None else result.cursor.to_store()
+            messages: dict[bool, bytes] = {}
             for stream in members:
                 self._sessions.seen(stream.session)
-                stream.cursor = cursor
-                if message is REDRAW:  # a new view: the page draws it whole, then reopens
-                    self._end(stream, REDRAW)
-                elif stream.queue.qsize() >= MAX_QUEUED:  # fallen behind: reopened, caught up
+                if stream.queue.qsize() >= MAX_QUEUED:  # fallen behind: reopened, caught up
                     self._end(stream)
-                else:
-                    stream.queue.put(message)
+                    continue
+                if frame is not None and stream.roster != roster_state:
+                    if stream.roster not in rosters:
+                        rosters[stream.roster] = catalogue.roster_message(stream.roster)
+                    body = rosters[stream.roster]
+                    if body is not None:
+                        stream.queue.put(roster_event(body))
+                        self._metrics.update_bytes.observe(len(body))
+                    stream.roster = roster_state
+                with_frame = frame is not None and stream.frame_version != frame.version
+                if result is None and not with_frame:
+                    continue  # nothing new, and the page was refreshed less than a second ago
+                if with_frame not in messages:
+                    messages[with_frame] = encode(result, frame if with_frame else None)
+                    self._metrics.update_bytes.observe(len(messages[with_frame]))
+                if with_frame and frame is not None:
+                    stream.frame_version = frame.version
+                if cursor is not None:
+                    stream.cursor = cursor
+                stream.queue.put(messages[with_frame])
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="push", daemon=True)
@@ -222,8 +286,12 @@ class Broadcaster:
 
     def _run(self) -> None:
         while not self._stopping.is_set():
-            if self._feed.changed.wait(self._tick_s):
-                self._stopping.wait(COALESCE_S)
+            if self._feed.changed.wait(self._tick_s) and not self._urgent.is_set():
+                # New records: wait for the rest of their tick (every shard, every Satellite).
+                waited = self._catalogue.wait_for_tick(MAX_WAIT_S)
+                if waited is not None:
+                    self._metrics.tick_wait_seconds.observe(waited)
+            self._urgent.clear()
             self._feed.changed.clear()
             if self._stopping.is_set():
                 return

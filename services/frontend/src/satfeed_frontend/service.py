@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import flask
-from satfeed_core.labels import CHILD_SELECTOR
+from satfeed_core.labels import CHILD_SELECTOR, GROUP_CHILD_SELECTOR
 
 from satfeed_frontend.config import DiscoveryMode, FrontendConfig
+from satfeed_frontend.data.catalogue import Catalogue
 from satfeed_frontend.data.consumer import FeedConsumer
 from satfeed_frontend.data.discovery import (
     KafkaTopicRegistry,
@@ -25,6 +26,7 @@ from satfeed_frontend.data.elements import ElementsRegistry
 from satfeed_frontend.data.feed import FeedState, TrackView
 from satfeed_frontend.data.kube_watch import (
     ElementsTarget,
+    GroupElementsTarget,
     KafkaTopicTarget,
     ResourceWatch,
     api_client,
@@ -71,26 +73,40 @@ class FrontendService:
             ]
             if config.predictions:
                 self.elements = self.elements or ElementsRegistry()
-                self.watches.append(
+                self.watches += [
                     ResourceWatch(
                         api,
                         ElementsTarget(self.elements, self.metrics),
                         config.namespaces,
                         CHILD_SELECTOR,
-                    )
-                )
+                    ),
+                    ResourceWatch(
+                        api,
+                        GroupElementsTarget(self.elements, self.metrics),
+                        config.namespaces,
+                        GROUP_CHILD_SELECTOR,
+                    ),
+                ]
             source = self.registry
         elif config.discovery is DiscoveryMode.STATIC:
-            source = StaticTopics(config.topics)
+            source = StaticTopics(config.topics, config.group_topics)
         else:
             assert config.topic_pattern is not None  # parse_config sets it in this mode
             source = PatternTopics(config.topic_pattern)
+        elements = self.elements
+        self.catalogue = Catalogue(
+            self.feed,
+            elements_of=elements.of_norad_id if elements else lambda norad_id: None,
+            elements_version=(lambda: elements.version) if elements else lambda: 0,
+        )
+        self.metrics.objects.set_function(self.catalogue.count)
         self.consumer = FeedConsumer(
             config.bootstrap_servers,
             self.feed,
             source,
             self.metrics,
-            elements_of=self.elements.of_norad_id if self.elements else lambda norad_id: None,
+            elements_of=elements.of_norad_id if elements else lambda norad_id: None,
+            catalogue=self.catalogue,
         )
         self.settings = UpdateSettings(
             instance=self.instance,
@@ -105,6 +121,7 @@ class FrontendService:
             self.sessions,
             self.metrics,
             tick_s=config.tick_interval_s,
+            catalogue=self.catalogue,
         )
         self.metrics.update_streams.set_function(self.push.count)
 

@@ -1,7 +1,14 @@
 """What a page lacks, given what it has drawn: a whole drawing, or an update.
 
+These are the page's *detailed* objects: what is picked (``?sat=``), or with nothing picked
+every Satellite when there are at most :data:`CARDS_UP_TO` of them. Each gets a card, its
+past and predicted track on the map and a line on the two plots; more picks than
+:data:`CARDS_UP_TO` are listed compactly instead. Every object, detailed or not, is also a
+point of the map's catalogue trace, which the update stream fills with a frame per tick
+(:mod:`satfeed_frontend.data.catalogue`, :mod:`satfeed_frontend.push`).
+
 A page is drawn whole (:func:`draw`) by Dash, on load and whenever its view changes; the
-drawing ends with a small cursor: which server process drew it, which tracks it shows (as
+drawing ends with a small cursor: which server process drew it, which tracks it details (as
 a digest) and the highest sample number drawn. From that alone :func:`update` knows what
 the page lacks, so no per-page state lives on the server and every update is sized by what
 is new, not by the history or by the number of pages. The broadcaster
@@ -20,6 +27,9 @@ from typing import Any, Final
 from satfeed_frontend import cards, figures
 from satfeed_frontend.data.feed import FeedState, FeedStatus, Snapshot, TopicInfo, TrackView
 
+CARDS_UP_TO: Final = 36
+"""Detailed objects (card, tracks, plot lines) at most; more picks are listed compactly, and
+more Satellites than this with nothing picked are points on the map only."""
 REFRESH_AT_LEAST_EVERY: Final = timedelta(seconds=1)
 """Ages and stale marks move on even when no sample comes (a broker outage)."""
 
@@ -62,11 +72,13 @@ class Cursor:
 @dataclass(frozen=True)
 class FullDraw:
     tracks: tuple[TrackView, ...]
-    """Every track (the picker lists them all)."""
+    """The picked tracks (the picker names them), or the detailed ones when none is picked."""
     map_figure: dict[str, Any]
     altitude_figure: dict[str, Any]
     ground_figure: dict[str, Any]
     cards: list[Any]
+    listing: str
+    """Past :data:`CARDS_UP_TO` picks: one line per pick instead of cards."""
     status: str
     cursor: Cursor
 
@@ -81,6 +93,8 @@ class Increment:
     status: str
     cursor: Cursor
     """Where the pages that are sent this update are then."""
+    listing: str | None = None
+    """The compact list anew (past :data:`CARDS_UP_TO` picks), when something in it changed."""
 
 
 @dataclass(frozen=True)
@@ -93,11 +107,23 @@ REDRAW: Final = Redraw()
 
 
 def selected(tracks: Sequence[TrackView], selection: Sequence[str]) -> tuple[TrackView, ...]:
-    """Tracks picked by satellite name or NORAD number; every track when nothing is picked."""
+    """Tracks picked by satellite name or NORAD number; with nothing picked, every Satellite
+    (not the group members other pages picked)."""
     if not selection:
-        return tuple(tracks)
+        return tuple(t for t in tracks if not t.member)
     wanted = set(selection)
     return tuple(t for t in tracks if t.satellite in wanted or str(t.norad_id) in wanted)
+
+
+def detailed(
+    tracks: Sequence[TrackView], selection: Sequence[str]
+) -> tuple[tuple[TrackView, ...], tuple[TrackView, ...]]:
+    """(tracks with a card each, tracks listed compactly): the picked ones, or with nothing
+    picked the Satellites when there are few."""
+    shown = selected(tracks, selection)
+    if len(shown) <= CARDS_UP_TO:
+        return shown, ()
+    return (), (shown if selection else ())
 
 
 def overlays_picked(picked: object, now: datetime) -> figures.Overlays:
@@ -117,9 +143,9 @@ def view_digest(
     predictions: str,
     overlays: figures.Overlays = figures.NO_OVERLAYS,
 ) -> str:
-    """Names what a full draw put on the page (the picker lists every track, the figures
-    show the selected ones, the predictions of some moment and the overlays); any change
-    needs a new full draw."""
+    """Names what a full draw put on the page (the detailed tracks, the predictions of some
+    moment and the overlays); any change needs a new full draw. Objects that come and go
+    without being detailed do not: they reach the page as roster updates on its stream."""
     digest = hashlib.blake2b(digest_size=8)
     digest.update(f"{instance}\0{predictions}\0{overlays}".encode())
     for track in tracks:
@@ -129,6 +155,7 @@ def view_digest(
 
 
 def status_text(snapshot: Snapshot, shown: int, now: datetime) -> str:
+    """``shown``: how many objects the page's picks name (0: nothing picked)."""
     """One line above the map: live or stale, and what needs attention."""
     status: FeedStatus = snapshot.status
     parts: list[str] = []
@@ -139,12 +166,15 @@ def status_text(snapshot: Snapshot, shown: int, now: datetime) -> str:
             f"(since {status.kafka_problem_since:%H:%M:%S} UTC)"
         )
     else:
-        total = len(snapshot.tracks)
-        parts.append(
-            f"Live: {shown} of {total} satellites shown"
-            if shown != total
-            else f"Live: {total} satellites"
-        )
+        satellites = sum(not track.member for track in snapshot.tracks)
+        groups = sorted(status.objects.values())
+        live = [f"{satellites} satellites"] if satellites or not groups else []
+        live += [f"{layer} {count:,} objects" for layer, count in groups]
+        parts.append("Live: " + ", ".join(live))
+        if shown:
+            parts.append(f"{shown} picked")
+        elif satellites > CARDS_UP_TO or groups:
+            parts.append("search, or click a point, to pick objects")
     waiting = snapshot.waiting_topics()
     problems = dict(status.topic_problems)
     quiet = [info for info in waiting if info.topic not in problems]
@@ -188,17 +218,18 @@ def draw(
     """
     instance = settings.instance
     snapshot = feed.snapshot()
-    shown = selected(snapshot.tracks, selection)
+    shown, listed = detailed(snapshot.tracks, selection)
     return FullDraw(
-        tracks=snapshot.tracks,
+        tracks=shown or listed,
         map_figure=figures.map_figure(shown, settings.predict(shown, now), overlays),
         altitude_figure=figures.altitude_figure(shown),
         ground_figure=figures.ground_figure(shown),
         cards=cards.cards(shown, now, settings.stale_after),
-        status=status_text(snapshot, len(shown), now),
+        listing=cards.listing(listed, now, settings.stale_after),
+        status=status_text(snapshot, len(shown or listed) if selection else 0, now),
         cursor=Cursor(
             instance,
-            view_digest(instance, snapshot.tracks, selection, prediction_key, overlays),
+            view_digest(instance, shown or listed, selection, prediction_key, overlays),
             snapshot.head,
             now.timestamp(),
         ),
@@ -222,11 +253,11 @@ def update(
     if cursor is None or cursor.instance != instance:
         return REDRAW  # never drawn, or drawn by a server process that has since restarted
     snapshot = feed.snapshot(after=cursor.seq)
-    shown = selected(snapshot.tracks, selection)
-    digest = view_digest(instance, snapshot.tracks, selection, prediction_key, overlays)
+    shown, listed = detailed(snapshot.tracks, selection)
+    digest = view_digest(instance, shown or listed, selection, prediction_key, overlays)
     if cursor.view != digest:
         return REDRAW
-    has_new = any(track.samples for track in shown)
+    has_new = any(track.samples for track in shown or listed)
     if not has_new and now.timestamp() - cursor.sent_at < REFRESH_AT_LEAST_EVERY.total_seconds():
         return None
     return Increment(
@@ -234,6 +265,7 @@ def update(
         altitude_extension=figures.altitude_extension(shown, settings.history),
         ground_extension=figures.ground_extension(shown, settings.history),
         cards=cards.card_updates(shown, now, settings.stale_after),
-        status=status_text(snapshot, len(shown), now),
+        status=status_text(snapshot, len(shown or listed) if selection else 0, now),
         cursor=Cursor(instance, digest, snapshot.head, now.timestamp()),
+        listing=cards.listing(listed, now, settings.stale_after) if listed else None,
     )

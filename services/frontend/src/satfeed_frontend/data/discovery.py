@@ -13,7 +13,12 @@ import threading
 from collections.abc import Iterable, Mapping, Set
 from typing import Any, Protocol
 
-from satfeed_core.labels import DISPLAY_NAME_ANNOTATION
+from satfeed_core.labels import (
+    DISPLAY_NAME_ANNOTATION,
+    ENCODING_BATCH_V2,
+    ENCODING_KEY,
+    SATELLITE_GROUP_KEY,
+)
 
 from satfeed_frontend.data.elements import satellite_ref
 from satfeed_frontend.data.feed import TopicInfo
@@ -22,6 +27,17 @@ from satfeed_frontend.data.feed import TopicInfo
 class TopicSource(Protocol):
     def topics(self, kafka_topics: Set[str]) -> list[TopicInfo]:
         """The topics to show, given the names of the topics Kafka has."""
+        ...
+
+    def version(self) -> int:
+        """Changes whenever what :meth:`topics` answers may have changed, without Kafka's
+        topics changing (a KafkaTopic came, went or changed): the consumer asks Kafka for
+        its topics again then, and otherwise only now and then."""
+        ...
+
+    def needs_kafka_topics(self) -> bool:
+        """Whether :meth:`topics` depends on Kafka's topic list (a pattern does): then the
+        consumer lists Kafka's topics more often, to find new ones."""
         ...
 
 
@@ -49,11 +65,14 @@ def topic_info(kafkatopic: Mapping[str, Any]) -> TopicInfo | None:
     if not is_ready(kafkatopic) or metadata.get("deletionTimestamp"):
         return None
     annotations = metadata.get("annotations") or {}
+    labels = metadata.get("labels") or {}
     return TopicInfo(
         topic=kafka_topic_name(kafkatopic),
         source=f"KafkaTopic {metadata.get('namespace', '')}/{metadata['name']}",
         display_name=annotations.get(DISPLAY_NAME_ANNOTATION) or None,
         satellite_ref=satellite_ref(kafkatopic),
+        encoding=labels.get(ENCODING_KEY) or None,
+        group=labels.get(SATELLITE_GROUP_KEY) or None,
     )
 
 
@@ -67,6 +86,7 @@ class KafkaTopicRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_scope: dict[str, dict[tuple[str, str], TopicInfo]] = {}
+        self._version = 0
 
     def replace(self, scope: str, kafkatopics: Iterable[Mapping[str, Any]]) -> None:
         found: dict[tuple[str, str], TopicInfo] = {}
@@ -75,7 +95,16 @@ class KafkaTopicRegistry:
             if info is not None:
                 found[_identity(kafkatopic)] = info
         with self._lock:
+            if self._by_scope.get(scope) != found:
+                self._version += 1
             self._by_scope[scope] = found
+
+    def version(self) -> int:
+        with self._lock:
+            return self._version
+
+    def needs_kafka_topics(self) -> bool:
+        return False
 
     def apply(self, scope: str, event_type: str, kafkatopic: Mapping[str, Any]) -> None:
         """A watch event: ADDED, MODIFIED or DELETED."""
@@ -83,10 +112,13 @@ class KafkaTopicRegistry:
         info = None if event_type == "DELETED" else topic_info(kafkatopic)
         with self._lock:
             entries = self._by_scope.setdefault(scope, {})
+            before = entries.get(identity)
             if info is None:
                 entries.pop(identity, None)
             else:
                 entries[identity] = info
+            if before != info:
+                self._version += 1
 
     def listed(self) -> bool:
         """Whether any watch has listed its scope yet."""
@@ -112,13 +144,31 @@ def _identity(kafkatopic: Mapping[str, Any]) -> tuple[str, str]:
 
 
 class StaticTopics:
-    """A fixed list of Kafka topics (``--topics``)."""
+    """A fixed list of Kafka topics (``--topics``), and of group topics (``--group-topics``,
+    each ``topic`` or ``name=topic``: the group's name on the page)."""
 
-    def __init__(self, names: Iterable[str]) -> None:
+    def __init__(self, names: Iterable[str], groups: Iterable[str] = ()) -> None:
         self._infos = [TopicInfo(topic=name, source="--topics") for name in names]
+        for each in groups:
+            name, _, topic = each.rpartition("=")
+            self._infos.append(
+                TopicInfo(
+                    topic=topic,
+                    source="--group-topics",
+                    display_name=name or None,
+                    encoding=ENCODING_BATCH_V2,
+                    group=name or topic,
+                )
+            )
 
     def topics(self, kafka_topics: Set[str]) -> list[TopicInfo]:
         return list(self._infos)
+
+    def version(self) -> int:
+        return 0
+
+    def needs_kafka_topics(self) -> bool:
+        return False
 
 
 class PatternTopics:
@@ -126,6 +176,12 @@ class PatternTopics:
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self._pattern = pattern
+
+    def version(self) -> int:
+        return 0
+
+    def needs_kafka_topics(self) -> bool:
+        return True
 
     def topics(self, kafka_topics: Set[str]) -> list[TopicInfo]:
         return [

@@ -2,8 +2,11 @@
 
 The operator writes each Satellite's current element set into a ConfigMap (key
 ``elements``) labelled like every child of the Satellite; a KafkaTopic carries the same
-``satfeed.io/satellite`` label, which is how a topic finds its elements. The records carry
-no elements, so this is the only place predicted ground tracks can come from.
+``satfeed.io/satellite`` label, which is how a topic finds its elements. A SatelliteGroup's
+members' element sets are in ConfigMaps labelled like the group's children
+(``<group>-elements-<k>``, up to 4,000 members each), found by NORAD id: they name the
+members on the page and predict a picked member's orbit. The records carry no elements, so
+this is the only place predicted ground tracks can come from.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from satfeed_core.elements import (
     parse_elements,
     select_elements,
 )
-from satfeed_core.labels import SATELLITE_KEY
+from satfeed_core.labels import SATELLITE_GROUP_KEY, SATELLITE_KEY
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,8 @@ class ElementsRegistry:
         self._lock = threading.Lock()
         self._by_scope: dict[str, dict[SatelliteRef, Elements]] = {}
         self._from_file: dict[int, Elements] = {}
+        self._groups: dict[str, dict[tuple[str, str], dict[int, Elements]]] = {}
+        """Scope -> (namespace, ConfigMap) -> a group's members' elements by NORAD id."""
         self._by_norad_id: dict[int, Elements] = {}
         """Rebuilt on every change (rare), so the per-record lookup is one dict access."""
         self.version = 0
@@ -58,10 +63,16 @@ class ElementsRegistry:
     def _changed(self) -> None:
         """Call with the lock held, after any change."""
         self._by_norad_id = {
-            elements.norad_id: elements
+            norad_id: elements
+            for chunks in self._groups.values()
+            for chunk in chunks.values()
+            for norad_id, elements in chunk.items()
+        }
+        self._by_norad_id.update(
+            (elements.norad_id, elements)
             for entries in self._by_scope.values()
             for elements in entries.values()
-        }
+        )
         self._by_norad_id.update(self._from_file)
         self.version += 1
 
@@ -87,6 +98,31 @@ class ElementsRegistry:
                 entries.pop(ref, None)
             else:
                 entries[ref] = parsed[1]
+            self._changed()
+
+    def replace_group(self, scope: str, configmaps: Sequence[Mapping[str, Any]]) -> None:
+        """Every group elements ConfigMap of a scope, from a full list."""
+        found = {}
+        for configmap in configmaps:
+            parsed = _parse_group(configmap)
+            if parsed is not None:
+                found[parsed[0]] = parsed[1]
+        with self._lock:
+            if self._groups.get(scope) != found:
+                self._groups[scope] = found
+                self._changed()
+
+    def apply_group(self, scope: str, event_type: str, configmap: Mapping[str, Any]) -> None:
+        metadata = configmap["metadata"]
+        identity = (str(metadata.get("namespace", "")), str(metadata["name"]))
+        parsed = None if event_type == "DELETED" else _parse_group(configmap)
+        with self._lock:
+            chunks = self._groups.setdefault(scope, {})
+            if parsed is None:
+                if chunks.pop(identity, None) is None:
+                    return
+            else:
+                chunks[identity] = parsed[1]
             self._changed()
 
     def add_file(self, path: Path) -> None:
@@ -128,3 +164,32 @@ def _parse(configmap: Mapping[str, Any]) -> tuple[SatelliteRef, Elements] | None
         log.debug("ConfigMap %s holds the unparsable elements", name)
         return None
     return (ref, elements[0]) if elements else None
+
+
+def _parse_group(
+    configmap: Mapping[str, Any],
+) -> tuple[tuple[str, str], dict[int, Elements]] | None:
+    """A group elements ConfigMap's members by NORAD id (the newest epoch of each)."""
+    metadata = configmap["metadata"]
+    group = (metadata.get("labels") or {}).get(SATELLITE_GROUP_KEY)
+    text = (configmap.get("data") or {}).get(ELEMENTS_KEY)
+    if not group or not text:
+        return None
+    identity = (str(metadata.get("namespace", "")), str(metadata["name"]))
+    try:
+        parsed = parse_elements(text)
+    except ElementsError as error:
+        log.warning(
+            "no names or predicted orbits from ConfigMap %s/%s of group %s: its elements do "
+            "not parse: %s",
+            *identity,
+            group,
+            error,
+        )
+        return None
+    members: dict[int, Elements] = {}
+    for elements in parsed:
+        known = members.get(elements.norad_id)
+        if known is None or elements.epoch > known.epoch:
+            members[elements.norad_id] = elements
+    return identity, members

@@ -18,12 +18,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from satfeed_core.labels import ENCODING_BATCH_V2
 from satfeed_core.record import PositionRecord
 
 
 @dataclass(frozen=True, slots=True)
 class TopicInfo:
-    """A discovered position topic: where it came from and what to call its satellite."""
+    """A discovered position topic: where it came from and what to call its satellite (or
+    its group)."""
 
     topic: str
     """The Kafka topic."""
@@ -33,6 +35,16 @@ class TopicInfo:
     """From the KafkaTopic's display-name annotation; None: use the records' name."""
     satellite_ref: tuple[str, str] | None = None
     """(namespace, Satellite) the KafkaTopic belongs to, where its elements are found."""
+    encoding: str | None = None
+    """The KafkaTopic's ``satfeed.io/encoding`` label (``--group-topics``: batches); None:
+    not known, found from the records (a batch starts with ``SFPB``)."""
+    group: str | None = None
+    """The SatelliteGroup whose positions the topic carries (``satfeed.io/satellite-group``)."""
+
+    @property
+    def batched(self) -> bool:
+        """Position batches (schema v2) by its label: one record per shard per tick."""
+        return self.encoding == ENCODING_BATCH_V2
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +68,9 @@ class TrackView:
     latest: Sample
     satellite_ref: tuple[str, str] | None = None
     """From the topic: (namespace, Satellite) whose elements predict the track ahead."""
+    member: bool = False
+    """A picked member of a SatelliteGroup (its history kept while it is picked), not a
+    Satellite of its own."""
     cadence: timedelta | None = None
     """The satellite's sampling interval: the smallest gap between consecutive kept samples.
     Producers sample at whole multiples of their interval since the Unix epoch, so every
@@ -79,6 +94,8 @@ class FeedStatus:
     """Kafka topic -> what is wrong with it (missing in Kafka, unreadable)."""
     discovery_problems: Mapping[str, str]
     """Discovery scope (a namespace) -> what is wrong."""
+    objects: Mapping[str, tuple[str, int]] = field(default_factory=dict)
+    """Group topic -> (its layer's name, how many objects it has given positions of)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +110,8 @@ class Snapshot:
 
     def waiting_topics(self) -> tuple[TopicInfo, ...]:
         """Discovered topics that have given no record yet."""
-        with_data = {track.topic for track in self.tracks}
+        with_data = {track.topic for track in self.tracks if not track.member}
+        with_data |= set(self.status.objects)
         return tuple(info for info in self.topics if info.topic not in with_data)
 
 
@@ -102,6 +120,7 @@ class _Track:
     topic: str
     satellite: str
     samples: deque[Sample]
+    member: bool = False
     gaps: Counter[timedelta] = field(default_factory=Counter)
     """How many times each gap between consecutive samples occurs in ``samples``, kept as
     samples come and go, so the cadence (the smallest) costs no walk over the history."""
@@ -147,6 +166,7 @@ class FeedState:
         self._topics: dict[str, TopicInfo] = {}
         self._tracks: dict[tuple[str, str], _Track] = {}
         self._problems = _Problems()
+        self._objects: dict[str, tuple[str, int]] = {}
         self.changed = threading.Event()
         """Set whenever a sample is kept or the topics change; whoever pushes updates
         clears it."""
@@ -164,19 +184,41 @@ class FeedState:
                 del self._tracks[key]
             for topic in [topic for topic in self._problems.topics if topic not in wanted]:
                 del self._problems.topics[topic]
+            self._objects = {t: count for t, count in self._objects.items() if t in wanted}
             self._structure += 1
         self.changed.set()
 
     def add(self, topic: str, record: PositionRecord) -> bool:
         """Keep a record; False (and nothing kept) if its topic is not shown, or it is not
         newer than the satellite's newest record (a replay after a reassignment)."""
+        return self._add(topic, record, member=False)
+
+    def add_member(self, topic: str, record: PositionRecord) -> bool:
+        """A picked group member's position, kept as its track's next sample (see
+        :meth:`satfeed_frontend.data.catalogue.Catalogue.hold_picks`)."""
+        return self._add(topic, record, member=True)
+
+    def drop_track(self, topic: str, satellite: str) -> None:
+        """Forget a track (a group member no page picks any more)."""
+        with self._lock:
+            if self._tracks.pop((topic, satellite), None) is None:
+                return
+            self._structure += 1
+        self.changed.set()
+
+    def set_objects(self, objects: Mapping[str, tuple[str, int]]) -> None:
+        """Group topic -> (layer, objects with positions), for the status line."""
+        with self._lock:
+            self._objects = dict(objects)
+
+    def _add(self, topic: str, record: PositionRecord, member: bool) -> bool:
         with self._lock:
             if topic not in self._topics:
                 return False
             key = (topic, record.satellite)
             track = self._tracks.get(key)
             if track is None:
-                track = _Track(topic, record.satellite, deque(maxlen=self.capacity))
+                track = _Track(topic, record.satellite, deque(maxlen=self.capacity), member)
                 self._tracks[key] = track
                 self._structure += 1
             elif track.samples and record.time <= track.samples[-1].record.time:
@@ -216,8 +258,9 @@ class FeedState:
     # -- read by request threads -------------------------------------------------------
 
     def track_count(self) -> int:
+        """Satellites with records (picked group members aside)."""
         with self._lock:
-            return len(self._tracks)
+            return sum(not track.member for track in self._tracks.values())
 
     def snapshot(self, after: int = 0) -> Snapshot:
         """A copy of everything; each track's samples only those numbered above ``after``."""
@@ -238,6 +281,7 @@ class FeedState:
                     kafka_problem_since=problems.kafka_since,
                     topic_problems=dict(problems.topics),
                     discovery_problems=dict(problems.discovery),
+                    objects=dict(self._objects),
                 ),
             )
 
@@ -258,11 +302,17 @@ class FeedState:
         return TrackView(
             topic=track.topic,
             satellite=track.satellite,
-            display_name=info.display_name or latest.record.name or track.satellite,
+            # A group's display name names the group, not its members.
+            display_name=(
+                latest.record.name
+                if track.member
+                else info.display_name or latest.record.name or track.satellite
+            ),
             norad_id=latest.record.norad_id,
             samples=wanted,
             before=samples[start - 1] if start > 0 else None,
             latest=latest,
             satellite_ref=info.satellite_ref,
+            member=track.member,
             cadence=track.cadence(),
         )

@@ -6,8 +6,9 @@ expired (HTTP 410) it lists again. A namespace it may not read (RBAC), an API se
 is away: the problem is logged once, handed to the target (which counts and shows it), and
 retried.
 
-Two targets use it: KafkaTopics (which topics to show) and the operator's elements
-ConfigMaps (from which ground tracks are predicted).
+Three targets use it: KafkaTopics (which topics to show), the operator's elements
+ConfigMaps of Satellites (from which ground tracks are predicted) and those of
+SatelliteGroups (the members' names, and their orbits when picked).
 """
 
 from __future__ import annotations
@@ -155,6 +156,25 @@ class ElementsTarget:
         self.metrics = metrics
         self.replace = registry.replace
         self.apply = registry.apply
+
+    def problem(self, scope: str, problem: str | None) -> None:
+        if problem is not None:
+            self.metrics.elements_errors.labels(namespace=scope).inc()
+
+
+class GroupElementsTarget:
+    """The members' elements of SatelliteGroups: their names on the page and a picked
+    member's predicted orbit. Optional like :class:`ElementsTarget`: without them the page
+    names members by NORAD id."""
+
+    what = "ConfigMaps"
+    rbac_hint = ElementsTarget.rbac_hint
+    list_function = staticmethod(configmaps_in)
+
+    def __init__(self, registry: ElementsRegistry, metrics: FrontendMetrics) -> None:
+        self.metrics = metrics
+        self.replace = registry.replace_group
+        self.apply = registry.apply_group
 
     def problem(self, scope: str, problem: str | None) -> None:
         if problem is not None:
