@@ -25,6 +25,7 @@ from satfeed_core.batch import decode_batch
 from satfeed_core.elements import Elements, elements_text, load_elements
 from satfeed_core.shards import ShardPlan, shard_of
 from satfeed_core.usability import assess
+from satfeed_dev.kafka import KafkaBroker
 from satfeed_dev.procs import ManagedProcess, free_port
 from satfeed_dev.sample_data import CATALOGUE, tle_file
 from satfeed_dev.testbed import TestBed
@@ -72,13 +73,13 @@ class Shard:
 class Group:
     """A group's files (as the kubelet mounts them), its topic, its shards and its output."""
 
-    def __init__(self, testbed: TestBed, run_dir: Path, files: Path) -> None:
-        self.bootstrap = testbed.kafka.bootstrap_servers
+    def __init__(self, broker: KafkaBroker, run_dir: Path, files: Path) -> None:
+        self.bootstrap = broker.bootstrap_servers
         self.run_dir = run_dir
         self.elements = ProjectedVolume(files / "elements")
         self.plans = ProjectedVolume(files / "shards")
         self.topic = f"group-{uuid.uuid4().hex[:8]}"
-        admin = testbed.kafka.admin()
+        admin = broker.admin()
         admin.create_topics([NewTopic(self.topic, 3, 1)])[self.topic].result(30)
         self.shards: list[Shard] = []
         self.batches: dict[int, dict[int, list[NDArray[np.uint32]]]] = collections.defaultdict(
@@ -144,7 +145,7 @@ class Group:
 
 @pytest.fixture
 def group(testbed: TestBed, run_root: Path, tmp_path: Path) -> Iterator[Group]:
-    made = Group(testbed, run_root / "group-shards", tmp_path)
+    made = Group(testbed.kafka, run_root / "group-shards", tmp_path)
     try:
         yield made
     finally:
@@ -291,6 +292,43 @@ def test_a_shard_flushes_and_exits_0_on_sigterm(
 
     wait_for(all_read, 30, f"{sent} batches")
     assert all(len(by_shard[0]) == 1 for by_shard in group.batches.values())
+
+
+def test_a_broker_outage_loses_and_duplicates_no_tick(
+    run_root: Path, tmp_path: Path, members: list[Elements]
+) -> None:
+    broker = KafkaBroker(run_root / f"kafka-group-outage-{uuid.uuid4().hex[:6]}")
+    broker.start()
+    group = Group(broker, run_root / "group-shards", tmp_path)
+    try:
+        group.elements.write({"0.elements": "".join(map(elements_text, members[:300]))})
+        group.write_plan(ShardPlan.steady(1))
+        shard = group.start(0)
+        wait_for(lambda: shard.get("/readyz")[0] == 200, 60, "the shard ready")
+        first = grid_ms(time.time()) + STEP_MS
+        before = ticks_between(first, first + 3 * STEP_MS)
+        group.wait_for_ticks(before, {tick: {0} for tick in before}, "ticks before the outage")
+        broker.stop()
+        stopped = time.monotonic()
+        wait_for(
+            lambda: "is unreachable" in shard.log() and time.monotonic() - stopped >= 10,
+            60,
+            "the shard to notice the outage and 10 s of outage",
+        )
+        assert shard.get("/readyz")[0] == 503
+        broker.start()
+        restarted = grid_ms(time.time())
+        # Counted on the grid: every tick from before the outage to after it, exactly once.
+        ticks = ticks_between(first, restarted + 4 * STEP_MS)
+        group.wait_for_ticks(ticks, {tick: {0} for tick in ticks}, "every tick through it")
+        expected = {each.norad_id for each in members[:300]}
+        assert_each_member_once(group, ticks, expected, {tick: {0} for tick in ticks})
+        wait_for(lambda: "reachable again" in shard.log(), 30, "the recovery log line")
+        assert shard.log().count("is unreachable") == 1
+        wait_for(lambda: shard.get("/readyz")[0] == 200, 30, "/readyz back to 200")
+    finally:
+        group.close()
+        broker.stop()
 
 
 def test_a_bad_elements_file_at_start_exits_2_naming_it(tmp_path: Path) -> None:
