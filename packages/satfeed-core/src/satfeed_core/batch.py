@@ -5,7 +5,7 @@ position: readable, about 230 bytes, and a few microseconds to encode and decode
 A SatelliteGroup of 16,069 objects at 1 Hz would need 16,069 of them a second; a batch
 carries all of one shard's objects at one time as little-endian columns, 24 bytes per
 object, encoded and decoded as whole numpy arrays. ``docs/record-schema-v2.md`` is the
-contract; ``bench/encoding.py`` measures both encodings.
+contract; ``bench/group_producer.py`` measures both encodings.
 
 Layout (all little-endian; ``n`` objects):
 
