@@ -171,22 +171,30 @@ class Satellite:
 
 def parse_satellite(body: Mapping[str, Any]) -> Satellite:
     """The Satellite in ``body`` (an object as the apiserver returns it)."""
+    return Satellite(
+        **parse_identity(body, MAX_SATELLITE_NAME_LENGTH, PRODUCER_SUFFIX),
+        spec=parse_spec(body.get("spec") or {}),
+    )
+
+
+def parse_identity(body: Mapping[str, Any], max_length: int, longest_suffix: str) -> dict[str, Any]:
+    """``namespace``, ``name``, ``uid`` and ``generation`` of an object; refuses a name too
+    long for its longest child name (``<name><longest_suffix>``) to stay a DNS label."""
     metadata = body.get("metadata") or {}
     name = str(metadata.get("name", ""))
-    if len(name) > MAX_SATELLITE_NAME_LENGTH:
+    if len(name) > max_length:
         raise SpecError(
             "metadata.name",
             f"{name!r} is {len(name)} characters long, so the child "
-            f"{name}{PRODUCER_SUFFIX} would exceed 63 characters",
-            f"use a name of at most {MAX_SATELLITE_NAME_LENGTH} characters",
+            f"{name}{longest_suffix} would exceed 63 characters",
+            f"use a name of at most {max_length} characters",
         )
-    return Satellite(
-        namespace=str(metadata.get("namespace", "")),
-        name=name,
-        uid=str(metadata.get("uid", "")),
-        generation=int(metadata.get("generation") or 0),
-        spec=parse_spec(body.get("spec") or {}),
-    )
+    return {
+        "namespace": str(metadata.get("namespace", "")),
+        "name": name,
+        "uid": str(metadata.get("uid", "")),
+        "generation": int(metadata.get("generation") or 0),
+    }
 
 
 def parse_spec(spec: Mapping[str, Any]) -> SatelliteSpec:

@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import kopf
+
 from satfeed_operator.celestrak import GpCache
 from satfeed_operator.config import OperatorConfig
 from satfeed_operator.kube import KubeClient
@@ -108,3 +110,13 @@ class OperatorContext:
                 await work()
         finally:
             self._queued.discard(key)
+
+
+def context_of(memo: Any) -> OperatorContext:
+    """The shared context that :func:`satfeed_operator.main.main` put in kopf's memo."""
+    found = memo.get("satfeed")
+    if not isinstance(found, OperatorContext):
+        raise kopf.PermanentError(
+            "the operator was started without its context (use satfeed-operator)"
+        )
+    return found

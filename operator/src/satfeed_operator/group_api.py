@@ -19,6 +19,7 @@ from satfeed_operator.api import (
     MAX_NORAD_ID,
     SpecError,
     TopicSpec,
+    parse_identity,
     parse_interval,
     parse_topic,
 )
@@ -126,20 +127,8 @@ class SatelliteGroup:
 
 
 def parse_group(body: Mapping[str, Any]) -> SatelliteGroup:
-    metadata = body.get("metadata") or {}
-    name = str(metadata.get("name", ""))
-    if len(name) > MAX_GROUP_NAME_LENGTH:
-        raise SpecError(
-            "metadata.name",
-            f"{name!r} is {len(name)} characters long, so its shards' Deployment names "
-            "would exceed 63 characters",
-            f"use a name of at most {MAX_GROUP_NAME_LENGTH} characters",
-        )
     return SatelliteGroup(
-        namespace=str(metadata.get("namespace", "")),
-        name=name,
-        uid=str(metadata.get("uid", "")),
-        generation=int(metadata.get("generation") or 0),
+        **parse_identity(body, MAX_GROUP_NAME_LENGTH, f"{SHARD_INFIX}{MAX_SHARDS - 1}"),
         spec=parse_group_spec(body.get("spec") or {}),
     )
 

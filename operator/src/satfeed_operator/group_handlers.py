@@ -21,7 +21,7 @@ from satfeed_core.labels import (
 )
 
 from satfeed_operator.consts import FIELD_MANAGER, GROUP_PLURAL, VERSION
-from satfeed_operator.context import OperatorContext
+from satfeed_operator.context import OperatorContext, context_of
 from satfeed_operator.group_reconcile import (
     group_key,
     group_path,
@@ -40,21 +40,12 @@ SOURCES_INDEX = "group_source_configmaps"
 """kopf's index of SatelliteGroup names by the ConfigMaps their members come from."""
 
 
-def _context(memo: Any) -> OperatorContext:
-    found = memo.get("satfeed")
-    if not isinstance(found, OperatorContext):
-        raise kopf.PermanentError(
-            "the operator was started without its context (use satfeed-operator)"
-        )
-    return found
-
-
 @kopf.on.resume(GROUP, VERSION, GROUP_PLURAL)
 @kopf.on.create(GROUP, VERSION, GROUP_PLURAL)
 @kopf.on.update(GROUP, VERSION, GROUP_PLURAL, field="spec")
 async def on_group_change(namespace: str | None, name: str, memo: Any, **_: Any) -> None:
     assert namespace is not None  # SatelliteGroups are namespaced
-    ctx = _context(memo)
+    ctx = context_of(memo)
     async with ctx.exclusive(group_key(namespace, name)):
         outcome = await reconcile_group(ctx, namespace, name)
     if outcome.permanent:
@@ -71,7 +62,7 @@ async def on_group_child_event(
 ) -> None:
     if event.get("type") is None or namespace is None:
         return  # the initial listing: the groups' resume handlers cover it
-    await reconcile_group_soon(_context(memo), namespace, labels[SATELLITE_GROUP_KEY])
+    await reconcile_group_soon(context_of(memo), namespace, labels[SATELLITE_GROUP_KEY])
 
 
 @kopf.index(GROUP, VERSION, GROUP_PLURAL, id=SOURCES_INDEX)
@@ -105,7 +96,7 @@ async def on_source_configmap(
     """A ConfigMap groups take members from changed: reconcile them now."""
     if event.get("type") is None or namespace is None:
         return
-    ctx = _context(memo)
+    ctx = context_of(memo)
     groups = _referencing(namespace, name, kwargs)
     results = await asyncio.gather(
         *(reconcile_group_soon(ctx, namespace, group) for group in groups),

@@ -25,6 +25,7 @@ from satfeed_core.labels import (
 from satfeed_operator import group_handlers  # registers the SatelliteGroup handlers
 from satfeed_operator.consts import FIELD_MANAGER, PLURAL, VERSION
 from satfeed_operator.context import OperatorContext
+from satfeed_operator.context import context_of as context
 from satfeed_operator.group_reconcile import reconcile_group_soon
 from satfeed_operator.kube import satellite_path
 from satfeed_operator.reconcile import reconcile, reconcile_soon
@@ -43,16 +44,6 @@ ELEMENTS_INDEX = "elements_configmaps"
 """kopf's index of Satellite names by the ConfigMap of their elements, and its keyword."""
 RESYNC_CONCURRENCY = 8
 """Reconciles at a time during a resync, so 1000 Satellites do not flood the apiserver."""
-
-
-def context(memo: Any) -> OperatorContext:
-    """The shared context that :func:`satfeed_operator.main.main` put in kopf's memo."""
-    found = memo.get("satfeed")
-    if not isinstance(found, OperatorContext):
-        raise kopf.PermanentError(
-            "the operator was started without its context (use satfeed-operator)"
-        )
-    return found
 
 
 def credentials() -> kopf.ConnectionInfo | None:

@@ -57,6 +57,13 @@ def shard_deployments(testbed: TestBed, namespace: str, name: str) -> dict[int, 
     }
 
 
+def set_shards(testbed: TestBed, namespace: str, shards: int) -> None:
+    patch = json.dumps({"spec": {"shards": shards}})
+    testbed.kube.kubectl_ok(
+        "patch", "satellitegroup", "catalogue", "-n", namespace, "--type=merge", "-p", patch
+    )
+
+
 def message_of(obj: dict[str, Any], type_: str) -> str:
     found = condition(obj, type_)
     assert found is not None, f"no {type_} condition"
@@ -147,16 +154,7 @@ def test_the_whole_catalogue_from_configmaps_sharded_and_resharded(
     ]
 
     # Five shards: the new one starts at once; the switch is one tick, LEAD_S ahead.
-    kube.kubectl_ok(
-        "patch",
-        "satellitegroup",
-        "catalogue",
-        "-n",
-        namespace,
-        "--type=merge",
-        "-p",
-        json.dumps({"spec": {"shards": 5}}),
-    )
+    set_shards(testbed, namespace, 5)
     pending = wait_for(
         lambda: (
             (g := get(kube, "satellitegroup", namespace, "catalogue"))
@@ -184,16 +182,7 @@ def test_the_whole_catalogue_from_configmaps_sharded_and_resharded(
     assert partitions(testbed, topic_name) >= 5
 
     # Back to two: shards 2-4 keep publishing until the switch, then go.
-    kube.kubectl_ok(
-        "patch",
-        "satellitegroup",
-        "catalogue",
-        "-n",
-        namespace,
-        "--type=merge",
-        "-p",
-        json.dumps({"spec": {"shards": 2}}),
-    )
+    set_shards(testbed, namespace, 2)
     wait_for(
         lambda: sorted(shard_deployments(testbed, namespace, "catalogue")) == [0, 1],
         LEAD_S + 30,
