@@ -222,11 +222,12 @@ def test_the_frontend_pod_shows_three_satellites_updating_through_port_forward(
         )
 
     # The chart lets the frontend read the operator's elements ConfigMaps: each satellite
-    # gets its predicted track on the map (one orbit ahead, a point every 30 s).
+    # gets its predicted track on the map (one orbit ahead, a point every 30 s), drawn on
+    # longitude/latitude axes (x, y) since the map became one WebGL scene (issue 14).
     def predicted_points() -> dict[str, int]:
         traces: list[dict[str, Any]] = page.evaluate(
             """() => (document.querySelector('#map .js-plotly-plot')?.data || [])
-                .map(t => ({name: t.name || '', points: (t.lon || []).length}))"""
+                .map(t => ({name: t.name || '', points: (t.x || t.lon || []).length}))"""
         )
         return {t["name"]: t["points"] for t in traces if t["name"].endswith("(predicted)")}
 
