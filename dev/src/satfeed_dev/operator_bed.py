@@ -133,6 +133,7 @@ class OperatorProcess:
     namespaces: tuple[str, ...]
     env: Mapping[str, str] = field(default_factory=dict)
     liveness_port: int = field(default_factory=free_port)
+    metrics_port: int = field(default_factory=free_port)
 
     @property
     def process(self) -> ManagedProcess:
@@ -148,6 +149,8 @@ class OperatorProcess:
                 "SATFEED_KAFKA_CLUSTER": KAFKA_CLUSTER,
                 "SATFEED_NAMESPACES": ",".join(self.namespaces),
                 "SATFEED_LIVENESS_ENDPOINT": f"http://127.0.0.1:{self.liveness_port}/healthz",
+                "SATFEED_METRICS_HOST": "127.0.0.1",
+                "SATFEED_METRICS_PORT": str(self.metrics_port),
                 "SATFEED_TOPIC_REPLICAS": "1",
                 "SATFEED_CELESTRAK_URL": NO_CELESTRAK,
                 **self.env,
@@ -167,6 +170,12 @@ class OperatorProcess:
 
     def stop(self) -> None:
         self.process.stop()
+
+    def metrics(self) -> str:
+        """The operator's ``/metrics`` page (Prometheus text format)."""
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(response.read().decode())
 
     def kill(self) -> None:
         """SIGKILL, as a crash or an OOM kill would."""

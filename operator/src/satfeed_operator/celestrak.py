@@ -90,6 +90,7 @@ class GpCache:
         refresh: timedelta,
         clock: Callable[[], datetime] = _utcnow,
         request_timeout: float = 30,
+        observe: Callable[[GpKey, GpRecord], None] | None = None,
     ) -> None:
         self.base_url = base_url
         self._user_agent = user_agent
@@ -99,6 +100,8 @@ class GpCache:
         self._records: dict[GpKey, GpRecord] = {}
         self._locks: dict[GpKey, asyncio.Lock] = {}
         self._session: aiohttp.ClientSession | None = None
+        self._observe = observe
+        """Told of every download attempt's outcome (the operator's metrics)."""
 
     def seed(
         self,
@@ -142,6 +145,8 @@ class GpCache:
             else:
                 record = after_success(text, now, self._refresh)
             self._records[key] = record
+            if self._observe is not None:
+                self._observe(key, record)
             return record
 
     async def _download(self, url: str) -> str:

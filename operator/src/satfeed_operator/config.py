@@ -41,6 +41,7 @@ EXTRA_CLUSTERS_EXAMPLE: Final = '{"other": "other-kafka-bootstrap.kafka:9092"}'
 RESOURCES_EXAMPLE: Final = '{"requests": {"cpu": "50m", "memory": "128Mi"}}'
 
 DEFAULT_RESHARD_LEAD_SECONDS: Final = 120.0
+DEFAULT_METRICS_PORT: Final = 8081
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,9 @@ class OperatorConfig:
     elements_refresh_seconds: float = CELESTRAK_MIN_REFRESH_SECONDS
     resync_seconds: float = 300.0
     """Every so often every Satellite is reconciled again: referenced ConfigMaps, element age."""
+    metrics_host: str = "0.0.0.0"  # noqa: S104 (in a pod: reachable by Prometheus)
+    metrics_port: int = DEFAULT_METRICS_PORT
+    """``GET /metrics`` (Prometheus); 0 turns the endpoint off."""
     reshard_lead_seconds: float = DEFAULT_RESHARD_LEAD_SECONDS
     """How far ahead a SatelliteGroup's change of shard count is scheduled: every shard pod
     must have read the new plan (the kubelet refreshes mounted ConfigMaps within about a
@@ -176,6 +180,18 @@ FLAGS: Final[Sequence[EnvFlag]] = (
         {"type": float, "default": 300.0},
     ),
     EnvFlag(
+        "--metrics-port",
+        "SATFEED_METRICS_PORT",
+        f"port of GET /metrics (Prometheus); 0 turns it off (default {DEFAULT_METRICS_PORT})",
+        {"type": int, "default": DEFAULT_METRICS_PORT},
+    ),
+    EnvFlag(
+        "--metrics-host",
+        "SATFEED_METRICS_HOST",
+        "address the metrics endpoint listens on (default 0.0.0.0)",
+        {"default": "0.0.0.0"},  # noqa: S104
+    ),
+    EnvFlag(
         "--reshard-lead-seconds",
         "SATFEED_RESHARD_LEAD_SECONDS",
         "a SatelliteGroup's new shard count takes effect this far ahead, at one tick for "
@@ -276,6 +292,8 @@ def parse_config(
     ):
         if value < minimum:
             described.error(f"{_named(flag)} {value:g} is too small: use at least {minimum:g}")
+    if not 0 <= args.metrics_port <= 65535:
+        described.error(f"{_named('--metrics-port')} {args.metrics_port} is not a port (0-65535)")
     namespaces = tuple(ns.strip() for ns in (args.namespaces or "").split(",") if ns.strip())
     return OperatorConfig(
         kafka_cluster=cluster,
@@ -296,5 +314,7 @@ def parse_config(
         elements_refresh_seconds=args.elements_refresh_seconds,
         resync_seconds=args.resync_seconds,
         reshard_lead_seconds=args.reshard_lead_seconds,
+        metrics_host=args.metrics_host.strip() or "0.0.0.0",  # noqa: S104
+        metrics_port=args.metrics_port,
         verbose=args.verbose,
     )

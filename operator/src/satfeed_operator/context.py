@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -21,6 +23,7 @@ import kopf
 from satfeed_operator.celestrak import GpCache
 from satfeed_operator.config import OperatorConfig
 from satfeed_operator.kube import KubeClient
+from satfeed_operator.metrics import OperatorMetrics
 from satfeed_operator.objects import already_applied
 
 Key = tuple[str, str]
@@ -34,6 +37,7 @@ class OperatorContext:
     config: OperatorConfig
     kube: KubeClient
     gp: GpCache
+    metrics: OperatorMetrics = field(default_factory=OperatorMetrics)
     instance: str = field(default_factory=socket.gethostname)
     """Reported on events: in a pod, the pod's name."""
     debounce_seconds: float = 0.5
@@ -43,6 +47,9 @@ class OperatorContext:
     _queued: set[Key] = field(default_factory=set)
     _children: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     """The operator's children as the watches last saw them: (plural, namespace, name)."""
+    _applied: dict[str, str] = field(default_factory=dict)
+    """Digest of the manifest last applied at each path: the same manifest applied again
+    over a child that differs means someone changed or deleted the child (drift)."""
 
     def observe(self, plural: str, event_type: str | None, child: Mapping[str, Any]) -> None:
         """Keep the children cache up to date with a watch event."""
@@ -73,8 +80,20 @@ class OperatorContext:
         """Server-side apply ``manifest`` unless ``live`` already is as it says."""
         if live is not None and already_applied(manifest, live):
             return live
-        result = await self.kube.apply(path, manifest)
+        result = await self.apply(path, manifest)
         self.observe(plural, "APPLIED", result)
+        return result
+
+    async def apply(self, path: str, manifest: Mapping[str, Any]) -> dict[str, Any]:
+        """Server-side apply, counting a restored child when nothing but drift changed.
+
+        Callers that skip the request when the child is as wanted make every call here a
+        real change; one that repeats the manifest it applied last restores a child."""
+        digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()
+        if self._applied.get(path) == digest:
+            self.metrics.children_restored.labels(str(manifest.get("kind"))).inc()
+        result = await self.kube.apply(path, manifest)
+        self._applied[path] = digest
         return result
 
     @contextlib.asynccontextmanager

@@ -34,6 +34,7 @@ from satfeed_operator.conditions import (
 from satfeed_operator.consts import (
     API_VERSION,
     ELEMENTS_VALID,
+    GROUP_KIND,
     GROUP_PLURAL,
     KAFKATOPIC_API_VERSION,
     READY,
@@ -72,9 +73,17 @@ async def reconcile_group_soon(ctx: OperatorContext, namespace: str, name: str) 
 
 
 async def reconcile_group(ctx: OperatorContext, namespace: str, name: str) -> Outcome:
+    async with ctx.metrics.reconciling(GROUP_KIND) as result:
+        outcome = await _reconcile_group(ctx, namespace, name)
+        result.append(outcome.result)
+        return outcome
+
+
+async def _reconcile_group(ctx: OperatorContext, namespace: str, name: str) -> Outcome:
     body = await ctx.kube.get(group_path(namespace, name))
     if body is None or body.get("metadata", {}).get("deletionTimestamp"):
         JUDGED.entries.pop((namespace, name), None)
+        ctx.metrics.forget(GROUP_KIND, namespace, name)
         return Outcome()  # its children go through their owner references
     generation = int(body.get("metadata", {}).get("generation") or 0)
     try:
@@ -152,16 +161,21 @@ async def _reconcile_valid(
         shards = Condition(SHARDS_READY, FALSE, "KafkaTopicNameTaken", topic.message)
     else:
         await _apply_chunks(ctx, group, chunks, by_name)
-        await ctx.kube.apply(
-            object_path("v1", "configmaps", ns, group.plan_name), build_plan_configmap(group, plan)
+        await ctx.applied(
+            "configmaps",
+            object_path("v1", "configmaps", ns, group.plan_name),
+            build_plan_configmap(group, plan),
+            by_name.get(group.plan_name),
         )
         live_partitions = int(((kafkatopic or {}).get("spec") or {}).get("partitions") or 0)
         partitions = max(group.spec.topic.partitions, running_shards, live_partitions)
-        kafkatopic = await ctx.kube.apply(
+        kafkatopic = await ctx.applied(
+            "kafkatopics",
             topic_path,
             build_group_kafkatopic(
                 group, topic_name, partitions, cluster, ctx.config.topic_replicas
             ),
+            kafkatopic,
         )
         topic = topic_condition(kafkatopic, cluster)
         shards, shards_ready = await _apply_shards(
@@ -243,7 +257,7 @@ async def _apply_chunks(
         if live is not None and chunk_text(live) == text:
             continue
         path = object_path("v1", "configmaps", group.namespace, name)
-        await ctx.kube.apply(path, build_elements_configmap(group, index, text))
+        await ctx.apply(path, build_elements_configmap(group, index, text))
     for name in by_name:
         extra = name.removeprefix(f"{group.name}-elements-")
         if extra != name and extra.isdigit() and int(extra) >= len(chunks):
@@ -278,7 +292,7 @@ async def _apply_shards(
         env = shard_env(group, shard, topic_name, bootstrap, ctx.config)
         manifest = build_shard_deployment(group, shard, chunks, replicas, env, ctx.config)
         path = object_path("apps/v1", "deployments", group.namespace, group.shard_name(shard))
-        applied = await ctx.kube.apply(path, manifest)
+        applied = await ctx.applied("deployments", path, manifest, deployment)
         conditions.append(producer_condition(applied, replicas, group.spec.paused))
     ready = sum(condition.status == TRUE for condition in conditions)
     if group.spec.paused:

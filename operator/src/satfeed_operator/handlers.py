@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import kopf
+from aiohttp import web
 from satfeed_core.labels import (
     GROUP,
     MANAGED_BY_KEY,
@@ -28,6 +29,7 @@ from satfeed_operator.context import OperatorContext
 from satfeed_operator.context import context_of as context
 from satfeed_operator.group_reconcile import reconcile_group_soon
 from satfeed_operator.kube import satellite_path
+from satfeed_operator.metrics import serve as serve_metrics
 from satfeed_operator.reconcile import reconcile, reconcile_soon
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,10 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     for plural in ("deployments", "kafkatopics"):
         settings.watching.label_selectors[plural] = OPERATOR_CHILDREN
     memo["resync"] = asyncio.create_task(_resync_forever(ctx))
+    if ctx.config.metrics_port:
+        memo["metrics"] = await serve_metrics(
+            ctx.metrics, ctx.config.metrics_host, ctx.config.metrics_port
+        )
 
 
 @kopf.on.cleanup()
@@ -101,6 +107,9 @@ async def close(memo: kopf.Memo, **_: Any) -> None:
         resync.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await resync
+    metrics_server: web.AppRunner | None = memo.get("metrics")
+    if metrics_server is not None:
+        await metrics_server.cleanup()
     await ctx.kube.close()
     await ctx.gp.close()
 

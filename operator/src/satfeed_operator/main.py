@@ -14,20 +14,25 @@ from satfeed_operator.celestrak import GpCache
 from satfeed_operator.config import OperatorConfig, parse_config
 from satfeed_operator.context import OperatorContext
 from satfeed_operator.kube import KubeClient
+from satfeed_operator.metrics import OperatorMetrics
 
 
 class _QuietChildEvents(logging.Filter):
-    """Drops kopf's "Handler 'on_child_event' succeeded." lines.
+    """Drops kopf's "Handler 'on_child_event' succeeded." lines (and the groups' ones).
 
     kopf logs every handler's success; with one per child event (about ten per Satellite
     while it starts) they would drown the lines that matter. Failures are still logged.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("Handler 'on_child_event' succeeded")
+        message = record.getMessage()
+        return not message.startswith(
+            ("Handler 'on_child_event' succeeded", "Handler 'on_group_child_event' succeeded")
+        )
 
 
 def build_context(config: OperatorConfig) -> OperatorContext:
+    metrics = OperatorMetrics()
     return OperatorContext(
         config=config,
         kube=KubeClient(handlers.credentials),
@@ -35,7 +40,9 @@ def build_context(config: OperatorConfig) -> OperatorContext:
             config.celestrak_url,
             config.celestrak_user_agent,
             timedelta(seconds=config.elements_refresh_seconds),
+            observe=metrics.observe_fetch,
         ),
+        metrics=metrics,
     )
 
 

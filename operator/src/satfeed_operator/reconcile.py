@@ -41,6 +41,7 @@ from satfeed_operator.consts import (
     ELEMENTS_KEY,
     ELEMENTS_VALID,
     KAFKATOPIC_API_VERSION,
+    KIND,
     PRODUCER_READY,
     READY,
     TOPIC_READY,
@@ -64,6 +65,13 @@ class Outcome:
     retry_in: float | None = None
     permanent: str | None = None
 
+    @property
+    def result(self) -> str:
+        """How the metrics count it: ``ok``, ``retry`` or ``permanent``."""
+        if self.permanent:
+            return "permanent"
+        return "ok" if self.retry_in is None else "retry"
+
 
 async def reconcile_soon(ctx: OperatorContext, namespace: str, name: str) -> None:
     """Reconcile ``namespace/name`` after a short wait, folding a burst of events into one
@@ -80,10 +88,20 @@ async def reconcile(
     ctx: OperatorContext, namespace: str, name: str, body: Mapping[str, Any] | None = None
 ) -> Outcome:
     """Reconcile the Satellite ``namespace/name`` (``body``: as just seen, else read)."""
+    async with ctx.metrics.reconciling(KIND) as result:
+        outcome = await _reconcile(ctx, namespace, name, body)
+        result.append(outcome.result)
+        return outcome
+
+
+async def _reconcile(
+    ctx: OperatorContext, namespace: str, name: str, body: Mapping[str, Any] | None
+) -> Outcome:
     path = satellite_path(namespace, name)
     if body is None:
         body = await ctx.kube.get(path)
     if body is None or body.get("metadata", {}).get("deletionTimestamp"):
+        ctx.metrics.forget(KIND, namespace, name)
         return Outcome()  # gone: its children go with it through their owner references
     previous = body.get("status") or {}
     try:

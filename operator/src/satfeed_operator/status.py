@@ -57,6 +57,16 @@ async def write_status(
     """Patch the status if it changed, and post events for the transitions."""
     previous = body.get("status") or {}
     ready = conditions[-1]
+    metadata = body.get("metadata") or {}
+    elements = extra.get("elements") or {}
+    ctx.metrics.observe_state(
+        str(body.get("kind")),
+        str(metadata.get("namespace")),
+        str(metadata.get("name")),
+        ready.status,
+        ready.reason,
+        parse_timestamp(elements.get("epoch")) if body.get("kind") != GROUP_KIND else None,
+    )
     status = {
         "observedGeneration": generation,
         "phase": phase(ready),
@@ -67,7 +77,6 @@ async def write_status(
     }
     if _without_nones(status) == _without_nones({k: previous.get(k) for k in status}):
         return
-    metadata = body.get("metadata") or {}
     try:
         await ctx.kube.patch_status(_path(body, metadata["namespace"], metadata["name"]), status)
     except ApiError as exc:
