@@ -19,6 +19,10 @@ from UTC; UT1 - UTC (under 0.9 s, about 0.4 km of ground track at most) and pola
 (about 10 m) are left out, as neither is known without downloaded Earth orientation data.
 Speed is the magnitude of the inertial (TEME) velocity, as satellite trackers show it.
 
+:meth:`Sgp4Propagator.earth_fixed_at` gives the Earth-fixed position and velocity vectors
+themselves (:class:`EarthFixedStates`), for look angles from a ground station
+(:mod:`satfeed_core.passes`); :func:`teme_to_earth_fixed` is the one rotation both use.
+
 Needs the ``propagation`` extra: ``satfeed-core[propagation]``.
 """
 
@@ -57,6 +61,12 @@ _WGS84_B_KM: Final = WGS84_A_KM * (1.0 - WGS84_F)
 _MICROSECONDS_PER_DAY: Final = 86_400_000_000
 _JD_UNIX_EPOCH: Final = 2440587.5
 _JD_J2000: Final = 2451545.0
+_GMST_SECONDS_PER_CENTURY: Final = 8640184.812866
+EARTH_ROTATION_RAD_S: Final = (
+    2.0 * math.pi / 86400.0 * (1.0 + _GMST_SECONDS_PER_CENTURY / (86400.0 * 36525.0))
+)
+"""The Earth's rotation rate as the sidereal time below advances (its rate's change over a
+century, 1e-11 of it, is left out)."""
 
 # What an SGP4 error code means for whoever looks after the satellite.
 _OUT_OF_RANGE: Final = "the elements are out of range, or too old to describe an orbit"
@@ -142,16 +152,32 @@ class Positions:
 
     def failures(self) -> list[PropagationError]:
         """One error for each satellite that failed at some time, for its first failed time."""
-        failed_rows = np.flatnonzero(self.error_code.any(axis=1))
-        first_failed_times = self.error_code[failed_rows].argmax(axis=1)
-        return [
-            PropagationError(
-                self.elements[row],
-                _to_datetime(self.times[column]),
-                int(self.error_code[row, column]),
-            )
-            for row, column in zip(failed_rows, first_failed_times, strict=True)
-        ]
+        return _failures(self.elements, self.times, self.error_code)
+
+
+@dataclass(frozen=True, eq=False)
+class EarthFixedStates:
+    """Earth-fixed positions and velocities of satellites (rows) at times (columns).
+
+    The frame is the pseudo Earth-fixed one that SGP4's TEME becomes when turned by Greenwich
+    mean sidereal time (ITRS without polar motion, see the module's docstring); the velocity
+    is relative to the rotating Earth, so a ground station's range rate is
+    ``(r - station) . v / |r - station|``. Failed entries are NaN with ``error_code`` as in
+    :class:`Positions`.
+    """
+
+    elements: tuple[Elements, ...]
+    times: NDArray[np.datetime64]
+    """``datetime64[us]``, UTC."""
+    r_km: FloatArray
+    """Shape (satellites, times, 3)."""
+    v_km_s: FloatArray
+    """Shape (satellites, times, 3)."""
+    error_code: NDArray[np.uint8]
+
+    def failures(self) -> list[PropagationError]:
+        """One error for each satellite that failed at some time, for its first failed time."""
+        return _failures(self.elements, self.times, self.error_code)
 
 
 class Propagator(Protocol):
@@ -181,6 +207,28 @@ class Sgp4Propagator:
         error_code, r_teme, v_teme = self._satellites.sgp4(jd, fraction)
         return _positions(
             self._elements, utc, r_teme, v_teme, error_code.astype(np.uint8), self._radius_bounds
+        )
+
+    def earth_fixed_at(self, times: Times) -> EarthFixedStates:
+        """Earth-fixed position and velocity vectors, with the same plausibility check."""
+        utc = _as_utc_array(times)
+        jd, fraction = _julian_dates(utc)
+        sgp4_error_code, r_teme, v_teme = self._satellites.sgp4(jd, fraction)
+        with np.errstate(invalid="ignore", over="ignore"):
+            error_code = _implausible(
+                sgp4_error_code.astype(np.uint8),
+                np.einsum("...i,...i->...", r_teme, r_teme),
+                np.einsum("...i,...i->...", v_teme, v_teme),
+                self._radius_bounds,
+            )
+            r_km, v_km_s = teme_to_earth_fixed(r_teme, utc, v_teme)
+        failed = (error_code != 0)[..., np.newaxis]
+        return EarthFixedStates(
+            elements=self._elements,
+            times=utc,
+            r_km=np.where(failed, np.nan, r_km),
+            v_km_s=np.where(failed, np.nan, v_km_s),
+            error_code=error_code,
         )
 
 
@@ -266,6 +314,17 @@ def _as_utc_array(times: Times) -> NDArray[np.datetime64]:
     return np.array(naive_utc, dtype="datetime64[us]")
 
 
+def _failures(
+    elements: tuple[Elements, ...], times: NDArray[np.datetime64], error_code: NDArray[np.uint8]
+) -> list[PropagationError]:
+    failed_rows = np.flatnonzero(error_code.any(axis=1))
+    first_failed_times = error_code[failed_rows].argmax(axis=1)
+    return [
+        PropagationError(elements[row], _to_datetime(times[column]), int(error_code[row, column]))
+        for row, column in zip(failed_rows, first_failed_times, strict=True)
+    ]
+
+
 def _to_datetime(utc: np.datetime64) -> datetime:
     microseconds = int(utc.astype("datetime64[us]").astype(np.int64))
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=microseconds)
@@ -283,11 +342,43 @@ def _gmst_rad(jd: FloatArray, fraction: FloatArray) -> FloatArray:
     The whole-day and fraction parts are kept apart so the angle keeps its precision.
     """
     centuries = (jd - _JD_J2000 + fraction) / 36525.0
-    seconds = 67310.54841 + (8640184.812866 + (0.093104 - 6.2e-6 * centuries) * centuries) * (
-        centuries
+    seconds = (
+        67310.54841
+        + (_GMST_SECONDS_PER_CENTURY + (0.093104 - 6.2e-6 * centuries) * centuries) * centuries
     )
     turns = (jd % 1.0 + fraction + (seconds / 86400.0) % 1.0) % 1.0
     return np.asarray(turns * (2.0 * math.pi), dtype=np.float64)
+
+
+def teme_to_earth_fixed(
+    r_teme: FloatArray, times: Times, v_teme: FloatArray | None = None
+) -> tuple[FloatArray, FloatArray]:
+    """TEME vectors turned Earth-fixed by Greenwich mean sidereal time (UT1 taken as UTC).
+
+    ``r_teme`` (and ``v_teme``) have shape (..., times, 3). A velocity becomes relative to
+    the rotating Earth (``v - omega x r``); without ``v_teme`` the second array is zeros.
+    The same rotation gives :class:`Positions`' longitude (there as an angle: the TEME right
+    ascension less the sidereal time).
+    """
+    utc = _as_utc_array(times)
+    theta = _gmst_rad(*_julian_dates(utc))
+    cos_t, sin_t = np.cos(theta), np.sin(theta)
+    x, y = r_teme[..., 0], r_teme[..., 1]
+    x_ef = cos_t * x + sin_t * y
+    y_ef = cos_t * y - sin_t * x
+    r_ef = np.stack([x_ef, y_ef, r_teme[..., 2]], axis=-1)
+    if v_teme is None:
+        return r_ef, np.zeros_like(r_ef)
+    vx, vy = v_teme[..., 0], v_teme[..., 1]
+    v_ef = np.stack(
+        [
+            cos_t * vx + sin_t * vy + EARTH_ROTATION_RAD_S * y_ef,
+            cos_t * vy - sin_t * vx - EARTH_ROTATION_RAD_S * x_ef,
+            v_teme[..., 2],
+        ],
+        axis=-1,
+    )
+    return r_ef, v_ef
 
 
 def _geodetic_lat_alt(p: FloatArray, z: FloatArray) -> tuple[FloatArray, FloatArray]:
