@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from confluent_kafka import Producer
@@ -46,6 +46,14 @@ def catalogue(count: int | None = None) -> list[Elements]:
     return chosen if count is None else chosen[:count]
 
 
+def snapshot_offset(members: Sequence[Elements], now: datetime | None = None) -> timedelta:
+    """How far back the elements' newest epoch is: propagating that much earlier flies every
+    object as at the snapshot (whole days, so the sun and the Earth's turn stay alike)."""
+    newest = max(each.epoch for each in members)
+    behind = (now or datetime.now(UTC)) - newest
+    return timedelta(days=max(0, behind.days))
+
+
 def create_topic(bootstrap: str, topic: str, partitions: int) -> None:
     """The group's topic, as the operator's KafkaTopic declares it (Kafka auto-creates none)."""
     admin = AdminClient({"bootstrap.servers": bootstrap})
@@ -64,8 +72,13 @@ class CatalogueFeed:
         shards: int = 4,
         partitions: int | None = None,
         interval_s: float = 1.0,
+        propagate_earlier: timedelta = timedelta(0),
     ) -> None:
+        """``propagate_earlier``: positions are computed for that long before each sample
+        time (and published as of the sample time): the bundled catalogue's objects as they
+        flew near its snapshot, when today some have decayed out of their elements' reach."""
         self.topic = topic
+        self.propagate_earlier = propagate_earlier
         self.shards = shards
         self.partitions = partitions or shards
         self.interval_s = interval_s
@@ -91,7 +104,7 @@ class CatalogueFeed:
 
     def batches(self, when: datetime) -> list[PositionBatch]:
         """Every shard's batch at ``when``; objects SGP4 cannot place then are left out."""
-        positions = self.propagator.positions_at(when)
+        positions = self.propagator.positions_at(when - self.propagate_earlier)
         lon, lat = positions.lon_deg[:, 0], positions.lat_deg[:, 0]
         alt, speed = positions.alt_km[:, 0], positions.speed_km_s[:, 0]
         ok = np.isfinite(lon) & np.isfinite(lat) & np.isfinite(alt) & np.isfinite(speed)
@@ -174,13 +187,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=1.0)
     parser.add_argument("--create", action="store_true", help="create the topic first")
     parser.add_argument("--backfill", type=int, default=0, help="ticks to publish at once")
+    parser.add_argument(
+        "--at-snapshot",
+        action="store_true",
+        help="propagate as at the elements' snapshot (whole days back), so every object has a "
+        "position although some have decayed since",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     if args.create:
         create_topic(args.bootstrap_servers, args.topic, args.partitions or args.shards)
     members = catalogue(args.count)
     feed = CatalogueFeed(
-        args.bootstrap_servers, args.topic, members, args.shards, args.partitions, args.interval
+        args.bootstrap_servers,
+        args.topic,
+        members,
+        args.shards,
+        args.partitions,
+        args.interval,
+        snapshot_offset(members) if args.at_snapshot else timedelta(0),
     )
     feed.backfill(args.backfill)
     feed.start()

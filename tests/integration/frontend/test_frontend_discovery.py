@@ -174,8 +174,9 @@ def test_the_map_predicts_the_next_orbit_from_the_satellites_elements(
     page = open_page(frontend.url)
 
     def predicted_points() -> int:
+        # The catalogue, then terra's past track, its prediction and its marker.
         traces = page.graph_traces("map")
-        return int(str(traces[1]["points"])) if len(traces) == 3 else 0
+        return int(str(traces[2]["points"])) if len(traces) == 1 + 3 else 0
 
     # TERRA circles the Earth in 99 minutes: a point every 30 s.
     assert wait_for(predicted_points, 30, "the predicted track") >= 190

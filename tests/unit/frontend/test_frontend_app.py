@@ -48,6 +48,14 @@ def test_the_page_loads_nothing_from_other_hosts(client: FlaskClient) -> None:
     assert [url for url in urls if "//" in url] == []
     assert client.get("/assets/topojson/world_110m.json").status_code == 200
     assert client.get("/assets/world.svg").status_code == 200  # the map's base map
+    # Plotly is asked for early, from here; the browser's own built-ins are kept from Dash's
+    # polyfill (which made Plotly's per-point colour parsing five times slower).
+    assert 'rel="preload" as="script" href="_dash-component-suites/plotly/' in index.text
+    assert (
+        client.get("/_dash-component-suites/plotly/package_data/plotly.min.js").status_code == 200
+    )
+    assert index.text.index("satfeedNatives = {") < index.text.index("polyfill@")
+    assert index.text.index("polyfill@") < index.text.index("satfeedNatives.restore()")
 
 
 def test_the_drawing_callback_draws_the_page_whole_and_counts_sessions(

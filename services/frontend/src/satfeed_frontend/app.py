@@ -22,6 +22,31 @@ from satfeed_frontend.push import UPDATES_PATH, Stream
 from satfeed_frontend.service import EXTENSION_KEY, FrontendService
 
 ASSETS: Final = Path(__file__).parent / "assets"
+NATIVES: Final = Path(__file__).parent / "natives.js"
+INDEX: Final = """<!DOCTYPE html>
+<html>
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+        <!-- Plotly (4.8 MB) is fetched by the map once Dash has started: ask for it now. -->
+        <link rel="preload" as="script" href="PLOTLY">
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            <script>NATIVES</script>
+            {%scripts%}
+            <script>window.satfeedNatives.restore();</script>
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+"""Dash's index page, with the browser's own built-ins kept from its polyfill (natives.js)."""
+PLOTLY: Final = "_dash-component-suites/plotly/package_data/plotly.min.js"
+"""Where Dash serves plotly.js (relative to the page, as a path prefix keeps it)."""
 DRAWING_PATH: Final = "/_dash-update-component"
 """Dash's callback requests; the only callback served here draws the page whole."""
 
@@ -37,6 +62,7 @@ def create_app(service: FrontendService) -> Dash:
         external_scripts=[],
         enable_mcp=False,
     )
+    app.index_string = INDEX.replace("NATIVES", NATIVES.read_text()).replace("PLOTLY", PLOTLY)
     app.layout = layout.page
     server: flask.Flask = app.server
     server.extensions[EXTENSION_KEY] = service

@@ -227,6 +227,9 @@ class Broadcaster:
         prediction_key = self._prediction_key(now)
         for members in groups.values():
             first = members[0]
+            frame_due = frame is not None and any(
+                stream.frame_version != frame.version for stream in members
+            )
             result = update(
                 self._feed,
                 self._settings,
@@ -235,6 +238,7 @@ class Broadcaster:
                 now,
                 prediction_key,
                 overlays_picked(list(first.overlays), now),
+                refresh=frame_due,
             )
             if isinstance(result, Redraw):
                 for stream in members:  # a new view: the page draws it whole, then reopens

@@ -244,10 +244,13 @@ def update(
     now: datetime,
     prediction_key: str = "",
     overlays: figures.Overlays = figures.NO_OVERLAYS,
+    refresh: bool = False,
 ) -> Increment | Redraw | None:
     """What a page that has drawn up to ``stored_cursor`` lacks: the new samples (and the
     cards and status line as of ``now``), :data:`REDRAW` when its view has changed, or None
-    when nothing is new and the page was refreshed less than a second ago."""
+    when nothing is new and the page was refreshed less than a second ago (unless
+    ``refresh``: an update goes out anyway, with the catalogue's frame, and refreshes the
+    cards' ages and the status line with it rather than in an update of its own)."""
     instance = settings.instance
     cursor = Cursor.from_store(stored_cursor)
     if cursor is None or cursor.instance != instance:
@@ -258,7 +261,8 @@ def update(
     if cursor.view != digest:
         return REDRAW
     has_new = any(track.samples for track in shown or listed)
-    if not has_new and now.timestamp() - cursor.sent_at < REFRESH_AT_LEAST_EVERY.total_seconds():
+    fresh = now.timestamp() - cursor.sent_at < REFRESH_AT_LEAST_EVERY.total_seconds()
+    if not has_new and not refresh and fresh:
         return None
     return Increment(
         map_extension=figures.map_extension(shown, settings.history, overlays),

@@ -38,7 +38,7 @@
     hooked: null,
     picked: [],
   };
-  const stats = {frames: 0, applied: 0, dropped: 0, firstAt: null, lastApplyMs: 0};
+  const stats = {frames: 0, applied: 0, dropped: 0, styled: 0, firstAt: null, lastApplyMs: 0};
   window.satfeedStats = stats;
 
   function set(id, props) {
@@ -54,8 +54,8 @@
     return state.values[i] !== undefined ? state.values[i] : String(state.norad[i]);
   }
 
-  function label(i) {
-    return state.names[i] + ' · NORAD ' + state.norad[i];
+  function label(name, i) {
+    return name + ' · NORAD ' + state.norad[i];
   }
 
   function roster(message) {
@@ -171,31 +171,13 @@
     }
     hook(gd);
     const started = performance.now();
-    if (state.styled !== state.version && state.n) {
-      // Names for hover, a colour per layer: only when the roster changed.
-      const count = Math.max(state.layers.length, 1);
-      const scale = [];
-      state.layers.forEach((each, i) => {
-        scale.push([i / count, each.colour], [(i + 1) / count, each.colour]);
-      });
-      const colour = new Float32Array(state.n);
-      for (let i = 0; i < state.n; i++) colour[i] = state.layer[i] + 0.5;
-      const labels = state.names.map((name, i) => name + ' · NORAD ' + state.norad[i]);
-      state.styled = state.version;
-      Plotly.restyle(gd, {
-        text: [labels],
-        'marker.color': [colour],
-        'marker.colorscale': [scale.length ? scale : [[0, '#4cc9f0'], [1, '#4cc9f0']]],
-        'marker.cmin': 0,
-        'marker.cmax': count,
-      }, [0]);
-    }
     const columns = {};
     for (const extension of state.pending) extendInto(columns, gd, extension);
     state.pending = [];
     const indices = [];
     const xs = [];
     const ys = [];
+    let styling = null;
     if (state.q && state.q.length === 2 * state.n) {
       const n = state.n;
       const q = state.q;
@@ -217,18 +199,46 @@
       indices.push(0);
       xs.push(x);
       ys.push(y);
+      if (state.styled !== state.version) {
+        // Names for hover, a colour per layer: only when the roster changed. Colours as
+        // '#rrggbb' strings: Plotly converts every point's colour at every update, and
+        // these it converts fastest (a colour scale over numbers took three times as long).
+        const colours = state.layers.map(each => each.colour);
+        const colour = new Array(n);
+        for (let i = 0; i < n; i++) colour[i] = colours[state.layer[i]] || '#4cc9f0';
+        styling = {text: state.names.map(label), 'marker.color': colour};
+        state.styled = state.version;
+        stats.styled += 1;
+      }
+    }
+    if (styling) {
+      // One update of the catalogue with its new names and colours; the detailed tracks'
+      // points (if any) in a second one (a restyle's values go to every trace it names).
+      Plotly.restyle(gd, {x: [xs[0]], y: [ys[0]], text: [styling.text],
+        'marker.color': [styling['marker.color']]}, [0]);
+      indices.shift();
+      xs.shift();
+      ys.shift();
     }
     for (const index of Object.keys(columns)) {
       indices.push(Number(index));
       xs.push(columns[index].x);
       ys.push(columns[index].y);
     }
-    if (!indices.length) return;
-    Plotly.restyle(gd, {x: xs, y: ys}, indices).then(() => {
-      stats.applied += 1;
-      stats.lastApplyMs = performance.now() - started;
-      if (stats.firstAt === null && state.x) stats.firstAt = performance.now();
-    });
+    if (!indices.length) {
+      if (styling) noteApplied(started);
+      return;
+    }
+    Plotly.restyle(gd, {x: xs, y: ys}, indices).then(() => noteApplied(started));
+  }
+
+  function noteApplied(started) {
+    stats.applied += 1;
+    stats.lastApplyMs = performance.now() - started;
+    if (stats.firstAt === null && state.x) {
+      stats.firstAt = performance.now();
+      performance.mark('satfeed-first-frame');
+    }
   }
 
   window.satfeedCatalogue = {
@@ -256,7 +266,7 @@
         const hit = number
           ? String(state.norad[i]).startsWith(wanted)
           : state.names[i].toUpperCase().includes(wanted);
-        if (hit) found.push({label: label(i), value: valueOf(i)});
+        if (hit) found.push({label: label(state.names[i], i), value: valueOf(i)});
       }
       return found;
     },

@@ -78,6 +78,7 @@
       apply(JSON.parse(event.data));
     };
     source.addEventListener('roster', event => {
+      performance.mark('satfeed-roster');
       lastHeard = Date.now();
       catalogue().roster(JSON.parse(event.data));
     });
@@ -113,6 +114,7 @@
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.satfeed = {
     follow: function (drawn, selection, overlays, session) {
+      performance.mark('satfeed-drawn'); // where the first drawing's time goes (the benches)
       cursor = drawn || null;
       query = {selection: selection || [], overlays: overlays || [], session: session};
       lastHeard = Date.now();
