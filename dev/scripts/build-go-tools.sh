@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds the test bed's Go binaries (kube-apiserver, kube-controller-manager,
-# kubectl, etcd, helm; for the node: kubelet, kube-proxy, CoreDNS and the pause
+# kubectl, etcd, helm, prometheus and promtool; for the node: kubelet, kube-proxy, CoreDNS and the pause
 # binary) from source through the Go module proxy, into a cache keyed by version
 # so a cold build happens once per machine.
 #
-# Usage: build-go-tools.sh [kubernetes|etcd|helm|node|all]
+# Usage: build-go-tools.sh [kubernetes|etcd|helm|node|prometheus|all]
 # Env:   SATFEED_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/satfeed)
 set -euo pipefail
 
@@ -28,6 +28,7 @@ K8S_VERSION="$(mod_version "$here/go/kubernetes/go.mod" k8s.io/kubernetes)"
 ETCD_VERSION="$(mod_version "$here/go/etcd/go.mod" go.etcd.io/etcd/server/v3)"
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 COREDNS_VERSION="${COREDNS_VERSION:-v1.15.0}"
+PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-v0.316.0}"
 
 build_date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 
@@ -43,11 +44,11 @@ go_build() { # <dir> <out> <ldflags> <pkg>
 }
 
 # go install of <pkg@version> into <out>, with a clear message when it fails.
-go_install() { # <out> <ldflags> <pkg@version>
-  local log; log="$(mktemp)"
-  if ! GOBIN="$1" go install -trimpath -ldflags "$2" "$3" >"$log" 2>&1; then
+go_install() { # <out> <ldflags> <pkg@version>...
+  local log out="$1" ldflags="$2"; log="$(mktemp)"; shift 2
+  if ! GOBIN="$out" go install -trimpath -ldflags "$ldflags" "$@" >"$log" 2>&1; then
     tail -n 30 "$log" >&2; rm -f "$log"
-    die "building $3 failed (see above); check that the Go module proxy is reachable."
+    die "building $* failed (see above); check that the Go module proxy is reachable."
   fi
   rm -f "$log"
 }
@@ -115,12 +116,25 @@ build_helm() {
     "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 }
 
+# Prometheus and promtool: the alert rules are checked and unit-tested with promtool, and
+# a real Prometheus scrapes the operator, producers and frontend in the tests.
+build_prometheus() {
+  local out="$cache/bin/prometheus-$PROMETHEUS_VERSION"
+  if [ -x "$out/prometheus" ] && [ -x "$out/promtool" ]; then echo "cached: $out/{prometheus,promtool}"; return; fi
+  echo "building prometheus and promtool $PROMETHEUS_VERSION (a cold build takes about 3 minutes) ..."
+  mkdir -p "$out"
+  go_install "$out" "-s -w" \
+    "github.com/prometheus/prometheus/cmd/prometheus@$PROMETHEUS_VERSION" \
+    "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
+}
+
 case "${1:-all}" in
   kubernetes) build_kubernetes ;;
   etcd) build_etcd ;;
   helm) build_helm ;;
   node) build_kubernetes node; build_pause; build_coredns ;;
-  all) build_etcd; build_kubernetes; build_helm ;;
-  versions) echo "KUBERNETES=$K8S_VERSION ETCD=$ETCD_VERSION HELM=$HELM_VERSION COREDNS=$COREDNS_VERSION" ;;
-  *) die "unknown target '$1' (expected kubernetes, etcd, helm, node, all or versions)" ;;
+  prometheus) build_prometheus ;;
+  all) build_etcd; build_kubernetes; build_helm; build_prometheus ;;
+  versions) echo "KUBERNETES=$K8S_VERSION ETCD=$ETCD_VERSION HELM=$HELM_VERSION COREDNS=$COREDNS_VERSION PROMETHEUS=$PROMETHEUS_VERSION" ;;
+  *) die "unknown target '$1' (expected kubernetes, etcd, helm, node, prometheus, all or versions)" ;;
 esac

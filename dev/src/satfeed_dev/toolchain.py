@@ -111,6 +111,8 @@ class GoTools:
     kube_controller_manager: Path
     kubectl: Path
     helm: Path
+    prometheus: Path
+    promtool: Path
 
 
 def _build_go(target: str, what: str) -> None:
@@ -147,6 +149,8 @@ def go_tools(build: bool = True) -> GoTools:
         kube_controller_manager=kube / "kube-controller-manager",
         kubectl=kube / "kubectl",
         helm=bins / f"helm-{versions['HELM']}" / "helm",
+        prometheus=bins / f"prometheus-{versions['PROMETHEUS']}" / "prometheus",
+        promtool=bins / f"prometheus-{versions['PROMETHEUS']}" / "promtool",
     )
     return _existing(tools, "setup")
 
