@@ -75,3 +75,13 @@ Takes the root context.
 {{- define "satfeed-operator.bootstrapServers" -}}
 {{- .Values.kafka.bootstrapServers | default (printf "satfeed-kafka-bootstrap.%s.svc:9092" .Release.Namespace) -}}
 {{- end -}}
+
+{{/*
+satfeed-operator.monitoring: whether to render a Prometheus Operator object of kind
+(.kind) configured by (.config: enabled, force): when enabled and the cluster serves the
+kind, or when forced (e.g. `helm template` without a cluster). Takes a dict with root.
+*/}}
+{{- define "satfeed-operator.monitoring" -}}
+{{- $has := .root.Capabilities.APIVersions.Has (printf "monitoring.coreos.com/v1/%s" .kind) -}}
+{{- if and .config.enabled (or .config.force $has) -}}true{{- end -}}
+{{- end -}}

@@ -8,7 +8,8 @@ operator starts beside kopf's liveness endpoint (``SATFEED_METRICS_PORT``). What
   SatelliteGroup, by outcome (``ok``, ``retry``, ``permanent``, ``error``);
 - ``satfeed_operator_resources{kind,ready,reason}``: Satellites and groups by their Ready
   condition, as last written;
-- ``satfeed_operator_satellite_ready{namespace,satellite,reason}`` (1 or 0) and
+- ``satfeed_operator_satellite_ready{namespace,satellite,reason}`` (1 or 0),
+  ``satfeed_operator_satellite_interval_seconds`` and
   ``satfeed_operator_elements_age_seconds{namespace,satellite}``: per Satellite, what the
   alerts on one Satellite need;
 - ``satfeed_operator_elements_fetches_total{source,result}``,
@@ -44,6 +45,7 @@ class ResourceState:
     ready: str
     reason: str
     elements_epoch: datetime | None
+    interval_seconds: float | None
 
 
 class _StateCollector(Collector):
@@ -71,6 +73,11 @@ class _StateCollector(Collector):
             "1 if the Satellite's Ready condition is True, else 0; reason: its reason",
             labels=["namespace", "satellite", "reason"],
         )
+        interval = GaugeMetricFamily(
+            "satfeed_operator_satellite_interval_seconds",
+            "The Satellite's spec.intervalSeconds: how often a new position is due",
+            labels=["namespace", "satellite"],
+        )
         age = GaugeMetricFamily(
             "satfeed_operator_elements_age_seconds",
             "Age of the Satellite's elements (now minus their epoch)",
@@ -83,7 +90,10 @@ class _StateCollector(Collector):
             ready.add_metric([namespace, name, state.reason], 1.0 if state.ready == "True" else 0.0)
             if state.elements_epoch is not None:
                 age.add_metric([namespace, name], (now - state.elements_epoch).total_seconds())
+            if state.interval_seconds is not None:
+                interval.add_metric([namespace, name], state.interval_seconds)
         yield ready
+        yield interval
         yield age
         failures = GaugeMetricFamily(
             "satfeed_operator_elements_fetch_failures",
@@ -145,8 +155,11 @@ class OperatorMetrics:
         ready: str,
         reason: str,
         elements_epoch: datetime | None,
+        interval_seconds: float | None,
     ) -> None:
-        self.states[(kind, namespace, name)] = ResourceState(kind, ready, reason, elements_epoch)
+        self.states[(kind, namespace, name)] = ResourceState(
+            kind, ready, reason, elements_epoch, interval_seconds
+        )
 
     def forget(self, kind: str, namespace: str, name: str) -> None:
         self.states.pop((kind, namespace, name), None)

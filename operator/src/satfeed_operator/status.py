@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from satfeed_core.contract import DEFAULT_INTERVAL_SECONDS
+
 from satfeed_operator.conditions import (
     Condition,
     StatusEvent,
@@ -66,6 +68,7 @@ async def write_status(
         ready.status,
         ready.reason,
         parse_timestamp(elements.get("epoch")) if body.get("kind") != GROUP_KIND else None,
+        _interval(body),
     )
     status = {
         "observedGeneration": generation,
@@ -103,6 +106,11 @@ async def post_event(ctx: OperatorContext, body: Mapping[str, Any], event: Statu
         )
     except ApiError as exc:
         log.warning("could not post event %s on %s: %s", event.reason, metadata.get("name"), exc)
+
+
+def _interval(body: Mapping[str, Any]) -> float | None:
+    interval = (body.get("spec") or {}).get("intervalSeconds", DEFAULT_INTERVAL_SECONDS)
+    return float(interval) if isinstance(interval, int | float) else None
 
 
 def _path(body: Mapping[str, Any], namespace: str, name: str) -> str:

@@ -63,6 +63,13 @@ def test_metrics_follow_what_the_operator_does(
     )
     expected = (datetime.now(UTC) - epoch).total_seconds()
     assert abs(age - expected) < 120  # the page is read a moment after the status
+    interval = value(
+        samples,
+        "satfeed_operator_satellite_interval_seconds",
+        namespace=namespace,
+        satellite="terra",
+    )
+    assert interval == terra["spec"]["intervalSeconds"]
 
     # A hand-deleted child is put back, and counted as restored.
     kube.kubectl_ok("delete", "configmap", "terra-elements", "-n", namespace)
