@@ -159,3 +159,19 @@ def test_the_cadence_follows_the_kept_history_only() -> None:
     assert cadence_after([0, 1, 2, 62, 122], capacity=3) == timedelta(minutes=1)
     assert cadence_after([0, 1, 2, 62, 122], capacity=4) == timedelta(seconds=1)
     assert cadence_after([0, 1, 2, 62, 122, 182, 242], window_s=200) == timedelta(minutes=1)
+
+
+def test_the_newest_position_per_satellite_is_what_the_stalled_alert_reads() -> None:
+    feed = FeedState(5)
+    feed.set_topics(
+        [
+            TopicInfo("t-terra", "KafkaTopic space/terra", satellite_ref=("space", "terra")),
+            TopicInfo("by-name", "--topics"),
+        ]
+    )
+    feed.add("t-terra", position("terra", second=0))
+    feed.add("t-terra", position("terra", second=5))
+    feed.add("by-name", position("aqua", second=9))
+    [(namespace, satellite, when)] = feed.newest_positions()
+    assert (namespace, satellite) == ("space", "terra")
+    assert when == position("terra", second=5).time

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 SESSION_TIMEOUT_S: Final = 15.0
 """A page not drawn nor sent an update for this long is no longer counted as a session."""
@@ -40,6 +44,27 @@ class Sessions:
         for session_id, seen in list(self._last_seen.items()):
             if now - seen > SESSION_TIMEOUT_S:
                 del self._last_seen[session_id]
+
+
+NewestPositions = Callable[[], list[tuple[str, str, datetime]]]
+
+
+class _NewestPositionCollector(Collector):
+    """``satfeed_frontend_newest_position_timestamp_seconds``, read from the feed at scrape."""
+
+    def __init__(self, newest: NewestPositions) -> None:
+        self._newest = newest
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "satfeed_frontend_newest_position_timestamp_seconds",
+            "Time (Unix seconds) of the newest position read from Kafka, per Satellite: judges "
+            "from the data whether a Satellite's positions still flow",
+            labels=["namespace", "satellite"],
+        )
+        for namespace, satellite, when in sorted(self._newest()):
+            family.add_metric([namespace, satellite], when.timestamp())
+        yield family
 
 
 class FrontendMetrics:
@@ -168,3 +193,7 @@ class FrontendMetrics:
         """A whole drawing took ``seconds`` of server time."""
         self.draw_seconds.observe(seconds)
         self.poll_seconds.observe(seconds)
+
+    def watch_feed(self, newest: NewestPositions) -> None:
+        """Export the newest position per Satellite from ``newest`` at every scrape."""
+        self.registry.register(_NewestPositionCollector(newest))

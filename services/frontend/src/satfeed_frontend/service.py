@@ -53,6 +53,7 @@ class FrontendService:
         self.sessions = Sessions()
         self.metrics.sessions.set_function(self.sessions.active)
         self.feed = FeedState(config.history, config.history_window)
+        self.metrics.watch_feed(self.feed.newest_positions)
         self.registry: KafkaTopicRegistry | None = None
         self.elements: ElementsRegistry | None = None
         self.watches: list[ResourceWatch] = []

@@ -232,6 +232,19 @@ class FeedState:
         self.changed.set()
         return True
 
+    def newest_positions(self) -> list[tuple[str, str, datetime]]:
+        """(namespace, Satellite, time of its newest position) for each Satellite whose
+        KafkaTopic says which it is: what the "positions stalled" alert judges by."""
+        with self._lock:
+            newest = []
+            for (topic, _), track in self._tracks.items():
+                info = self._topics.get(topic)
+                if info is None or info.satellite_ref is None or track.member or not track.samples:
+                    continue
+                namespace, satellite = info.satellite_ref
+                newest.append((namespace, satellite, track.samples[-1].record.time))
+            return newest
+
     def set_kafka_problem(self, problem: str | None, now: datetime) -> None:
         with self._lock:
             if problem is None:
