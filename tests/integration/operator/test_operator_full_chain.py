@@ -7,11 +7,8 @@ proves that the Deployment the operator writes runs as written.
 
 from __future__ import annotations
 
-import sys
 import urllib.request
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
 from satfeed_core.record import PositionRecord, decode_record
@@ -22,53 +19,11 @@ from satfeed_dev.operator_bed import (
     get,
     wait_condition,
 )
-from satfeed_dev.procs import ManagedProcess, free_port
+from satfeed_dev.pod_runner import pod_runner
 from satfeed_dev.testbed import TestBed
 from satfeed_dev.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-
-
-def pod_runner(testbed: TestBed, deployment: Mapping[str, Any], root: Path) -> ManagedProcess:
-    """TEST-ONLY: the Deployment's one container as a process, as a kubelet would run it.
-
-    Volumes become directories under ``root`` (ConfigMap keys as files); env values that
-    point into a mount are pointed at its directory. The HTTP port is the one liberty
-    taken: a pod has its own network namespace, a process here shares the machine's.
-    """
-    namespace = deployment["metadata"]["namespace"]
-    pod = deployment["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
-    directories: dict[str, Path] = {}
-    for volume in pod["volumes"]:
-        directory = root / "volumes" / volume["name"]
-        directory.mkdir(parents=True)
-        if "configMap" in volume:
-            configmap = get(testbed.kube, "configmap", namespace, volume["configMap"]["name"])
-            assert configmap is not None, volume
-            for key, value in configmap["data"].items():
-                (directory / key).write_text(value)
-        else:
-            assert "emptyDir" in volume, f"the pod runner knows no volume like {volume}"
-        directories[volume["name"]] = directory
-    mounts = {m["mountPath"]: directories[m["name"]] for m in container["volumeMounts"]}
-
-    def local(value: str) -> str:
-        for mount_path, directory in mounts.items():
-            if value == mount_path or value.startswith(mount_path + "/"):
-                return str(directory) + value[len(mount_path) :]
-        return value
-
-    env = {item["name"]: local(item["value"]) for item in container["env"]}
-    env["SATFEED_HTTP_PORT"] = str(free_port())
-    command = [str(Path(sys.executable).parent / container["command"][0])]
-    return ManagedProcess(
-        name="producer-pod",
-        argv=[*command, *container["command"][1:], *container.get("args", [])],
-        run_dir=root,
-        env={"PATH": str(Path(sys.executable).parent), "TMPDIR": str(mounts["/tmp"]), **env},
-        cwd=root,
-    )
 
 
 def read_records(bootstrap: str, topic: str, count: int) -> list[tuple[bytes, PositionRecord]]:
