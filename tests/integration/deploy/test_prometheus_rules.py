@@ -1,9 +1,11 @@
-"""satfeed's alerts: promtool checks the rules file and runs its unit tests (every alert
-fires on the series that should raise it and stays quiet on the others), every metric a
-rule names is one satfeed exports, and the chart ships exactly these rules."""
+"""satfeed's alerts and dashboard: promtool checks the rules file and runs its unit tests
+(every alert fires on the series that should raise it and stays quiet on the others), every
+metric a rule or a dashboard panel names is one satfeed exports, every panel's query parses,
+and the chart ships exactly these rules and this dashboard."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -15,6 +17,7 @@ from satfeed_dev.toolchain import REPO_ROOT, go_tools
 pytestmark = pytest.mark.integration
 
 RULES = REPO_ROOT / "charts" / "satfeed-operator" / "files" / "prometheus-rules.yaml"
+DASHBOARD = REPO_ROOT / "charts" / "satfeed-operator" / "files" / "grafana-dashboard.json"
 RULES_TEST = REPO_ROOT / "tests" / "prometheus" / "rules_test.yaml"
 OPERATOR = REPO_ROOT / "charts" / "satfeed-operator"
 SOURCES = [
@@ -56,18 +59,31 @@ def test_every_alert_has_a_passing_promtool_unit_test() -> None:
     assert alerts == tested
 
 
-def test_every_alert_names_exported_metrics_and_a_runbook() -> None:
-    exported = {
+def exported() -> set[str]:
+    """Every metric name the operator, producer and frontend define."""
+    return {
         name
         for source in SOURCES
         for name in re.findall(r'"(satfeed_[a-z_]+)"', source.read_text())
     }
+
+
+def unexported(expr: str) -> list[str]:
+    suffixes = ("_total", "_bucket", "_count", "_sum")
+    names = re.findall(r"\b(satfeed_[a-z_]+)", expr)
+    known = exported()
+    return [
+        name
+        for name in names
+        if name not in known and not any(name.removesuffix(s) in known for s in suffixes)
+    ]
+
+
+def test_every_alert_names_exported_metrics_and_a_runbook() -> None:
     runbooks = (REPO_ROOT / "docs" / "runbooks.md").read_text().lower()
     for group in yaml.safe_load(RULES.read_text())["groups"]:
         for rule in group["rules"]:
-            for metric in re.findall(r"\b(satfeed_[a-z_]+)", rule["expr"]):
-                base = metric.removesuffix("_total")
-                assert base in exported, f"{rule['alert']} names {metric}, which nothing exports"
+            assert unexported(rule["expr"]) == [], rule["alert"]
             annotations = rule["annotations"]
             assert {"summary", "description", "runbook_url"} <= annotations.keys()
             assert rule["labels"]["severity"] in ("warning", "critical")
@@ -94,3 +110,51 @@ def test_the_chart_ships_these_rules(tmp_path: Path) -> None:
     rendered = [d for d in yaml.safe_load_all(proc.stdout) if d and d["kind"] == "PrometheusRule"]
     assert len(rendered) == 1
     assert rendered[0]["spec"]["groups"] == yaml.safe_load(RULES.read_text())["groups"]
+
+
+def test_the_dashboard_loads_and_its_queries_parse_and_name_exported_metrics(
+    tmp_path: Path,
+) -> None:
+    dashboard = json.loads(DASHBOARD.read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    assert len(exprs) >= 10
+    for expr in exprs:
+        assert unexported(expr) == [], expr
+    # promtool parses expressions when it checks rules: each query as a recording rule.
+    rules = {
+        "groups": [
+            {
+                "name": "dashboard",
+                "rules": [{"record": f"satfeed:panel_{i}", "expr": e} for i, e in enumerate(exprs)],
+            }
+        ]
+    }
+    path = tmp_path / "dashboard-queries.yaml"
+    path.write_text(yaml.safe_dump(rules))
+    proc = promtool("check", "rules", str(path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_chart_ships_the_dashboard_labelled_for_grafana() -> None:
+    proc = subprocess.run(
+        [
+            str(go_tools(build=False).helm),
+            "template",
+            "sat",
+            str(OPERATOR),
+            "--set",
+            "grafanaDashboard.enabled=true",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    (configmap,) = [
+        d
+        for d in yaml.safe_load_all(proc.stdout)
+        if d and d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-dashboard")
+    ]
+    assert configmap["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert json.loads(configmap["data"]["satfeed.json"]) == json.loads(DASHBOARD.read_text())
