@@ -13,19 +13,24 @@ import re
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Producer
-from satfeed_core.contract import ELEMENTS_KEY
+from satfeed_core.contract import ELEMENTS_KEY, GROUP_ELEMENTS_CHUNK_BYTES
+from satfeed_core.elements import Elements, elements_text
 from satfeed_core.labels import (
     DISPLAY_NAME_ANNOTATION,
+    ENCODING_BATCH_V2,
+    ENCODING_KEY,
     POSITIONS_STREAM,
+    SATELLITE_GROUP_KEY,
     SATELLITE_KEY,
     STREAM_KEY,
     child_labels,
+    group_child_labels,
 )
 from satfeed_core.record import PositionRecord, encode_record
 
@@ -113,6 +118,46 @@ def kafkatopic(
             "replicas": 1,
         },
     }
+
+
+def group_kafkatopic(
+    group: str, namespace: str, *, partitions: int = 2, display_name: str | None = None
+) -> dict[str, Any]:
+    """A SatelliteGroup's KafkaTopic as the operator labels it: position batches (v2)."""
+    manifest = kafkatopic(group, namespace, display_name=display_name, partitions=partitions)
+    manifest["metadata"]["labels"].update(
+        {ENCODING_KEY: ENCODING_BATCH_V2, SATELLITE_GROUP_KEY: group}
+    )
+    return manifest
+
+
+def group_elements_configmaps(
+    group: str, namespace: str, members: Sequence[Elements]
+) -> list[dict[str, Any]]:
+    """The ConfigMaps the operator keeps a group's members' elements in:
+    ``<group>-elements-<k>``, each at most ``GROUP_ELEMENTS_CHUNK_BYTES`` of text."""
+    chunks: list[str] = []
+    current = ""
+    for member in members:
+        text = elements_text(member)
+        if current and len(current) + len(text) > GROUP_ELEMENTS_CHUNK_BYTES:
+            chunks.append(current)
+            current = ""
+        current += text
+    chunks += [current] if current else []
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": f"{group}-elements-{k}",
+                "namespace": namespace,
+                "labels": group_child_labels(group),
+            },
+            "data": {ELEMENTS_KEY: text},
+        }
+        for k, text in enumerate(chunks)
+    ]
 
 
 def elements_configmap(satellite: str, namespace: str, elements: str) -> dict[str, Any]:

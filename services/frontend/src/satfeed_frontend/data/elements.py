@@ -4,7 +4,7 @@ The operator writes each Satellite's current element set into a ConfigMap (key
 ``elements``) labelled like every child of the Satellite; a KafkaTopic carries the same
 ``satfeed.io/satellite`` label, which is how a topic finds its elements. A SatelliteGroup's
 members' element sets are in ConfigMaps labelled like the group's children
-(``<group>-elements-<k>``, up to 4,000 members each), found by NORAD id: they name the
+(``<group>-elements-<k>``, up to 700 kB of text each), found by NORAD id: they name the
 members on the page and predict a picked member's orbit. The records carry no elements, so
 this is the only place predicted ground tracks can come from.
 """
