@@ -24,7 +24,7 @@ from satfeed_dev.toolchain import GoTools, NodeTools
 @pytest.fixture
 def node(tmp_path: Path) -> Node:
     fake = tmp_path / "bin" / "absent"
-    kube = ControlPlane(tmp_path / "kube", tools=GoTools(fake, fake, fake, fake, fake))
+    kube = ControlPlane(tmp_path / "kube", tools=GoTools(fake, fake, fake, fake, fake, fake, fake))
     node = Node(
         tmp_path / "node",
         kube,
