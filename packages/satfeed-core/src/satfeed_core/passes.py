@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final, Literal, TypeAlias
@@ -85,6 +85,11 @@ the ellipsoid's departure from the sphere the test assumes."""
 
 _MAX_ITERATIONS: Final = 80
 _BISECT_EVERY: Final = 3
+_NUDGE_S: Final = 0.4 * TIME_TOLERANCE_S
+_DIFFERENCE_S: Final = 0.5
+DEEP_SPACE_PERIOD_MINUTES: Final = 225.0
+"""SGP4's own switch to its deep-space branch (SDP4)."""
+_POLISH_WINDOW_S: Final = 60.0
 
 SunlitState: TypeAlias = Literal["sunlit", "shadow", "partly"]
 
@@ -365,6 +370,26 @@ def _sunlit_at(r_km: FloatArray, times: NDArray[np.datetime64]) -> BoolArray:
 
 
 @dataclass(frozen=True, eq=False)
+class _Looked:
+    """Look angles at the points a prediction reports."""
+
+    seconds: FloatArray
+    seen: _Seen
+    sunlit: BoolArray
+    to_datetime: Callable[[float], datetime]
+
+    def sky(self, index: int) -> SkyPoint:
+        return SkyPoint(
+            time=self.to_datetime(float(self.seconds[index])),
+            azimuth_deg=float(self.seen.azimuth_deg[index]),
+            elevation_deg=float(self.seen.elevation_deg[index]),
+            range_km=float(self.seen.range_km[index]),
+            range_rate_km_s=float(self.seen.range_rate_km_s[index]),
+            sunlit=bool(self.sunlit[index]),
+        )
+
+
+@dataclass(frozen=True, eq=False)
 class _Grid:
     seconds: FloatArray
     """(T,) from the window's start."""
@@ -442,11 +467,10 @@ class _Finder:
         high: FloatArray,
         f_low: FloatArray,
         f_high: FloatArray,
-        station: IntArray,
-        of_rising: BoolArray,
+        values: Callable[[FloatArray, IntArray], FloatArray],
     ) -> FloatArray:
-        """Roots of ``above`` (or of ``rising`` where ``of_rising``) inside brackets whose
-        ends have opposite signs, all refined together."""
+        """Roots inside brackets whose ends have opposite signs, all refined together;
+        ``values(seconds, items)`` gives the function of the bracketed items at times."""
         a, b, fa, fb = low.copy(), high.copy(), f_low.copy(), f_high.copy()
         for iteration in range(_MAX_ITERATIONS):
             open_ = np.flatnonzero(np.abs(b - a) > TIME_TOLERANCE_S)
@@ -455,12 +479,15 @@ class _Finder:
             a_, b_, fa_, fb_ = a[open_], b[open_], fa[open_], fb[open_]
             with np.errstate(divide="ignore", invalid="ignore"):
                 c = (a_ * fb_ - b_ * fa_) / (fb_ - fa_)
-            inside = (c > np.minimum(a_, b_)) & (c < np.maximum(a_, b_))
+            left, right = np.minimum(a_, b_), np.maximum(a_, b_)
+            inside = (c > left) & (c < right)
             if iteration % _BISECT_EVERY == _BISECT_EVERY - 1:
                 inside[:] = False
-            c = np.rint(np.where(inside, c, 0.5 * (a_ + b_)) * 1e6) / 1e6
-            seen, _ = self._evaluate(c, station[open_])
-            fc = np.where(of_rising[open_], seen.rising, seen.above)
+            # At least a step of _NUDGE from either end: once the root is that close to an
+            # end, the next point lands on its other side and the bracket closes.
+            c = np.clip(np.where(inside, c, 0.5 * (a_ + b_)), left + _NUDGE_S, right - _NUDGE_S)
+            c = np.rint(c * 1e6) / 1e6
+            fc = values(c, open_)
             # Illinois: keep the end on the other side of the root from c; when the same
             # end is kept again, halve its value so the next secant moves off it.
             keep_a = np.sign(fc) == np.sign(fb_)
@@ -470,6 +497,48 @@ class _Finder:
             exact = open_[fc == 0.0]
             a[exact] = b[exact]
         return 0.5 * (a + b)
+
+    def _maxima(
+        self, low: FloatArray, high: FloatArray, f_low: FloatArray, f_high: FloatArray,
+        station: IntArray, until_s: float,
+    ) -> FloatArray:  # fmt: skip
+        """Times of the elevation maxima bracketed by a rising and a falling sample.
+
+        The root of the elevation rate from SGP4's velocity; for a deep-space orbit
+        (period of 225 minutes and more) then, on the elevation itself, the root of
+        ``elevation(t + h) - elevation(t - h)``. Deep-space SGP4's velocity leaves out the
+        rates of its lunisolar terms, so it is not exactly the derivative of its position,
+        and near the very flat maximum of a distant satellite that moves the rate's root by
+        seconds (6 s for XMM-Newton), though not the maximum's elevation (by 1e-6°). For a
+        near-Earth orbit the two roots agree to a millisecond.
+        """
+
+        def rising(seconds: FloatArray, items: IntArray) -> FloatArray:
+            return self._evaluate(seconds, station[items])[0].rising
+
+        def difference(seconds: FloatArray, items: IntArray) -> FloatArray:
+            both = np.concatenate([seconds + _DIFFERENCE_S, seconds - _DIFFERENCE_S])
+            twice = np.concatenate([station[items], station[items]])
+            elevation = self._evaluate(both, twice)[0].elevation_deg
+            return elevation[: len(seconds)] - elevation[len(seconds) :]
+
+        by_rate = self._solve(low, high, f_low, f_high, rising)
+        if self.geometry.elements.period_minutes < DEEP_SPACE_PERIOD_MINUTES:
+            return by_rate
+        margin = min(self.step_s, _POLISH_WINDOW_S)
+        polish_low = np.maximum(by_rate - margin, 0.0)
+        polish_high = np.minimum(by_rate + margin, until_s)
+        every = np.arange(len(by_rate))
+        d_low, d_high = difference(polish_low, every), difference(polish_high, every)
+        # Where the window's ends do not bracket it (a maximum at the window's edge), the
+        # rate's root stands.
+        brackets = np.flatnonzero((d_low > 0.0) & (d_high < 0.0))
+        polished = by_rate.copy()
+        polished[brackets] = self._solve(
+            polish_low[brackets], polish_high[brackets], d_low[brackets], d_high[brackets],
+            lambda seconds, items: difference(seconds, brackets[items]),
+        )  # fmt: skip
+        return polished
 
     def predictions(self) -> list[PassPrediction]:
         geometry = self.geometry
@@ -491,9 +560,9 @@ class _Finder:
 
         # Elevation maxima: the rate turns from rising to falling between two samples.
         station_m, index_m = np.nonzero((rising[:, :-1] > 0.0) & (rising[:, 1:] <= 0.0))
-        maxima_s = self._solve(
+        maxima_s = self._maxima(
             seconds[index_m], seconds[index_m + 1], rising[station_m, index_m],
-            rising[station_m, index_m + 1], station_m, np.ones(len(index_m), bool),
+            rising[station_m, index_m + 1], station_m, float(seconds[-1]),
         )  # fmt: skip
         maxima, _ = self._evaluate(maxima_s, station_m)
 
@@ -522,12 +591,16 @@ class _Finder:
         crossing_station = np.concatenate(event_station)
         crossing_s = self._solve(
             np.concatenate(lows), np.concatenate(highs), f_low, np.concatenate(f_highs),
-            crossing_station, np.zeros(len(f_low), bool),
+            lambda when, items: self._evaluate(when, crossing_station[items])[0].above,
         )  # fmt: skip
         rises = f_low <= 0.0
 
-        grid_sunlit = _sunlit_at(grid.r_km, self._times(seconds))
-        results = []
+        # Every point reported, for every station looked at in one propagation: the
+        # window's start, and each span's ends and its highest maximum.
+        all_spans: list[list[tuple[float, bool, float, bool]]] = []
+        points: list[float] = []
+        owners: list[int] = []
+        offsets: list[int] = []
         for station in range(stations):
             mine = crossing_station == station
             order = np.argsort(crossing_s[mine], kind="stable")
@@ -536,52 +609,46 @@ class _Finder:
                 float(seconds[-1]),
             )  # fmt: skip
             at_maxima = station_m == station
-            results.append(
-                self._prediction(
-                    station, spans, maxima_s[at_maxima], maxima.elevation_deg[at_maxima],
-                    grid, grid_sunlit, failure,
+            station_maxima_s = maxima_s[at_maxima]
+            station_maxima_elevation = maxima.elevation_deg[at_maxima]
+            offsets.append(len(points))
+            points.append(0.0)
+            for first_s, _, last_s, _ in spans:
+                inside = (station_maxima_s > first_s) & (station_maxima_s < last_s)
+                highest_s = (
+                    float(station_maxima_s[inside][np.argmax(station_maxima_elevation[inside])])
+                    if inside.any()
+                    else first_s
                 )
-            )  # fmt: skip
-        return results
+                points += [first_s, highest_s, last_s]
+            owners += [station] * (len(points) - offsets[-1])
+            all_spans.append(spans)
+        when = np.array(points)
+        seen, r_km = self._evaluate(when, np.array(owners, dtype=np.intp))
+        lit = _sunlit_at(r_km, self._times(when))
+        grid_sunlit = _sunlit_at(grid.r_km, self._times(seconds))
+        looked = _Looked(when, seen, lit, self._datetime)
+        return [
+            self._prediction(station, spans, offsets[station], looked, grid, grid_sunlit, failure)
+            for station, spans in enumerate(all_spans)
+        ]
 
     def _prediction(
         self,
         station: int,
         spans: list[tuple[float, bool, float, bool]],
-        maxima_s: FloatArray,
-        maxima_elevation: FloatArray,
+        offset: int,
+        looked: _Looked,
         grid: _Grid,
         grid_sunlit: BoolArray,
         failure: PropagationError | None,
     ) -> PassPrediction:
-        # Every point reported, looked at in one propagation: the window's start, each
-        # span's ends and its highest maximum.
-        points = [0.0]
-        for first_s, _, last_s, _ in spans:
-            inside = (maxima_s > first_s) & (maxima_s < last_s)
-            highest_s = (
-                float(maxima_s[inside][np.argmax(maxima_elevation[inside])])
-                if inside.any()
-                else first_s
-            )
-            points += [first_s, highest_s, last_s]
-        when = np.array(points)
-        seen, r_km = self._evaluate(when, np.full(len(when), station, dtype=np.intp))
-        lit = _sunlit_at(r_km, self._times(when))
-
-        def sky(index: int) -> SkyPoint:
-            return SkyPoint(
-                time=self._datetime(float(when[index])),
-                azimuth_deg=float(seen.azimuth_deg[index]),
-                elevation_deg=float(seen.elevation_deg[index]),
-                range_km=float(seen.range_km[index]),
-                range_rate_km_s=float(seen.range_rate_km_s[index]),
-                sunlit=bool(lit[index]),
-            )
-
+        """One station's prediction; its points in ``looked`` start at ``offset``: the
+        window's start, then first, highest and last of each span."""
+        sky = looked.sky
         passes = []
         for number, (first_s, rose, last_s, set_) in enumerate(spans):
-            first, highest, last = (sky(1 + 3 * number + offset) for offset in range(3))
+            first, highest, last = (sky(offset + 1 + 3 * number + each) for each in range(3))
             # The highest point may be an end: a pass cut by the window or by the mask.
             culmination = max((first, highest, last), key=lambda point: point.elevation_deg)
             inside = (grid.seconds > first_s) & (grid.seconds < last_s)
@@ -609,7 +676,7 @@ class _Finder:
             visibility=visibility,
             passes=tuple(passes),
             reason=reason,
-            at_start=sky(0),
+            at_start=sky(offset),
             elevation_range_deg=(
                 float(np.min(grid.elevation_deg[station])),
                 float(np.max(grid.elevation_deg[station])),

@@ -221,7 +221,7 @@ class Sgp4Propagator:
                 np.einsum("...i,...i->...", v_teme, v_teme),
                 self._radius_bounds,
             )
-            r_km, v_km_s = teme_to_earth_fixed(r_teme, utc, v_teme)
+            r_km, v_km_s = _rotate_to_earth_fixed(_gmst_rad(jd, fraction), r_teme, v_teme)
         failed = (error_code != 0)[..., np.newaxis]
         return EarthFixedStates(
             elements=self._elements,
@@ -360,8 +360,12 @@ def teme_to_earth_fixed(
     The same rotation gives :class:`Positions`' longitude (there as an angle: the TEME right
     ascension less the sidereal time).
     """
-    utc = _as_utc_array(times)
-    theta = _gmst_rad(*_julian_dates(utc))
+    return _rotate_to_earth_fixed(_gmst_rad(*_julian_dates(_as_utc_array(times))), r_teme, v_teme)
+
+
+def _rotate_to_earth_fixed(
+    theta: FloatArray, r_teme: FloatArray, v_teme: FloatArray | None
+) -> tuple[FloatArray, FloatArray]:
     cos_t, sin_t = np.cos(theta), np.sin(theta)
     x, y = r_teme[..., 0], r_teme[..., 1]
     x_ef = cos_t * x + sin_t * y
