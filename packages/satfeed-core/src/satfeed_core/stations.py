@@ -116,7 +116,8 @@ class Station:
         label = f"{self.name} ({where})" if self.name else where
         horizon = f"minimum elevation {self.min_elevation_deg:g}°"
         if self.horizon_mask:
-            horizon += f", horizon mask of {len(self.horizon_mask)} points"
+            count = len(self.horizon_mask)
+            horizon += f", horizon mask of {count} point{'' if count == 1 else 's'}"
         return f"{label}, {horizon}"
 
 
@@ -139,7 +140,9 @@ def _checked_mask(points: object) -> tuple[tuple[float, float], ...]:
         if isinstance(point, str | bytes) or not isinstance(point, Sequence) or len(point) != 2:
             raise StationError(field, f"{point!r} is not an (azimuth, elevation) pair", _MASK_HINT)
         azimuth, elevation = point
-        _check_range(f"{field} azimuth", azimuth, 0.0, math.nextafter(360.0, 0.0), "°", _MASK_HINT)
+        _check_range(f"{field} azimuth", azimuth, 0.0, 360.0, "°", _MASK_HINT)
+        if azimuth == 360.0:
+            raise StationError(f"{field} azimuth", "360° is north again: give it as 0°", _MASK_HINT)
         _check_range(
             f"{field} elevation", elevation, MIN_ELEVATION_DEG, MAX_ELEVATION_DEG, "°",
             "give the elevation the horizon reaches at that azimuth, in degrees",
