@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -91,25 +92,23 @@ def test_every_alert_names_exported_metrics_and_a_runbook() -> None:
             assert f"## {rule['alert'].lower()}" in runbooks, f"no runbook for {anchor}"
 
 
-def test_the_chart_ships_these_rules(tmp_path: Path) -> None:
+def rendered(values: str, kind: str) -> list[dict[str, Any]]:
+    """The operator chart's objects of ``kind``, rendered with ``--set values``."""
     proc = subprocess.run(
-        [
-            str(go_tools(build=False).helm),
-            "template",
-            "sat",
-            str(OPERATOR),
-            "--set",
-            "prometheusRule.enabled=true,prometheusRule.force=true",
-        ],
+        [str(go_tools(build=False).helm), "template", "sat", str(OPERATOR), "--set", values],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    rendered = [d for d in yaml.safe_load_all(proc.stdout) if d and d["kind"] == "PrometheusRule"]
-    assert len(rendered) == 1
-    assert rendered[0]["spec"]["groups"] == yaml.safe_load(RULES.read_text())["groups"]
+    return [d for d in yaml.safe_load_all(proc.stdout) if d and d["kind"] == kind]
+
+
+def test_the_chart_ships_these_rules() -> None:
+    rules = rendered("prometheusRule.enabled=true,prometheusRule.force=true", "PrometheusRule")
+    assert len(rules) == 1
+    assert rules[0]["spec"]["groups"] == yaml.safe_load(RULES.read_text())["groups"]
 
 
 def test_the_dashboard_loads_and_its_queries_parse_and_name_exported_metrics(
@@ -136,25 +135,10 @@ def test_the_dashboard_loads_and_its_queries_parse_and_name_exported_metrics(
 
 
 def test_the_chart_ships_the_dashboard_labelled_for_grafana() -> None:
-    proc = subprocess.run(
-        [
-            str(go_tools(build=False).helm),
-            "template",
-            "sat",
-            str(OPERATOR),
-            "--set",
-            "grafanaDashboard.enabled=true",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
     (configmap,) = [
-        d
-        for d in yaml.safe_load_all(proc.stdout)
-        if d and d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-dashboard")
+        each
+        for each in rendered("grafanaDashboard.enabled=true", "ConfigMap")
+        if each["metadata"]["name"].endswith("-dashboard")
     ]
     assert configmap["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert json.loads(configmap["data"]["satfeed.json"]) == json.loads(DASHBOARD.read_text())

@@ -29,14 +29,12 @@ from satfeed_producer.group_reload import GroupReloader
 from satfeed_producer.group_source import ElementsDir, GroupSourceError, LoadedMembers, PlanFile
 from satfeed_producer.health import HealthServer
 from satfeed_producer.metrics import GroupMetrics
-from satfeed_producer.publisher import TopicMissingError
+from satfeed_producer.publisher import TOPIC_CHECK_S, TopicMissingError
 from satfeed_producer.shard import FailingMembers, ShardTicker, Tick
 
 log = logging.getLogger("satfeed_producer")
 
 EXIT_USAGE: Final = 2
-_TOPIC_RETRY_S: Final = 5.0
-_TOPIC_CHECK_S: Final = 1.5
 _CATCH_UP_S: Final = 60.0
 """After a stall, the missed grid times of the last minute are published; older ones are
 skipped (a minute of 16,069 objects is 23 MB of batches)."""
@@ -100,27 +98,18 @@ class GroupService:
 
     # -- start-up ------------------------------------------------------------------------
     def wait_for_topic(self) -> None:
-        reported: str | None = None
-        while not self.stopping.is_set():
-            try:
-                partitions = self.publisher.check_topic(timeout_s=_TOPIC_CHECK_S)
-            except (TopicMissingError, KafkaException) as error:
-                problem = str(error)
-                if problem != reported:  # once per distinct problem, not once per retry
-                    log.error("%s; retrying every %.0f s", problem, _TOPIC_RETRY_S)
-                    reported = problem
-                self.stopping.wait(_TOPIC_RETRY_S)
-                continue
-            log.info(
-                "topic %r exists with %d partition(s); shard %d writes to partition %d",
-                self.config.topic,
-                partitions,
-                self.config.shard,
-                self.config.shard % partitions,
-            )
-            self._check_partitions()
-            self.topic_ready = True
+        partitions = self.publisher.wait_for_topic()
+        if partitions is None:
             return
+        log.info(
+            "topic %r exists with %d partition(s); shard %d writes to partition %d",
+            self.config.topic,
+            partitions,
+            self.config.shard,
+            self.config.shard % partitions,
+        )
+        self._check_partitions()
+        self.topic_ready = True
 
     def _check_partitions(self) -> None:
         if self.ticker.plan.shards > self.publisher.partitions:
@@ -189,7 +178,7 @@ class GroupService:
         self.ticker.replace_plan(plan)
         self.ticker.prepare(now)
         try:
-            self.publisher.check_topic(timeout_s=_TOPIC_CHECK_S)
+            self.publisher.check_topic(timeout_s=TOPIC_CHECK_S)
         except (TopicMissingError, KafkaException) as error:
             log.warning(
                 "cannot read the topic's partitions (%s); keeping %d",

@@ -31,15 +31,12 @@ from satfeed_producer.group_service import run_group
 from satfeed_producer.health import HealthServer
 from satfeed_producer.logs import configure_logging
 from satfeed_producer.metrics import ProducerMetrics
-from satfeed_producer.publisher import Publisher, TopicMissingError
+from satfeed_producer.publisher import Publisher
 from satfeed_producer.sampling import Identity, Sampler
 
 log = logging.getLogger("satfeed_producer")
 
 EXIT_USAGE = 2
-_TOPIC_RETRY_S = 5.0
-_TOPIC_CHECK_S = 1.5
-"""Short, so that SIGTERM is acted on within two seconds while Kafka is unreachable."""
 
 
 class ProducerService:
@@ -70,20 +67,10 @@ class ProducerService:
         self.stopping.set()
 
     def wait_for_topic(self) -> None:
-        reported: str | None = None
-        while not self.stopping.is_set():
-            try:
-                partitions = self.publisher.check_topic(timeout_s=_TOPIC_CHECK_S)
-            except (TopicMissingError, KafkaException) as error:
-                problem = str(error)
-                if problem != reported:  # once per distinct problem, not once per retry
-                    log.error("%s; retrying every %.0f s", problem, _TOPIC_RETRY_S)
-                    reported = problem
-                self.stopping.wait(_TOPIC_RETRY_S)
-                continue
+        partitions = self.publisher.wait_for_topic()
+        if partitions is not None:
             log.info("topic %r exists with %d partition(s)", self.config.topic, partitions)
             self.topic_ready = True
-            return
 
     def publish_at(self, indices: Sequence[int]) -> None:
         times = [cadence.grid_time(i, self.config.interval_s) for i in indices]

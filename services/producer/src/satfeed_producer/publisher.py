@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from satfeed_core.record import (
@@ -44,6 +44,11 @@ _READ_BACK = 64
 _CALL_SLICE_S = 1.0
 
 T = TypeVar("T")
+
+
+TOPIC_RETRY_S: Final = 5.0
+TOPIC_CHECK_S: Final = 1.5
+"""Short, so that SIGTERM is acted on within two seconds while Kafka is unreachable."""
 
 
 class TopicMissingError(RuntimeError):
@@ -162,6 +167,21 @@ class KafkaPublisher:
                 "create it (its KafkaTopic must be Ready) or fix --topic / SATFEED_TOPIC"
             )
         return len(topic.partitions)
+
+    def wait_for_topic(self) -> int | None:
+        """The topic's partition count once it exists; None if stopped first. Each distinct
+        problem is logged once, not once per retry."""
+        reported: str | None = None
+        while not self._stopping.is_set():
+            try:
+                return self.check_topic(timeout_s=TOPIC_CHECK_S)
+            except (TopicMissingError, KafkaException) as error:
+                problem = str(error)
+                if problem != reported:
+                    log.error("%s; retrying every %.0f s", problem, TOPIC_RETRY_S)
+                    reported = problem
+                self._stopping.wait(TOPIC_RETRY_S)
+        return None
 
     # -- records -----------------------------------------------------------------------
     def produce(
