@@ -186,7 +186,7 @@ def test_a_geostationary_satellite_in_view_never_sets(catalogue: list[Elements])
         assert prediction.visibility is Visibility.NEVER_SETS
         assert prediction.passes == ()
         assert "keeps its place" in prediction.reason
-        low, high = prediction.elevation_range_deg
+        low, high = prediction.sampled_elevation_range_deg
         assert 25.0 < low <= prediction.at_start.elevation_deg <= high < 40.0
     # The range is sampled every 10 minutes; skyfield's hourly altitudes lie within it.
     hourly = [START + timedelta(hours=h) for h in range(49)]
@@ -202,7 +202,7 @@ def test_a_geostationary_satellite_below_the_horizon_never_rises(
     prediction = predict_passes(goes, DARMSTADT, START, START + timedelta(hours=3))
     assert prediction.visibility is Visibility.NEVER_RISES
     assert "geosynchronous" in prediction.reason
-    assert prediction.elevation_range_deg[1] < 0.0
+    assert prediction.sampled_elevation_range_deg[1] < 0.0
     altitude = skyfield_altitude(goes, DARMSTADT, [START + timedelta(hours=h) for h in range(25)])
     assert np.all(altitude < 0.0)
 

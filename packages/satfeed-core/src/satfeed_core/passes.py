@@ -176,7 +176,7 @@ class PassPrediction:
     reason: str
     """Why the satellite never rises or never sets; empty otherwise."""
     at_start: SkyPoint
-    elevation_range_deg: tuple[float, float]
+    sampled_elevation_range_deg: tuple[float, float]
     """Lowest and highest elevation of the grid samples (not refined) over the window."""
     failure: PropagationError | None = None
     """Set when the elements stop propagating inside the window: passes are given up to
@@ -682,7 +682,7 @@ class _Finder:
             passes=tuple(passes),
             reason=reason,
             at_start=sky(offset),
-            elevation_range_deg=(
+            sampled_elevation_range_deg=(
                 float(np.min(grid.elevation_deg[station])),
                 float(np.max(grid.elevation_deg[station])),
             ),

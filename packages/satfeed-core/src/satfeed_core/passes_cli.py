@@ -361,7 +361,9 @@ def as_json(
                 "visibility": each.visibility.value,
                 "reason": each.reason,
                 "at_start": _point(each.at_start, request.frequency_hz),
-                "elevation_range_deg": [round(value, 4) for value in each.elevation_range_deg],
+                "sampled_elevation_range_deg": [
+                    round(value, 4) for value in each.sampled_elevation_range_deg
+                ],
                 "propagation_error": None if each.failure is None else str(each.failure),
                 "passes": [_pass(one, request.frequency_hz) for one in each.passes],
             }
@@ -432,7 +434,7 @@ def as_table(request: Request, predictions: list[PassPrediction]) -> str:
         label = f"{prediction.elements.name or 'NORAD'} ({prediction.elements.norad_id})"
         start = prediction.at_start
         if prediction.visibility is Visibility.NEVER_SETS:
-            low, high = prediction.elevation_range_deg
+            low, high = prediction.sampled_elevation_range_deg
             notes.append(
                 f"never sets:   {label}: azimuth {start.azimuth_deg:.1f}°, elevation "
                 f"{low:.1f}° to {high:.1f}°; {prediction.reason}"
