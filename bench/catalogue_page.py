@@ -20,8 +20,9 @@ producers write them.
       every object drawn), main thread busy (DevTools task time), longest task, frames
       applied per second;
     - one Chromium page with five objects picked: sample-to-screen p50/p95 of their cards.
-(b) 1,000 Satellites, a schema-v1 topic and one record a second each: the same page's
-    main thread, longest task; the server with 1 and 10 pages.
+(b) 1,000 Satellites, schema-v1 records, one a second each (ten Satellites a topic: the test
+    bed's one broker stalls with 1,000 partitions written each second): the same page's main
+    thread, longest task; the server with 1 and 10 pages.
 (c) 150 Satellites, the design before (a card and three map traces per satellite, updates
     through Dash's pattern-matching outputs) against ours (one trace for all, cards for the
     picked): main thread, card sample-to-screen (before: all 150 cards; ours: 5 picked), the
@@ -70,6 +71,7 @@ BASELINE: Final = "7358efd806ede8f5f589450ee0980c03081e87a3"
 SHARDS: Final = 4
 HISTORY: Final = 180
 PICKS: Final = 5
+TOPICS_AT_MOST: Final = 200
 TARGETS: Final = {
     "server CPU, 10 pages": "<= 50 % of one core",
     "server RSS": "<= 500 MiB",
@@ -229,10 +231,17 @@ def satellites_case(
     broker: KafkaBroker, run_dir: Path, seconds: float, count: int, baseline: bool
 ) -> None:
     fleet = satellites(count)
-    topics = [f"bench.v1.{satellite_id(each)}" for each in fleet]
+    if count > TOPICS_AT_MOST:
+        # Ten Satellites a topic (records keyed and told apart by Satellite, as ever): the
+        # test bed's one broker stops taking records after some 14 a partition at 1,000
+        # partitions written each second (plain producers too), which is not the page's
+        # problem. The page and the frontend see 1,000 Satellites all the same.
+        topics = [f"bench.v1.shared-{i % TOPICS_AT_MOST}" for i in range(count)]
+    else:
+        topics = [f"bench.v1.{satellite_id(each)}" for each in fleet]
     admin = broker.admin()  # kept: a collected client cancels its requests
     existing = set(admin.list_topics(timeout=30).topics)
-    new = [NewTopic(t, 1, 1) for t in topics if t not in existing]
+    new = [NewTopic(t, 1, 1) for t in sorted(set(topics)) if t not in existing]
     for start in range(0, len(new), 200):
         for future in admin.create_topics(new[start : start + 200]).values():
             future.result(60)
@@ -248,7 +257,7 @@ def satellites_case(
             process = FrontendProcess(
                 run_dir,
                 broker.bootstrap_servers,
-                ["--topics", ",".join(topics), "--history", str(HISTORY)],
+                ["--topics", ",".join(sorted(set(topics))), "--history", str(HISTORY)],
                 name=f"frontend-{design}-{count}",
                 env=env,
             )
@@ -292,7 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.only in (None, "group"):
             group_case(broker, run_dir, args.seconds)
         if args.only in (None, "satellites"):
-            print("(b) 1,000 Satellites, one topic and one record a second each")
+            print("(b) 1,000 Satellites, one record a second each, ten to a topic")
             satellites_case(broker, run_dir, args.seconds, 1000, baseline=False)
         if args.only in (None, "before-after"):
             print("(c) 150 Satellites: the per-satellite design before, and ours")

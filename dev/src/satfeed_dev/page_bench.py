@@ -104,7 +104,7 @@ class Feeder:
         self.fleet = list(fleet)
         self.propagator = Sgp4Propagator(self.fleet)
         self.topics = dict(zip([satellite_id(e) for e in fleet], topics, strict=True))
-        self.producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
+        self.producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 

@@ -45,6 +45,10 @@ class TickGate:
         self._opened_at = 0.0
         self._closed_early = False
         """A record of a later tick came while this one was pending: it is complete."""
+        self._waiting: set[Hashable] = set()
+        """The sources due at the pending tick that have not delivered it: found once when
+        the tick opens, then each arrival crosses itself off (no walk over every source
+        per record: 1,000 Satellites are 1,000 records a tick)."""
 
     def arrived(self, source: Hashable, time_ms: int, now: float) -> None:
         """A record (or batch) of ``source`` sampled at ``time_ms`` came at ``now`` (s)."""
@@ -58,10 +62,13 @@ class TickGate:
             known.last_ms = time_ms
         if self._open_ms is None:
             self._open_ms, self._opened_at = time_ms, now
+            self._waiting = {key for key, each in self._sources.items() if _due(each, time_ms)}
         elif time_ms > self._open_ms:
             # A later tick has begun: the pending one is as complete as it will be.
             self._closed_early = True
             self._open_ms = max(self._open_ms, time_ms)
+        if time_ms >= self._open_ms:
+            self._waiting.discard(source)
 
     def pending(self) -> bool:
         return self._open_ms is not None
@@ -76,18 +83,7 @@ class TickGate:
 
     def missing(self) -> int:
         """Sources due at the pending tick's time that have not delivered it."""
-        tick = self._open_ms
-        if tick is None:
-            return 0
-        count = 0
-        for source in self._sources.values():
-            interval = source.interval_ms
-            if interval is None or source.last_ms >= tick:
-                continue
-            due = source.last_ms + interval <= tick
-            alive = tick - source.last_ms <= ALIVE_INTERVALS * interval
-            count += due and alive
-        return count
+        return 0 if self._open_ms is None else len(self._waiting)
 
     def complete(self, now: float) -> bool:
         """Whether the pending tick may be pushed now."""
@@ -100,11 +96,22 @@ class TickGate:
     def take(self) -> int | None:
         """The pending tick's time, which is then no longer pending (None if none was)."""
         tick, self._open_ms, self._closed_early = self._open_ms, None, False
+        self._waiting = set()
         return tick
 
     def forget(self, keep: set[Hashable] | None = None) -> None:
         """Drop every source (or all but ``keep``): their topics are no longer read."""
         self._sources = {k: v for k, v in self._sources.items() if keep is not None and k in keep}
+        self._waiting &= set(self._sources)
 
     def sources(self) -> set[Hashable]:
         return set(self._sources)
+
+
+def _due(source: _Source, tick_ms: int) -> bool:
+    """Whether ``source`` should deliver a sample at ``tick_ms``: its next sample is due by
+    then, and it has not been silent for more than :data:`ALIVE_INTERVALS` intervals."""
+    interval = source.interval_ms
+    if interval is None or source.last_ms >= tick_ms:
+        return False
+    return source.last_ms + interval <= tick_ms <= source.last_ms + ALIVE_INTERVALS * interval
