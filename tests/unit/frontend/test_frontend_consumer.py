@@ -147,3 +147,18 @@ def test_group_configmaps_name_the_members_by_norad_id() -> None:
     # A chunk that does not parse names nobody, and breaks nothing else.
     registry.apply_group("space", "ADDED", chunk("eo-elements-2", "garbage"))
     assert registry.of_norad_id(sets[0].norad_id) == sets[0]
+
+
+def test_a_batch_that_cannot_be_placed_is_counted_not_fatal(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader, metrics = consumer()
+
+    def broken(topic: str, batch: object) -> None:
+        raise IndexError("a bug")
+
+    monkeypatch.setattr(reader.catalogue, "add_batch", broken)
+    for offset in range(3):
+        reader._handle(Message(good_batch(offset), offset_=offset))  # type: ignore[arg-type]
+    assert metric(metrics, 'satfeed_frontend_records_malformed_total{field="batch"}') == 3
+    assert caplog.text.count("could not be placed") == 1

@@ -355,9 +355,22 @@ class FeedConsumer:
             )
             return
         self._reachable_again()
+        try:
+            result = self.catalogue.add_batch(topic, batch)
+        except Exception:  # a batch this reader cannot place must not stop the reading
+            self.metrics.records_malformed.labels(field="batch").inc()
+            if f"malformed-batch:{topic}" not in self._problems.reported:
+                self._problems.reported.add(f"malformed-batch:{topic}")
+                log.exception(
+                    "skipping a position batch of topic %r (partition %s, offset %s) that "
+                    "could not be placed; further ones are only counted",
+                    topic,
+                    message.partition(),
+                    message.offset(),
+                )
+            return
         if self._problems.clear(f"malformed-batch:{topic}"):
             log.info("topic %r has good position batches again", topic)
-        result = self.catalogue.add_batch(topic, batch)
         self.metrics.records_consumed.inc()
         self.metrics.batches_consumed.inc()
         self.metrics.positions_consumed.inc(result.kept)
