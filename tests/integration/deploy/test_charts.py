@@ -189,11 +189,12 @@ def test_operator_install_grants_its_rules_in_its_namespace_only(
             for verb in rule["verbs"]:
                 assert _can(testbed, account, verb, name, namespace), f"{verb} {name}"
                 assert not _can(testbed, account, verb, name, other_namespace), f"{verb} {name}"
-    # Nothing beyond the rules: no deletes (owner references clean up), no secrets, no pods.
+    # Nothing beyond the rules: no topic deletes (owner references clean up; only a
+    # SatelliteGroup's surplus shards and element chunks are deleted by the operator), no
+    # secrets, no pods.
     not_granted = [
-        ("delete", "deployments.apps"),
         ("delete", "kafkatopics.kafka.strimzi.io"),
-        ("delete", "configmaps"),
+        ("delete", "satellites.satfeed.io"),
         ("get", "secrets"),
         ("create", "pods"),
         ("update", "satellites.satfeed.io"),
