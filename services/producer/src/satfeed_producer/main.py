@@ -95,7 +95,8 @@ class ProducerService:
         if times:
             self.metrics.element_age.set((times[-1] - self.sampler.elements.epoch).total_seconds())
 
-    def backfill(self) -> None:
+    def backfill(self, now: float) -> None:
+        """Publish the samples of the recent past, up to the grid time at ``now``."""
         if self.config.backfill == 0:
             return
         try:
@@ -104,7 +105,7 @@ class ProducerService:
             log.warning("cannot read the topic's newest sample (%s); backfilling all", error)
             newest = None
         indices = cadence.backfill_indices(
-            time.time(), self.config.interval_s, self.config.backfill, newest
+            now, self.config.interval_s, self.config.backfill, newest
         )
         self.publish_at(indices)
         log.info("backfilled %d samples (newest already in the topic: %s)", len(indices), newest)
@@ -136,9 +137,12 @@ class ProducerService:
         )
         try:
             self.wait_for_topic()
+            # The loop starts right after the backfill's last grid time, whatever the
+            # backfill took: grid times that passed meanwhile are caught up, not skipped.
+            started = time.time()
             if not self.stopping.is_set():
-                self.backfill()
-            next_tick = cadence.next_index(time.time(), self.config.interval_s)
+                self.backfill(started)
+            next_tick = cadence.next_index(started, self.config.interval_s)
             while not self.stopping.is_set():
                 due = cadence.grid_time(next_tick, self.config.interval_s).timestamp()
                 # Wake at the grid time (from the clock, so waits never add up to drift);
