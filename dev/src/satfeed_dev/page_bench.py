@@ -265,6 +265,8 @@ class SimulatedBrowser:
         self.cursor: object = None
         self.bytes = 0
         self.answers = 0
+        self.redraws = 0
+        """Whole drawings asked for after the first (the view changed under the page)."""
 
     def draw(self) -> None:
         callback = self.frontend.callback
@@ -303,6 +305,17 @@ class SimulatedBrowser:
             connection.close()
 
     def run(self, until: float, started: threading.Barrier) -> None:
+        """Read the update stream until ``until``; when the server asks for a new drawing
+        (or ends the stream), draw and reopen it, as the page does."""
+        first = True
+        while time.monotonic() < until:
+            if not first:
+                self.redraws += 1
+                self.draw()
+            self._read(until, started if first else None)
+            first = False
+
+    def _read(self, until: float, started: threading.Barrier | None) -> None:
         query = urllib.parse.urlencode(
             [
                 ("cursor", json.dumps(self.cursor)),
@@ -314,11 +327,12 @@ class SimulatedBrowser:
         try:
             connection.request("GET", f"/updates?{query}")
             response = connection.getresponse()
-            started.wait()
+            if started is not None:
+                started.wait()
             while time.monotonic() < until:
                 line = response.readline()
-                if not line:
-                    break
+                if not line or line.startswith(b"event: redraw"):
+                    return
                 self.bytes += len(line)
                 if line.startswith(b"data: "):
                     self.answers += 1
