@@ -1,8 +1,8 @@
 """The frontend's settings: command-line flags, each with an environment variable default.
 
 ``satfeed-frontend --help`` lists both. Discovery mode follows from what is given: a topic
-list (``--topics``) or a pattern (``--topic-pattern``) runs without Kubernetes; otherwise
-KafkaTopics are watched.
+list (``--topics``, ``--group-topics``) or a pattern (``--topic-pattern``) runs without
+Kubernetes; otherwise KafkaTopics are watched.
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ FLAGS: Sequence[EnvFlag] = (
         "SATFEED_TICK_INTERVAL",
         "seconds between looks for updates due although no record came: ages, stale marks, "
         "the status line (default 0.25; formerly --poll-interval); new records are pushed to "
-        "the pages as they come",
+        "the pages once their tick is complete",
         {"type": float, "default": 0.25},
     ),
     EnvFlag(
