@@ -48,18 +48,21 @@
   }
 
   function apply(update) {
+    if (update.seq !== undefined) {
+      cursor = Object.assign({}, cursor, {seq: update.seq, sent: update.sent});
+      const forDash =
+        update.altitude || update.ground || update.cards || update.listing !== null ||
+        update.status !== lastStatus;
+      lastStatus = update.status;
+      if (forDash) {
+        // One prop set per update: the "push" store, whose callback (below) hands the
+        // update to the plots, the cards, the list and the status line in one go. Handed
+        // over first: Dash renders the cards before the map's redraw (a task of its own).
+        const {frame: _frame, map: _map, ...rest} = update;
+        set('push', {data: rest});
+      }
+    }
     if (update.frame || update.map) catalogue().update(update.frame, update.map);
-    if (update.seq === undefined) return; // a frame alone
-    cursor = Object.assign({}, cursor, {seq: update.seq, sent: update.sent});
-    const forDash =
-      update.altitude || update.ground || update.cards || update.listing !== null ||
-      update.status !== lastStatus;
-    lastStatus = update.status;
-    if (!forDash) return;
-    // One prop set per update: the "push" store, whose callback (below) hands the update
-    // to the plots, the cards, the list and the status line in one go.
-    const {frame: _frame, map: _map, ...rest} = update;
-    set('push', {data: rest});
   }
 
   function open() {
