@@ -270,7 +270,13 @@ def test_a_shard_flushes_and_exits_0_on_sigterm(
         process = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: "owns 200 members" in log_path.read_text(), 60, "publishing")
-        time.sleep(1)  # a few ticks in flight
+
+        # A few ticks in flight before the signal: batches already in the topic.
+        def in_flight() -> bool:
+            group.read()
+            return len(group.batches) >= 5
+
+        wait_for(in_flight, 30, "a few ticks published")
         signalled = time.monotonic()
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=30)

@@ -4,15 +4,15 @@ that keep the last good ones, and errors that name the file."""
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from satfeed_core.elements import Elements, elements_text
 from satfeed_core.shards import ShardPlan
+from satfeed_dev.waiting import wait_for
 from satfeed_producer.group_config import GroupConfig
-from satfeed_producer.group_reload import ELEMENTS, PLAN, GroupReloader
+from satfeed_producer.group_reload import ELEMENTS, PLAN, Changes, GroupReloader
 from satfeed_producer.group_service import run_group
 from satfeed_producer.group_source import ElementsDir, GroupSourceError, PlanFile
 
@@ -208,10 +208,13 @@ def test_members_load_in_the_background_while_ticks_go_on(
     reloader = GroupReloader(ElementsDir(tmp_path, STALE_AFTER, clock=_at_snapshot), None)
     reloader.load()
     volume.write(_chunks(some, 100))
-    deadline = time.monotonic() + 30
-    while (changes := reloader.poll()).members is None:  # each poll returns at once
-        assert not changes.errors
-        assert time.monotonic() < deadline, "the background load did not finish"
-        time.sleep(0.01)
+
+    def loaded() -> Changes | None:
+        changes = reloader.poll()  # returns at once
+        assert not changes.errors, changes.errors
+        return changes if changes.members is not None else None
+
+    changes = wait_for(loaded, 30, "the background load", interval=0.01)
+    assert changes.members is not None
     assert changes.members.objects == 300
     reloader.close()
