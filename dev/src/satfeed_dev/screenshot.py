@@ -88,7 +88,8 @@ def shoot(url: str, output: Path) -> None:
             count: int = page.eval_on_selector_all(".card", "cards => cards.length")
             predicted: int = page.evaluate(
                 "(document.querySelector('#map .js-plotly-plot')?.data || [])"
-                ".filter(t => (t.name || '').endsWith('(predicted)') && (t.x || t.lon || []).length).length"
+                ".filter(t => (t.name || '').endsWith('(predicted)')"
+                " && (t.x || t.lon || []).length).length"
             )
             return count == len(SATELLITES) and predicted == len(SATELLITES)
 

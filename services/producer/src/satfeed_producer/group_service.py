@@ -291,18 +291,7 @@ class GroupService:
                 next_tick = late + 1
         finally:
             self.reloader.close()
-            remaining = self.publisher.flush(self.config.flush_timeout_s)
-            if remaining:
-                log.error(
-                    "%d records were not delivered within %.0f s",
-                    remaining,
-                    self.config.flush_timeout_s,
-                )
-            else:
-                log.info(
-                    "all records delivered; stopped after delivering %d records",
-                    self.publisher.delivered,
-                )
+            self.publisher.flush_and_report(self.config.flush_timeout_s)
             self.health.stop()
         return 0
 

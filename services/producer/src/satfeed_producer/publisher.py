@@ -168,6 +168,14 @@ class KafkaPublisher:
             )
         return len(topic.partitions)
 
+    def flush_and_report(self, timeout_s: float) -> None:
+        """The last flush before exiting, and a log line saying whether everything went."""
+        remaining = self.flush(timeout_s)
+        if remaining:
+            log.error("%d records were not delivered within %.0f s", remaining, timeout_s)
+        else:
+            log.info("all records delivered; stopped after delivering %d records", self.delivered)
+
     def wait_for_topic(self) -> int | None:
         """The topic's partition count once it exists; None if stopped first. Each distinct
         problem is logged once, not once per retry."""
