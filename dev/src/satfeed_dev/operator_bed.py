@@ -31,6 +31,7 @@ CHART = REPO_ROOT / "charts" / "satfeed-operator"
 CRDS = (
     CHART / "crds" / "satellites.satfeed.io.yaml",
     CHART / "crds" / "satellitegroups.satfeed.io.yaml",
+    CHART / "crds" / "groundstations.satfeed.io.yaml",
 )
 RBAC_RULES = CHART / "files" / "rbac-rules.yaml"
 EXAMPLES = REPO_ROOT / "examples" / "satellites"
