@@ -151,6 +151,13 @@ class FrontendMetrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
             registry=self.registry,
         )
+        self.pass_prediction_seconds = Histogram(
+            "satfeed_frontend_pass_prediction_seconds",
+            "CPU time of one Satellite's passes predicted over the ground stations following "
+            "it (in the background, not on a request)",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+            registry=self.registry,
+        )
         self.sessions = Gauge(
             "satfeed_frontend_sessions",
             f"Browser pages drawn or sent an update in the last {SESSION_TIMEOUT_S:g} s",
