@@ -70,6 +70,12 @@ demo: ## Run Kafka, producers for TERRA, AQUA, AURA and the dashboard locally; C
 	$(UV) sync --frozen --quiet
 	$(RUN) python -m satfeed_dev.demo
 
+.PHONY: local
+local: ## One process, no Kafka, no Kubernetes: the dashboard computes TERRA, AQUA, AURA itself
+	@UV=$(UV) UV_VERSION=$(UV_VERSION) scripts/check-prereqs.sh local
+	$(UV) sync --frozen --quiet
+	$(RUN) python -m satfeed_dev.demo --local
+
 .PHONY: screenshot
 screenshot: setup ## Render the dashboard with live data from the test bed into docs/images/dashboard.png
 	$(RUN) python -m satfeed_dev.screenshot --output docs/images/dashboard.png

@@ -67,3 +67,45 @@ def test_demo_serves_three_satellites_and_leaves_nothing_behind(tmp_path: Path) 
     assert "stopped; no demo process is left" in output
     for name, (pid, start_time) in started.items():
         assert process_start_time(int(pid)) != start_time, f"{name} (pid {pid}) is still running"
+
+
+def test_make_local_serves_three_satellites_from_one_process(tmp_path: Path) -> None:
+    """`make local` (and `make demo` without Java or Maven): no Kafka, the frontend alone."""
+    port = free_port()
+    env = {**os.environ, "SATFEED_BUILD": str(tmp_path / "build")}
+    log = tmp_path / "local.log"
+    with log.open("wb") as out:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "satfeed_dev.demo", "--local", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(
+            lambda: f"http://127.0.0.1:{port}" in log.read_text() or demo.poll() is not None,
+            60,
+            "the dashboard's address",
+        )
+        assert demo.poll() is None, log.read_text()
+        assert "single process, no Kafka" in log.read_text()
+        started = {
+            pid_file.stem: pid_file.read_text().split()
+            for pid_file in pid_files(tmp_path / "build" / "demo")
+        }
+        assert set(started) == {"frontend"}
+        wait_for(
+            lambda: _metric(port, "satfeed_frontend_records_consumed_total") >= 3 * 180,
+            30,
+            "the backfill of all three satellites",
+        )
+        assert _metric(port, "satfeed_frontend_satellites") == 3
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(timeout=60) == 0
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+    assert "stopped; no demo process is left" in log.read_text()
+    pid, start_time = started["frontend"]
+    assert process_start_time(int(pid)) != start_time, f"the frontend (pid {pid}) still runs"

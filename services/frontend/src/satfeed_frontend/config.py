@@ -2,7 +2,8 @@
 
 ``satfeed-frontend --help`` lists both. Discovery mode follows from what is given: a topic
 list (``--topics``, ``--group-topics``) or a pattern (``--topic-pattern``) runs without
-Kubernetes; otherwise KafkaTopics are watched.
+Kubernetes; otherwise KafkaTopics are watched. ``--local-elements`` needs neither Kafka nor
+Kubernetes: positions are computed in this process (:mod:`satfeed_frontend.data.local`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from enum import Enum
 from pathlib import Path
 
 from satfeed_core.cli import EnvFlag, env_flag_parser, parse_env_flags
+from satfeed_core.contract import (
+    DEFAULT_INTERVAL_SECONDS,
+    MAX_INTERVAL_SECONDS,
+    MIN_INTERVAL_SECONDS,
+)
 from satfeed_core.labels import DEFAULT_TOPIC_SELECTOR
 
 
@@ -24,6 +30,8 @@ class DiscoveryMode(Enum):
     KUBERNETES = "kubernetes"
     STATIC = "static"
     PATTERN = "pattern"
+    LOCAL = "local"
+    """No Kafka: positions computed in this process from ``--local-elements``."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,11 @@ class FrontendConfig:
     http_threads: int
     log_format: str
     log_level: str
+    local_elements: Path | None = None
+    """Compute positions in this process from this TLE/OMM file (no Kafka, no Kubernetes)."""
+    local_norad_ids: tuple[int, ...] = ()
+    """Of the local elements, only these objects; empty: every object in the file."""
+    local_interval_s: float = DEFAULT_INTERVAL_SECONDS
     deprecations: tuple[str, ...] = ()
     """Deprecated names the settings were given by, as warnings to log."""
 
@@ -139,6 +152,29 @@ FLAGS: Sequence[EnvFlag] = (
         {"type": Path},
     ),
     EnvFlag(
+        "--local-elements",
+        "SATFEED_LOCAL_ELEMENTS",
+        "no Kafka, no Kubernetes: compute the positions of the objects in this TLE or OMM "
+        "file in this process, checked as the producer checks them, and show them (e.g. "
+        "data/tle/earth-observation.tle; make local)",
+        {"type": Path},
+    ),
+    EnvFlag(
+        "--local-norad-ids",
+        "SATFEED_LOCAL_NORAD_IDS",
+        "with --local-elements: comma-separated NORAD ids of the objects to show (default: "
+        "every object in the file)",
+        {"default": ""},
+    ),
+    EnvFlag(
+        "--local-interval",
+        "SATFEED_LOCAL_INTERVAL",
+        f"with --local-elements: seconds between positions, {MIN_INTERVAL_SECONDS:g} to "
+        f"{MAX_INTERVAL_SECONDS:g} (default {DEFAULT_INTERVAL_SECONDS:g}), on the producer's "
+        "wall-clock grid",
+        {"type": float, "default": DEFAULT_INTERVAL_SECONDS},
+    ),
+    EnvFlag(
         "--history",
         "SATFEED_HISTORY",
         "records kept and backfilled per satellite (default 180)",
@@ -207,7 +243,9 @@ def parse_config(
     parser = env_flag_parser(
         "satfeed-frontend",
         "Serve a live dashboard of every satellite whose position topic is discovered: "
-        "KafkaTopics by label in Kubernetes, or Kafka topics by name or pattern.",
+        "KafkaTopics by label in Kubernetes, or Kafka topics by name or pattern; or "
+        "compute positions in this process from an elements file (--local-elements), with "
+        "no Kafka and no Kubernetes.",
         FLAGS,
     )
     flags_by_name = {each.flag: each for each in FLAGS}
@@ -223,10 +261,18 @@ def parse_config(
     parser.set_defaults(deprecated_flags=[])
     args = parse_env_flags(parser, FLAGS, argv, environ)
     deprecations += args.deprecated_flags
-    if not args.bootstrap_servers:
-        parser.error("--bootstrap-servers (or KAFKA_BOOTSTRAP_SERVERS) is required")
     topics = _comma_list(args.topics)
     group_topics = _comma_list(args.group_topics)
+    local_norad_ids = _local_norad_ids(parser, args.local_norad_ids)
+    if args.local_elements is not None:
+        _check_local(parser, args, topics + group_topics)
+    elif local_norad_ids or args.local_interval != DEFAULT_INTERVAL_SECONDS:
+        parser.error("--local-norad-ids and --local-interval need --local-elements")
+    elif not args.bootstrap_servers:
+        parser.error(
+            "--bootstrap-servers (or KAFKA_BOOTSTRAP_SERVERS) is required, unless "
+            "--local-elements computes the positions in this process"
+        )
     if (topics or group_topics) and args.topic_pattern:
         parser.error("give --topics and --group-topics, or --topic-pattern, not both")
     for each in group_topics:
@@ -241,7 +287,9 @@ def parse_config(
                 f"--topic-pattern {args.topic_pattern!r} is not a regular expression: {error}"
             )
     discovery = (
-        DiscoveryMode.STATIC
+        DiscoveryMode.LOCAL
+        if args.local_elements is not None
+        else DiscoveryMode.STATIC
         if topics or group_topics
         else DiscoveryMode.PATTERN
         if pattern
@@ -260,7 +308,7 @@ def parse_config(
     if args.http_threads < 1:
         parser.error(f"--http-threads {args.http_threads} must be at least 1")
     return FrontendConfig(
-        bootstrap_servers=args.bootstrap_servers,
+        bootstrap_servers=args.bootstrap_servers or "",
         discovery=discovery,
         namespaces=_comma_list(args.namespaces),
         selector=args.selector,
@@ -281,8 +329,45 @@ def parse_config(
         http_threads=args.http_threads,
         log_format=args.log_format,
         log_level=args.log_level,
+        local_elements=args.local_elements,
+        local_norad_ids=local_norad_ids,
+        local_interval_s=args.local_interval,
         deprecations=tuple(deprecations),
     )
+
+
+def _local_norad_ids(parser: argparse.ArgumentParser, text: str) -> tuple[int, ...]:
+    ids = []
+    for each in _comma_list(text):
+        if not each.isdigit() or int(each) < 1:
+            parser.error(f"--local-norad-ids: {each!r} is not a NORAD id (a positive whole number)")
+        ids.append(int(each))
+    return tuple(ids)
+
+
+def _check_local(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, topics: tuple[str, ...]
+) -> None:
+    """--local-elements replaces Kafka and discovery: settings of those would be ignored."""
+    given = [
+        flag
+        for flag, value in (
+            ("--bootstrap-servers (KAFKA_BOOTSTRAP_SERVERS)", args.bootstrap_servers),
+            ("--topics / --group-topics", topics),
+            ("--topic-pattern", args.topic_pattern),
+        )
+        if value
+    ]
+    if given:
+        parser.error(
+            f"--local-elements computes positions in this process, without Kafka: drop "
+            f"{', '.join(given)}, or drop --local-elements to read Kafka"
+        )
+    if not MIN_INTERVAL_SECONDS <= args.local_interval <= MAX_INTERVAL_SECONDS:
+        parser.error(
+            f"--local-interval {args.local_interval:g} is out of range: use "
+            f"{MIN_INTERVAL_SECONDS:g} to {MAX_INTERVAL_SECONDS:g} seconds"
+        )
 
 
 class _RenamedFlag(argparse.Action):

@@ -14,20 +14,26 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+from satfeed_core.elements import Elements
 
 from satfeed_frontend.config import FrontendConfig, parse_config
+from satfeed_frontend.data.local import load_local_elements
 from satfeed_frontend.logs import GunicornLogger, configure_logging
 
 log = logging.getLogger("satfeed_frontend")
 
+EXIT_USAGE = 2
+
 
 class FrontendServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, config: FrontendConfig) -> None:
+    def __init__(self, config: FrontendConfig, local_objects: Sequence[Elements] = ()) -> None:
         self.config = config
+        self.local_objects = local_objects
         self.service: Any = None
         super().__init__()
 
@@ -58,13 +64,12 @@ class FrontendServer(BaseApplication):  # type: ignore[misc]
         from satfeed_frontend.app import create_app
         from satfeed_frontend.service import FrontendService
 
-        self.service = FrontendService(self.config)
+        self.service = FrontendService(self.config, local_objects=self.local_objects)
         self.service.start()
         log.info(
-            "satfeed-frontend %s: Kafka %s, discovery %s; serving on %s:%d",
+            "satfeed-frontend %s: %s; serving on %s:%d",
             self.service.instance,
-            self.config.bootstrap_servers,
-            self.config.discovery.value,
+            _describe_source(self.config, self.local_objects),
             self.config.http_host,
             self.config.http_port,
         )
@@ -88,12 +93,38 @@ class FrontendServer(BaseApplication):  # type: ignore[misc]
             self.service.stop()
 
 
+def _describe_source(config: FrontendConfig, local_objects: Sequence[Elements]) -> str:
+    if config.local_elements is None:
+        return f"Kafka {config.bootstrap_servers}, discovery {config.discovery.value}"
+    names = ", ".join(each.name or str(each.norad_id) for each in local_objects[:5])
+    more = f" and {len(local_objects) - 5} more" if len(local_objects) > 5 else ""
+    return (
+        f"no Kafka: positions of {names}{more} computed in this process from "
+        f"{config.local_elements} every {config.local_interval_s:g} s"
+    )
+
+
+def _local_objects(path: Path | None, norad_ids: Sequence[int]) -> list[Elements] | None:
+    """The objects of ``--local-elements``, checked before serving as the producer checks
+    its elements; None (after logging why, in the producer's words) when they are unusable."""
+    if path is None:
+        return []
+    try:
+        return load_local_elements(path, norad_ids)
+    except (ValueError, OSError) as error:
+        log.error("cannot use the elements: %s", error)
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     config = parse_config(argv)
     configure_logging(config.log_format, config.log_level)
     for deprecation in config.deprecations:
         log.warning("%s", deprecation)
-    FrontendServer(config).run()
+    local_objects = _local_objects(config.local_elements, config.local_norad_ids)
+    if local_objects is None:
+        return EXIT_USAGE
+    FrontendServer(config, local_objects).run()
     return 0
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import flask
+from satfeed_core.elements import Elements
 from satfeed_core.labels import CHILD_SELECTOR, GROUP_CHILD_SELECTOR
 
 from satfeed_frontend.config import DiscoveryMode, FrontendConfig
@@ -31,6 +32,7 @@ from satfeed_frontend.data.kube_watch import (
     ResourceWatch,
     api_client,
 )
+from satfeed_frontend.data.local import LocalPositions
 from satfeed_frontend.figures import PredictedTrack
 from satfeed_frontend.metrics import FrontendMetrics, Sessions
 from satfeed_frontend.prediction import predicted_track
@@ -45,7 +47,14 @@ PREDICTION_REFRESH = timedelta(minutes=10)
 
 
 class FrontendService:
-    def __init__(self, config: FrontendConfig, kube_api: Any = None) -> None:
+    def __init__(
+        self,
+        config: FrontendConfig,
+        kube_api: Any = None,
+        local_objects: Sequence[Elements] = (),
+    ) -> None:
+        """``local_objects``: with ``--local-elements``, the objects loaded (and checked)
+        from it before the server started."""
         self.config = config
         self.instance = uuid.uuid4().hex[:12]
         """Names this process, so a browser drawn by an earlier one is redrawn in full."""
@@ -57,10 +66,13 @@ class FrontendService:
         self.registry: KafkaTopicRegistry | None = None
         self.elements: ElementsRegistry | None = None
         self.watches: list[ResourceWatch] = []
-        source: TopicSource
+        source: TopicSource | None = None
         if config.elements_file is not None:
             self.elements = ElementsRegistry()
             self.elements.add_file(config.elements_file)
+        if config.local_elements is not None and config.predictions:
+            self.elements = self.elements or ElementsRegistry()
+            self.elements.add_file(config.local_elements)
         if config.discovery is DiscoveryMode.KUBERNETES:
             api = kube_api if kube_api is not None else api_client(config.kubeconfig)
             self.registry = KafkaTopicRegistry()
@@ -89,6 +101,8 @@ class FrontendService:
                     ),
                 ]
             source = self.registry
+        elif config.discovery is DiscoveryMode.LOCAL:
+            pass  # no topics: positions are computed here (self.consumer below)
         elif config.discovery is DiscoveryMode.STATIC:
             source = StaticTopics(config.topics, config.group_topics)
         else:
@@ -101,14 +115,26 @@ class FrontendService:
             elements_version=(lambda: elements.version) if elements else lambda: 0,
         )
         self.metrics.objects.set_function(self.catalogue.count)
-        self.consumer = FeedConsumer(
-            config.bootstrap_servers,
-            self.feed,
-            source,
-            self.metrics,
-            elements_of=elements.of_norad_id if elements else lambda norad_id: None,
-            catalogue=self.catalogue,
-        )
+        self.consumer: FeedConsumer | LocalPositions
+        if source is None:
+            assert config.local_elements is not None  # parse_config: LOCAL mode
+            self.consumer = LocalPositions(
+                local_objects,
+                config.local_elements,
+                config.local_interval_s,
+                self.feed,
+                self.catalogue,
+                self.metrics,
+            )
+        else:
+            self.consumer = FeedConsumer(
+                config.bootstrap_servers,
+                self.feed,
+                source,
+                self.metrics,
+                elements_of=elements.of_norad_id if elements else lambda norad_id: None,
+                catalogue=self.catalogue,
+            )
         self.settings = UpdateSettings(
             instance=self.instance,
             stale_after=config.stale_after,

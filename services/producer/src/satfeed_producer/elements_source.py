@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +32,7 @@ class ElementsSource:
         norad_id: int | None,
         stale_after: timedelta = DEFAULT_ELEMENTS_STALE_AFTER,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        norad_flag: str = "--norad-id (SATFEED_NORAD_ID)",
     ) -> None:
         if (text is None) == (path is None):
             raise ValueError("give exactly one of inline elements text and an elements file")
@@ -40,6 +41,8 @@ class ElementsSource:
         self._norad_id = norad_id
         self._stale_after = stale_after
         self._clock = clock
+        self._norad_flag = norad_flag
+        """The setting that picks objects, named in messages."""
         self._stat: tuple[int, int, int] | None = None
         self._digest: bytes | None = None
         self._rejected_digest: bytes | None = None
@@ -59,17 +62,31 @@ class ElementsSource:
         self._digest = hashlib.sha256(data).digest()
         return elements
 
+    def load_all(self, norad_ids: Sequence[int] = ()) -> list[Elements]:
+        """The element set of each of ``norad_ids`` (by default of every object) in the
+        file or text, each picked and checked as :meth:`load` does; raises ValueError or
+        OSError with the same messages."""
+        data = self._path.read_bytes() if self._path is not None else (self._text or "").encode()
+        candidates = self._candidates(data)
+        wanted = norad_ids or sorted({each.norad_id for each in candidates})
+        return [self._usable(candidates, norad_id) for norad_id in wanted]
+
     def _parse(self, data: bytes) -> Elements:
         """The one usable element set in ``data``; ValueError saying why there is none."""
+        return self._usable(self._candidates(data), self._norad_id)
+
+    def _candidates(self, data: bytes) -> list[Elements]:
         try:
-            candidates = parse_elements(data)
+            return parse_elements(data)
         except ElementsError as error:
             raise ValueError(f"{self.origin}: {error}") from error
+
+    def _usable(self, candidates: list[Elements], norad_id: int | None) -> Elements:
         try:
-            elements = select_elements(candidates, self._norad_id, self.origin)
+            elements = select_elements(candidates, norad_id, self.origin)
         except ElementsError as error:
-            flag = "correct --norad-id" if self._norad_id else "set --norad-id"
-            raise ValueError(f"{error.problem}: {flag} (SATFEED_NORAD_ID)") from error
+            flag = f"correct {self._norad_flag}" if norad_id else f"set {self._norad_flag}"
+            raise ValueError(f"{error.problem}: {flag}") from error
         verdict = assess(elements, self._clock(), self._stale_after)
         if verdict.state is State.UNUSABLE:
             raise ValueError(f"{self.origin}: {verdict.message}")
