@@ -6,6 +6,7 @@ only adds what is the operator's own.
 
 from typing import Final
 
+from satfeed_core import ground_station
 from satfeed_core.contract import ELEMENTS_KEY as ELEMENTS_KEY
 
 # Re-exported: the display-name annotation is part of the shared label contract.
@@ -63,3 +64,7 @@ MAX_GROUP_NAME_LENGTH: Final = MAX_CHILD_NAME_LENGTH - len(SHARD_INFIX) - 2
 """``<group>-shard-<i>`` stays a DNS label for shards 0..63."""
 SHARDS_READY: Final = "ShardsReady"
 SHARD_PLAN_DIR: Final = "/etc/satfeed/shards"
+
+# GroundStations (their spec is satfeed_core.ground_station, shared with the frontend).
+STATION_KIND: Final = ground_station.KIND
+STATION_PLURAL: Final = ground_station.PLURAL

@@ -25,6 +25,8 @@ from satfeed_operator.config import OperatorConfig
 from satfeed_operator.kube import KubeClient
 from satfeed_operator.metrics import OperatorMetrics
 from satfeed_operator.objects import already_applied
+from satfeed_operator.pass_publisher import PassPublisher
+from satfeed_operator.station_clock import StationClock
 
 Key = tuple[str, str]
 """A Satellite's (namespace, name)."""
@@ -38,6 +40,10 @@ class OperatorContext:
     kube: KubeClient
     gp: GpCache
     metrics: OperatorMetrics = field(default_factory=OperatorMetrics)
+    stations: StationClock = field(default_factory=StationClock)
+    """When each GroundStation next needs a reconcile (passes are times, not API events)."""
+    passes: PassPublisher = field(default_factory=PassPublisher)
+    """The Kafka producer of the GroundStations' pass events."""
     instance: str = field(default_factory=socket.gethostname)
     """Reported on events: in a pod, the pod's name."""
     debounce_seconds: float = 0.5

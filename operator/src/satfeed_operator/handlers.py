@@ -23,7 +23,10 @@ from satfeed_core.labels import (
     SATELLITE_KEY,
 )
 
-from satfeed_operator import group_handlers  # registers the SatelliteGroup handlers
+from satfeed_operator import (
+    group_handlers,  # registers the SatelliteGroup handlers
+    station_handlers,  # registers the GroundStation handlers
+)
 from satfeed_operator.consts import FIELD_MANAGER, PLURAL, VERSION
 from satfeed_operator.context import OperatorContext
 from satfeed_operator.context import context_of as context
@@ -93,6 +96,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     for plural in ("deployments", "kafkatopics"):
         settings.watching.label_selectors[plural] = OPERATOR_CHILDREN
     memo["resync"] = asyncio.create_task(_resync_forever(ctx))
+    memo["station_clock"] = asyncio.create_task(station_handlers.run_station_clock(ctx))
     if ctx.config.metrics_port:
         memo["metrics"] = await serve_metrics(
             ctx.metrics, ctx.config.metrics_host, ctx.config.metrics_port
@@ -102,16 +106,18 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
 @kopf.on.cleanup()
 async def close(memo: kopf.Memo, **_: Any) -> None:
     ctx = context(memo)
-    resync: asyncio.Task[None] | None = memo.get("resync")
-    if resync is not None:
-        resync.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await resync
+    for task_name in ("resync", "station_clock"):
+        task: asyncio.Task[None] | None = memo.get(task_name)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     metrics_server: web.AppRunner | None = memo.get("metrics")
     if metrics_server is not None:
         await metrics_server.cleanup()
     await ctx.kube.close()
     await ctx.gp.close()
+    await ctx.passes.close()
 
 
 @kopf.on.resume(GROUP, VERSION, PLURAL)

@@ -16,9 +16,18 @@ from satfeed_operator.context import OperatorContext
 from satfeed_operator.kube import KubeClient
 from satfeed_operator.metrics import OperatorMetrics
 
+_EVENT_HANDLERS = (
+    "on_child_event",
+    "on_group_child_event",
+    "on_station_child_event",
+    "on_station_event",
+    "on_satellite_event",
+)
+
 
 class _QuietChildEvents(logging.Filter):
-    """Drops kopf's "Handler 'on_child_event' succeeded." lines (and the groups' ones).
+    """Drops kopf's "Handler 'on_child_event' succeeded." lines (and the other watch-event
+    handlers' ones).
 
     kopf logs every handler's success; with one per child event (about ten per Satellite
     while it starts) they would drown the lines that matter. Failures are still logged.
@@ -27,7 +36,7 @@ class _QuietChildEvents(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         return not message.startswith(
-            ("Handler 'on_child_event' succeeded", "Handler 'on_group_child_event' succeeded")
+            tuple(f"Handler '{handler}' succeeded" for handler in _EVENT_HANDLERS)
         )
 
 

@@ -22,7 +22,14 @@ from satfeed_operator.conditions import (
     phase,
     transition_events,
 )
-from satfeed_operator.consts import API_VERSION, GROUP_KIND, GROUP_PLURAL
+from satfeed_operator.consts import (
+    API_VERSION,
+    GROUP_KIND,
+    GROUP_PLURAL,
+    KIND,
+    STATION_KIND,
+    STATION_PLURAL,
+)
 from satfeed_operator.context import OperatorContext
 from satfeed_operator.kube import ApiError, object_path, satellite_path
 from satfeed_operator.objects import build_event
@@ -67,8 +74,8 @@ async def write_status(
         str(metadata.get("name")),
         ready.status,
         ready.reason,
-        parse_timestamp(elements.get("epoch")) if body.get("kind") != GROUP_KIND else None,
-        _interval(body),
+        parse_timestamp(elements.get("epoch")) if body.get("kind") == KIND else None,
+        _interval(body) if body.get("kind") != STATION_KIND else None,
     )
     status = {
         "observedGeneration": generation,
@@ -114,9 +121,11 @@ def _interval(body: Mapping[str, Any]) -> float | None:
 
 
 def _path(body: Mapping[str, Any], namespace: str, name: str) -> str:
-    """The REST path of a Satellite or a SatelliteGroup."""
+    """The REST path of a Satellite, a SatelliteGroup or a GroundStation."""
     if body.get("kind") == GROUP_KIND:
         return object_path(API_VERSION, GROUP_PLURAL, namespace, name)
+    if body.get("kind") == STATION_KIND:
+        return object_path(API_VERSION, STATION_PLURAL, namespace, name)
     return satellite_path(namespace, name)
 
 

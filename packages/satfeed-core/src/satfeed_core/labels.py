@@ -77,3 +77,21 @@ GROUP_CHILD_SELECTOR: Final = (
 )
 """Every child of every SatelliteGroup: what the operator watches, and (for ConfigMaps)
 where the frontend finds a group's members' elements."""
+
+
+# --- GroundStations -----------------------------------------------------------------------
+GROUND_STATION_KEY: Final = f"{GROUP}/ground-station"
+"""On every child of a GroundStation (its pass-event KafkaTopic); the value is its name."""
+PASSES_STREAM: Final = "passes"
+"""A pass-event KafkaTopic carries ``satfeed.io/stream: passes``
+(:mod:`satfeed_core.pass_events`)."""
+ENCODING_PASSES_V1: Final = "pass-event-v1"
+
+
+def station_child_labels(station_name: str) -> dict[str, str]:
+    """Labels on every child of the GroundStation ``station_name``."""
+    return {
+        PART_OF_KEY: PART_OF_VALUE,
+        MANAGED_BY_KEY: MANAGED_BY_VALUE,
+        GROUND_STATION_KEY: station_name,
+    }
