@@ -27,9 +27,9 @@ from satfeed_core.passes import (
 
 from satfeed_operator.status import timestamp
 
-MAX_STATUS_PASSES: Final = 100
-"""Passes listed in ``status.passes`` (the nearest first): a status stays a few tens of kB
-however many Satellites a station follows."""
+MAX_STATUS_PASSES: Final = 50
+"""Passes listed in ``status.passes`` (the nearest first): the status stays about 25 kB
+however many Satellites a station follows, and is rewritten at every AOS and LOS."""
 REFRESH: Final = timedelta(hours=1)
 """How often the window moves on (new passes at its end are predicted) when nothing else
 changes."""
@@ -50,12 +50,17 @@ class FollowedSatellite:
 
 @dataclass(frozen=True)
 class SatelliteForecast:
-    name: str
+    followed: FollowedSatellite
+    """What it was predicted from."""
     norad_id: int | None
     visibility: str
     """A :class:`~satfeed_core.passes.Visibility` value, or ``unusable``."""
     passes: tuple[Pass, ...]
     message: str
+
+    @property
+    def name(self) -> str:
+        return self.followed.name
 
 
 @dataclass(frozen=True)
@@ -73,33 +78,47 @@ def forecast(
     followed: Sequence[FollowedSatellite],
     start: datetime,
     end: datetime,
+    previous: StationForecast | None = None,
 ) -> StationForecast:
     """Every followed Satellite's passes from ``start`` to ``end`` (the look-ahead window,
-    begun a little earlier so that events just due are still in it)."""
-    results = []
-    for satellite in sorted(followed, key=lambda each: each.name):
-        if satellite.elements is None:
-            results.append(SatelliteForecast(satellite.name, None, UNUSABLE, (), satellite.problem))
-            continue
-        norad_id = satellite.elements.norad_id
-        try:
-            prediction = predict_passes(satellite.elements, spec.station, start, end)
-        except PassPredictionError as error:
-            results.append(SatelliteForecast(satellite.name, norad_id, UNUSABLE, (), str(error)))
-            continue
-        message = prediction.reason
-        if prediction.failure is not None:
-            message = f"elements stop propagating inside the window: {prediction.failure}"
-        results.append(
-            SatelliteForecast(
-                satellite.name,
-                norad_id,
-                prediction.visibility.value,
-                prediction.passes,
-                message,
-            )
-        )
-    return StationForecast(start, end, tuple(results))
+    begun a little earlier so that events just due are still in it).
+
+    With ``previous`` (a forecast of the same spec and window), Satellites followed as
+    before, with the same elements, keep their passes: new elements of one Satellite cost
+    one prediction, not one per Satellite of the station.
+    """
+    kept = {
+        each.followed: each
+        for each in (previous.satellites if previous is not None else ())
+        if previous is not None
+        and (previous.predicted_at, previous.predicted_until) == (start, end)
+    }
+    return StationForecast(
+        start,
+        end,
+        tuple(
+            kept.get(satellite) or _forecast_one(spec, satellite, start, end)
+            for satellite in sorted(followed, key=lambda each: each.name)
+        ),
+    )
+
+
+def _forecast_one(
+    spec: GroundStationSpec, satellite: FollowedSatellite, start: datetime, end: datetime
+) -> SatelliteForecast:
+    if satellite.elements is None:
+        return SatelliteForecast(satellite, None, UNUSABLE, (), satellite.problem)
+    norad_id = satellite.elements.norad_id
+    try:
+        prediction = predict_passes(satellite.elements, spec.station, start, end)
+    except PassPredictionError as error:
+        return SatelliteForecast(satellite, norad_id, UNUSABLE, (), str(error))
+    message = prediction.reason
+    if prediction.failure is not None:
+        message = f"elements stop propagating inside the window: {prediction.failure}"
+    return SatelliteForecast(
+        satellite, norad_id, prediction.visibility.value, prediction.passes, message
+    )
 
 
 @dataclass(frozen=True)
@@ -228,13 +247,15 @@ def station_status(
         }
         for each in station_forecast.satellites
     ]
-    listed = [pass_status(row, spec.downlinks_hz.get(row.satellite)) for row in rows]
+    listed = [
+        pass_status(row, spec.downlinks_hz.get(row.satellite)) for row in rows[:MAX_STATUS_PASSES]
+    ]
     return {
         "satellites": len(station_forecast.satellites),
         "predictedAt": timestamp(station_forecast.predicted_at),
         "predictedUntil": timestamp(station_forecast.predicted_until),
         "nextPass": listed[0] if listed else None,
-        "passes": listed[:MAX_STATUS_PASSES],
+        "passes": listed,
         "nextPerSatellite": _per_satellite(station_forecast, rows) or None,
         "satelliteStates": [
             {key: value for key, value in state.items() if value is not None} for state in states

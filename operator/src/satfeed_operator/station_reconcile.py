@@ -79,6 +79,7 @@ class _StationMemory:
     """What the operator keeps about a station between reconciles."""
 
     digest: str = ""
+    generation: int = 0
     forecast: StationForecast | None = None
     noticed: set[str] = field(default_factory=set)
     """Event ids of the PassSoon events already posted (kept for the window)."""
@@ -209,7 +210,7 @@ async def _reconcile_valid(
     digest = _digest(generation, followed)
     if (
         memory.forecast is None
-        or memory.digest != digest
+        or memory.generation != generation
         or memory.forecast.due_for_refresh(moment)
     ):
         # Begun at the oldest event still to publish, so that its pass is in the forecast.
@@ -217,7 +218,12 @@ async def _reconcile_valid(
         memory.forecast = await asyncio.to_thread(
             forecast, spec, followed, start, moment + spec.look_ahead
         )
-        memory.digest = digest
+    elif memory.digest != digest:  # Satellites or elements changed: predict just those
+        window = memory.forecast
+        memory.forecast = await asyncio.to_thread(
+            forecast, spec, followed, window.predicted_at, window.predicted_until, window
+        )
+    memory.digest, memory.generation = digest, generation
     station_forecast = memory.forecast
 
     # The pass-event topic.

@@ -3,6 +3,7 @@ its Satellites' elements: pure, against real bundled elements."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -125,3 +126,22 @@ def test_the_status_stays_bounded_however_many_satellites(
     status = sf.station_status(spec, forecast, START)
     assert len(status["passes"]) == sf.MAX_STATUS_PASSES
     assert status["satellites"] == 20
+
+
+def test_new_elements_of_one_satellite_repredict_only_that_one(
+    terra_aqua: list[sf.FollowedSatellite],
+) -> None:
+    spec = svalbard()
+    end = START + timedelta(hours=12)
+    before = sf.forecast(spec, terra_aqua, START, end)
+    terra = terra_aqua[0]
+    assert terra.elements is not None
+    newer = sf.FollowedSatellite("terra", replace(terra.elements, epoch=terra.elements.epoch))
+    moved = sf.FollowedSatellite("aqua", None, "the Satellite is InvalidSpec: gone")
+    after = sf.forecast(spec, [newer, moved], START, end, previous=before)
+    by_name = {each.name: each for each in after.satellites}
+    assert by_name["terra"] is before.satellites[1]  # sorted: aqua, terra; same elements
+    assert by_name["aqua"].visibility == sf.UNUSABLE
+    # Another window predicts everything again.
+    later = sf.forecast(spec, [newer], START + timedelta(hours=1), end, previous=before)
+    assert later.satellites[0] is not before.satellites[1]
