@@ -8,8 +8,8 @@ environment variables, as every satfeed command's do (:mod:`satfeed_core.cli`).
 
 Bad input exits with status 2 and a message saying what is wrong, where and what to do.
 Needs the ``propagation`` extra (numpy), which says so if it is missing; this module
-itself imports only the numpy-free parts, so the script is harmless in the operator's
-image, whose satfeed-core has no extras.
+itself imports only the numpy-free parts, so the script is harmless where satfeed-core is
+installed without extras.
 """
 
 from __future__ import annotations
