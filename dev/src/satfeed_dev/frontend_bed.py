@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from confluent_kafka import Producer
 from satfeed_core.contract import ELEMENTS_KEY, GROUP_ELEMENTS_CHUNK_BYTES
 from satfeed_core.elements import Elements, elements_text
@@ -38,6 +39,7 @@ from .kube import ControlPlane
 from .procs import ManagedProcess, free_port
 from .services import frontend_argv, producer_argv
 from .testbed import KAFKA_CLUSTER, TestBed
+from .toolchain import REPO_ROOT
 from .waiting import wait_for
 
 SERVICE_ACCOUNT = "satfeed-frontend"
@@ -51,11 +53,22 @@ READER_RULES = [
 
 
 ELEMENTS_RULE = {"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list", "watch"]}
+FRONTEND_RBAC_RULES = REPO_ROOT / "charts" / "satfeed-frontend" / "files" / "rbac-rules.yaml"
 
 
-def grant_reader(kube: ControlPlane, namespace: str, *, elements: bool = False) -> Path:
+def station_rules() -> list[dict[str, Any]]:
+    """The rules the frontend's chart grants for ground stations (GroundStations and the
+    Satellites' labels), from the chart's own file."""
+    rules: list[dict[str, Any]] = yaml.safe_load(FRONTEND_RBAC_RULES.read_text())["groundstations"]
+    return rules
+
+
+def grant_reader(
+    kube: ControlPlane, namespace: str, *, elements: bool = False, stations: bool = False
+) -> Path:
     """The frontend's ServiceAccount in ``namespace``, allowed to read KafkaTopics there
-    (and ConfigMaps, with ``elements``) only; returns a kubeconfig acting as it."""
+    (and ConfigMaps, with ``elements``; GroundStations and Satellites, with ``stations``)
+    only; returns a kubeconfig acting as it."""
     kube.apply(
         {
             "apiVersion": "v1",
@@ -68,7 +81,11 @@ def grant_reader(kube: ControlPlane, namespace: str, *, elements: bool = False) 
             "apiVersion": "rbac.authorization.k8s.io/v1",
             "kind": "Role",
             "metadata": {"name": SERVICE_ACCOUNT, "namespace": namespace},
-            "rules": [*READER_RULES, *([ELEMENTS_RULE] if elements else [])],
+            "rules": [
+                *READER_RULES,
+                *([ELEMENTS_RULE] if elements else []),
+                *(station_rules() if stations else []),
+            ],
         }
     )
     kube.apply(

@@ -208,7 +208,8 @@ def test_frontend_install_grants_exactly_its_reads(
     testbed: TestBed, namespace: str, other_namespace: str, predictions: bool
 ) -> None:
     """KafkaTopics read, always; ConfigMaps read (the operator's elements, for predicted
-    tracks) with predictions.enabled only, and then the frontend is told to watch them."""
+    tracks) with predictions.enabled only, and then the frontend is told to watch them; with
+    them GroundStations and Satellites read (ground stations' passes, from those elements)."""
     sets = () if predictions else ("--set", "predictions.enabled=false")
     proc = helm(testbed, "install", "sat", str(FRONTEND), "--namespace", namespace, *sets)
     assert proc.returncode == 0, proc.stderr
@@ -221,17 +222,23 @@ def test_frontend_install_grants_exactly_its_reads(
     for verb in ("get", "list", "watch"):
         assert can(verb, "kafkatopics.kafka.strimzi.io", namespace), verb
         assert can(verb, "configmaps", namespace) is predictions, verb
+        for resource in ("groundstations.satfeed.io", "satellites.satfeed.io"):
+            assert can(verb, resource, namespace) is predictions, (verb, resource)
     for verb in ("create", "update", "patch", "delete"):
         assert not can(verb, "kafkatopics.kafka.strimzi.io", namespace), verb
         assert not can(verb, "configmaps", namespace), verb
+        assert not can(verb, "satellites.satfeed.io", namespace), verb
+        assert not can(verb, "groundstations.satfeed.io", namespace), verb
     assert not can("list", "kafkatopics.kafka.strimzi.io", other_namespace)
     assert not can("list", "configmaps", other_namespace)
-    for resource in ("secrets", "pods", "satellites.satfeed.io"):
+    assert not can("list", "groundstations.satfeed.io", other_namespace)
+    for resource in ("secrets", "pods", "satellitegroups.satfeed.io"):
         assert not can("get", resource, namespace), resource
     deployment = testbed.kube.get_json("get", "deployment", "sat-satfeed-frontend", "-n", namespace)
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     env = {each["name"]: each["value"] for each in container["env"]}
     assert env["SATFEED_PREDICTIONS"] == str(predictions).lower()  # no ConfigMap watch when off
+    assert env["SATFEED_GROUND_STATIONS"] == str(predictions).lower()
 
 
 @pytest.mark.parametrize("predictions", [True, False], ids=["predictions", "no-predictions"])

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from satfeed_frontend import cards
 from satfeed_frontend.data.feed import FeedState, TopicInfo, TrackView
+from satfeed_frontend.look_angles import CARD_LOOK
 
 from tests.unit.frontend.frontend_samples import T0, position
 from tests.unit.frontend.frontend_samples import sample_tracks as tracks
@@ -140,8 +141,10 @@ def test_cards_carry_the_ids_updates_write_to() -> None:
     (card,) = cards.cards([track], T0 + timedelta(seconds=3), STALE_AFTER)
     drawn = card.to_plotly_json()  # type: ignore[no-untyped-call]
     assert drawn["props"]["id"] == {"type": cards.CARD, "satellite": track.satellite}
-    values = drawn["props"]["children"][-1].to_plotly_json()
-    assert values["props"]["id"] == {"type": cards.CARD_VALUES, "satellite": track.satellite}
+    ids = [child.to_plotly_json()["props"].get("id") for child in drawn["props"]["children"]]
+    assert {"type": cards.CARD_VALUES, "satellite": track.satellite} in ids
+    # and where a picked ground station's look angles go
+    assert {"type": CARD_LOOK, "satellite": track.satellite} in ids
 
 
 def test_ages_read_naturally() -> None:

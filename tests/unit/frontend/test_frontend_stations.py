@@ -8,7 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from dash import Patch, no_update
+from satfeed_core.contract import ELEMENTS_KEY
 from satfeed_core.elements import Elements, load_elements
+from satfeed_core.labels import SATELLITE_KEY
 from satfeed_core.passes import (
     PassPrediction,
     SkyPoint,
@@ -18,12 +21,16 @@ from satfeed_core.passes import (
 )
 from satfeed_core.stations import Station
 from satfeed_dev.sample_data import tle_file
+from satfeed_frontend.data.elements import ElementsRegistry
 from satfeed_frontend.data.ground_stations import GroundStations, SatelliteLabels
 from satfeed_frontend.look_angles import look_text
 from satfeed_frontend.metrics import FrontendMetrics
-from satfeed_frontend.pass_planner import PassPlanner, live_points, window
+from satfeed_frontend.pass_planner import PassPlanner, window
 from satfeed_frontend.pass_table import Followed, countdown, notes, pass_rows, table
+from satfeed_frontend.service import FrontendService
 from satfeed_frontend.sky_plot import LIVE_TRACE_UID, LivePoint, SkyTrack, sky_figure
+from satfeed_frontend.station_callbacks import draw_station
+from satfeed_frontend.station_service import StationService
 
 ELEMENTS = {each.name: each for each in load_elements(tle_file("earth-observation.tle"))}
 TERRA, AQUA, ISS = ELEMENTS["TERRA"], ELEMENTS["AQUA"], ELEMENTS["ISS (ZARYA)"]
@@ -261,13 +268,13 @@ def test_the_sky_plot_shows_a_satellite_in_a_pass_where_it_is_now() -> None:
     assert plan is not None
     row = next(each for each in plan.rows(START) if each.aos)
     assert row.aos is not None
-    during = row.aos + timedelta(minutes=2)
-    (point,) = live_points(plan, during)
+    during = (row.aos + timedelta(minutes=2)).replace(microsecond=0)  # look: whole seconds
+    (point,) = planner.live_points(plan, during)
     seen = look_angles(TERRA, SVALBARD, [during])
     assert point.azimuth_deg == pytest.approx(float(seen.azimuth_deg[0]))
     assert point.elevation_deg == pytest.approx(float(seen.elevation_deg[0]))
     assert point.elevation_deg > 0
-    assert live_points(plan, row.aos - timedelta(minutes=1)) == []
+    assert planner.live_points(plan, row.aos - timedelta(minutes=1)) == []
 
 
 def test_a_bad_station_is_left_out_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
@@ -284,3 +291,46 @@ def test_a_bad_station_is_left_out_and_logged_once(caplog: pytest.LogCaptureFixt
     complaints = [r.getMessage() for r in caplog.records if "nowhere" in r.getMessage()]
     assert len(complaints) == 1
     assert "spec.latitude" in complaints[0]
+
+
+# -- the panel's callback -------------------------------------------------------------------
+
+
+def test_the_panel_is_drawn_whole_once_then_only_its_live_points_and_look_angles(
+    service: FrontendService,
+) -> None:
+    elements = ElementsRegistry()
+    terra_text = "\n".join(tle_file("earth-observation.tle").read_text().splitlines()[:3])
+    elements.apply(
+        "space",
+        "ADDED",
+        {
+            "metadata": {"name": "terra-elements", "namespace": "space",
+                         "labels": {SATELLITE_KEY: "terra"}},
+            "data": {ELEMENTS_KEY: terra_text},
+        },
+    )  # fmt: skip
+    service.stations = StationService(None, ["space"], elements, service.metrics)
+    service.stations.stations.replace("space", [ground_station("svalbard", SVALBARD_SPEC)])
+    service.stations.labels.replace("space", [satellite("terra", {"band": "x"})])
+    assert draw_station(service, "space/svalbard", None, ["terra"], START)[-1].endswith(
+        "predicting its passes…"
+    )
+    service.stations.planner.update(START)
+    passes, sky, drawn, looks, timer_off, panel, status = draw_station(
+        service, "space/svalbard", None, ["terra", "aqua"], START
+    )
+    assert panel == "station-panel"
+    plan = service.stations.planner.plan("space/svalbard")
+    assert plan is not None
+    assert len(passes.children[0].children[1].children) == len(plan.rows(START)) > 5
+    assert timer_off is False
+    assert sky["data"][-1]["uid"] == LIVE_TRACE_UID
+    assert looks[0].startswith("From Svalbard: ")
+    assert "rx 8212." in looks[0]  # TERRA's downlink, Doppler-shifted
+    assert looks[1] == "From Svalbard: not followed"
+    assert "1 satellites (band=x)" in status
+    again = draw_station(service, "space/svalbard", drawn, ["terra"], START)
+    assert again[0] is no_update  # the table stays
+    assert isinstance(again[1], Patch)  # only the live points move
+    assert draw_station(service, None, drawn, ["terra"], START)[5] == "station-panel hidden"

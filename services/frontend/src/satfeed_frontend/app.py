@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from satfeed_frontend import callbacks as _callbacks  # noqa: F401 (registers the callbacks)
 from satfeed_frontend import layout
+from satfeed_frontend import station_callbacks as _station_callbacks  # noqa: F401 (the same)
 from satfeed_frontend.push import UPDATES_PATH, Stream
 from satfeed_frontend.service import EXTENSION_KEY, FrontendService
 

@@ -24,12 +24,15 @@ from dash import (
 
 from satfeed_frontend.cards import CARD, CARD_VALUES
 from satfeed_frontend.data.feed import TrackView
+from satfeed_frontend.figures import stations_trace
 from satfeed_frontend.service import FrontendService, current_service
 from satfeed_frontend.ticks import draw, overlays_picked
 
 SELECTION_PARAMETER = "sat"
 HIDDEN_PARAMETER = "hide"
 """Layers the page hides, in the URL (``?hide=starlink``); handled in the browser."""
+STATION_PARAMETER = "station"
+"""The picked ground station, in the URL (``?station=namespace/name``)."""
 PICKER_OUTPUT = 7
 """Where the picker's value is among :func:`draw_page`'s outputs."""
 
@@ -83,6 +86,15 @@ def draw_page(
         service.prediction_key(now),
         overlays_picked(overlays, now),
     )
+    if service.stations is not None and (stations := service.stations.all()):
+        # Last on the map, so the tracks' trace indices the updates extend stay put.
+        drawing.map_figure["data"].append(
+            stations_trace(
+                [each.display_name for each in stations],
+                [each.spec.station.longitude_deg for each in stations],
+                [each.spec.station.latitude_deg for each in stations],
+            )
+        )
     return (
         drawing.map_figure,
         drawing.altitude_figure,
@@ -142,16 +154,17 @@ def on_draw(
     return outputs
 
 
-# The picker's choice and the hidden layers go into the address bar, so a view can be shared
-# by its link, and the address bar's into the picker and the layers, so the browser's back
-# and forward buttons step through them. One callback both ways (Dash allows a loop within
-# one callback only): a pick or a layer toggled becomes a new history entry through the
-# Location component (unless the address already says as much: the link the page was opened
-# with), and going back or forward (popstate, which the Location component turns into a new
-# ``search``) sets the picker, whose change redraws the page, and the layers, which
-# assets/catalogue.js hides in place. In the browser, so no request is spent on it.
+# The picker's choice, the hidden layers and the ground station go into the address bar, so
+# a view can be shared by its link, and the address bar's into the picker, the layers and
+# the station picker, so the browser's back and forward buttons step through them. One
+# callback both ways (Dash allows a loop within one callback only): a pick, a layer toggled
+# or a station picked becomes a new history entry through the Location component (unless
+# the address already says as much: the link the page was opened with), and going back or
+# forward (popstate, which the Location component turns into a new ``search``) sets the
+# picker, whose change redraws the page, the layers, which assets/catalogue.js hides in
+# place, and the station. In the browser, so no request is spent on it.
 clientside_callback(
-    """function (picked, shown, search, layerOptions) {
+    """function (picked, shown, station, search, layerOptions) {
         const noUpdate = window.dash_clientside.no_update;
         const catalogue = window.satfeedCatalogue;
         const listed = (value, name) => new URLSearchParams(value || '').getAll(name)
@@ -169,10 +182,16 @@ clientside_callback(
     + """');
             catalogue.setHidden(hidden);
             const visible = layers.filter(name => !hidden.includes(name));
+            const linked = listed(search, '"""
+    + STATION_PARAMETER
+    + """')[0] || null;
             return [
                 noUpdate,
                 picked && same(wanted, picked) ? noUpdate : wanted,
                 layers.length && !same(visible, shown || []) ? visible : noUpdate,
+                // null until the stations are listed (that sets it from the link).
+                station === null || station === undefined || linked === station
+                    ? noUpdate : linked,
             ];
         }
         let hidden = listed(window.location.search, '"""
@@ -186,6 +205,12 @@ clientside_callback(
             : listed(window.location.search, '"""
     + SELECTION_PARAMETER
     + """');
+        // Until the stations are listed the picker is empty: the link's station stays.
+        const stations = triggered.includes('station.value') || station
+            ? (station ? [station] : [])
+            : listed(window.location.search, '"""
+    + STATION_PARAMETER
+    + """');
         const query = new URLSearchParams([
             ...picks.map(value => ['"""
     + SELECTION_PARAMETER
@@ -193,16 +218,21 @@ clientside_callback(
             ...hidden.map(value => ['"""
     + HIDDEN_PARAMETER
     + """', value]),
+            ...stations.map(value => ['"""
+    + STATION_PARAMETER
+    + """', value]),
         ]).toString();
         const wanted = query ? '?' + query : '';
-        if (wanted === window.location.search) return [noUpdate, noUpdate, noUpdate];
-        return [wanted, noUpdate, noUpdate];
+        if (wanted === window.location.search) return [noUpdate, noUpdate, noUpdate, noUpdate];
+        return [wanted, noUpdate, noUpdate, noUpdate];
     }""",
     Output("url", "search"),
     Output("select", "value", allow_duplicate=True),
     Output("layers", "value", allow_duplicate=True),
+    Output("station", "value", allow_duplicate=True),
     Input("select", "value"),
     Input("layers", "value"),
+    Input("station", "value"),
     Input("url", "search"),
     State("layers", "options"),
     prevent_initial_call=True,

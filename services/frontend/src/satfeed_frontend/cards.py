@@ -16,6 +16,7 @@ from satfeed_core.contract import DEFAULT_ELEMENTS_STALE_AFTER
 
 from satfeed_frontend.data.feed import TrackView
 from satfeed_frontend.figures import color
+from satfeed_frontend.look_angles import CARD_LOOK
 
 CARD: Final = "card"
 CARD_VALUES: Final = "card-values"
@@ -124,6 +125,9 @@ def cards(tracks: Sequence[TrackView], now: datetime, stale_after: timedelta) ->
                     id={"type": CARD_VALUES, "satellite": track.satellite},
                     className="card-values",
                 ),
+                # Look angles from the picked ground station (filled each second while
+                # one is picked: callbacks.on_station).
+                html.Div(id={"type": CARD_LOOK, "satellite": track.satellite}, className=CARD_LOOK),
             ],
         )
         for index, track in enumerate(tracks)

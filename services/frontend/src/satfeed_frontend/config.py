@@ -62,6 +62,9 @@ class FrontendConfig:
     http_threads: int
     log_format: str
     log_level: str
+    ground_stations: bool = True
+    """Watch GroundStations and Satellites (with predictions, in Kubernetes discovery) for the
+    station picker, passes table, sky plot and look angles."""
     local_elements: Path | None = None
     """Compute positions in this process from this TLE/OMM file (no Kafka, no Kubernetes)."""
     local_norad_ids: tuple[int, ...] = ()
@@ -141,6 +144,15 @@ FLAGS: Sequence[EnvFlag] = (
         "true or false: draw each satellite's predicted track from the elements ConfigMap "
         "the operator keeps, which needs get, list and watch on ConfigMaps (default true; "
         "false reads no ConfigMap)",
+        {"choices": ("true", "false"), "default": "true"},
+    ),
+    EnvFlag(
+        "--ground-stations",
+        "SATFEED_GROUND_STATIONS",
+        "true or false: offer the GroundStations of the watched namespaces, with their passes, "
+        "sky plot and look angles predicted from the same elements as the tracks (with "
+        "--predictions true); needs get, list and watch on groundstations and satellites "
+        "(satfeed.io) (default true; false reads neither)",
         {"choices": ("true", "false"), "default": "true"},
     ),
     EnvFlag(
@@ -317,6 +329,7 @@ def parse_config(
         group_topics=group_topics,
         topic_pattern=pattern,
         predictions=args.predictions == "true",
+        ground_stations=args.ground_stations == "true",
         elements_file=args.elements_file,
         history=args.history,
         history_window=(

@@ -330,6 +330,27 @@ def ground_figure(tracks: Sequence[TrackView]) -> dict[str, Any]:
     }
 
 
+def stations_trace(
+    names: Sequence[str], lons: Sequence[float], lats: Sequence[float]
+) -> dict[str, Any]:
+    """The ground stations, each a labelled square, drawn last (above everything): it is the
+    map's last trace, so the tracks' indices that updates extend do not move."""
+    return {
+        "type": "scatter",
+        "mode": "markers+text",
+        "name": "ground stations",
+        "uid": "stations",
+        "x": list(lons),
+        "y": list(lats),
+        "text": list(names),
+        "textposition": "bottom center",
+        "textfont": {"size": 11, "color": "#ffd166"},
+        "cliponaxis": False,
+        "marker": {"symbol": "square", "size": 9, "color": "#ffd166", "line": {"width": 1}},
+        "hovertemplate": "<b>%{text}</b> (ground station)<br>%{x:.2f}°, %{y:.2f}°<extra></extra>",
+    }
+
+
 # -- updates --------------------------------------------------------------------------
 
 

@@ -1,7 +1,9 @@
 """The page: a status line, the search (the picker), the overlays and the layers, the map,
-a card per detailed object (or a compact list of many picks), and the altitude and
-latitude/longitude plots. Built per page load, so each gets its own session id; the figures
-and cards are filled by the first drawing, the map's objects by the update stream."""
+the ground station picker with its passes table and sky plot, a card per detailed object
+(or a compact list of many picks), and the altitude and latitude/longitude plots. Built
+per page load, so each gets its own session id; the figures and cards are filled by the
+first drawing, the map's objects by the update stream, the station panel by
+:func:`satfeed_frontend.station_callbacks.on_station`."""
 
 from __future__ import annotations
 
@@ -67,6 +69,31 @@ def page() -> html.Div:
             # the roster; unticked ones are hidden, and kept in the URL (?hide=…).
             dcc.Checklist(id="layers", options=[], value=[], inline=True, className="layers"),
             dcc.Graph(id="map", className="map", config={**graph_config(), "scrollZoom": True}),
+            # Ground stations (GroundStation resources): pick one for its passes, its sky and
+            # look angles on the cards; kept in the URL (?station=namespace/name).
+            html.Div(
+                className="station-bar",
+                children=[
+                    dcc.Dropdown(
+                        id="station",
+                        options=[],
+                        value=None,  # set from the URL when the stations are first listed
+                        placeholder="Pick a ground station for its passes",
+                        className="station",
+                    ),
+                    html.Span(id="station-status"),
+                ],
+            ),
+            dcc.Store(id="station-drawn"),  # the station plan's version the panel shows
+            dcc.Interval(id="station-tick", interval=1000, disabled=True),
+            html.Div(
+                id="station-panel",
+                className="station-panel hidden",
+                children=[
+                    html.Div(id="passes", className="passes"),
+                    dcc.Graph(id="sky", className="sky", config=graph_config()),
+                ],
+            ),
             html.Pre(id="listing", className="listing"),
             html.Div(id="cards", className="cards"),
             html.Div(

@@ -13,8 +13,9 @@ Each plan also holds the sky tracks (:mod:`satfeed_frontend.sky_plot`) of the pa
 progress and the next ones, and a ``version`` that changes whenever what a page draws of
 the station would: new predictions, or a drawn pass having ended.
 
-Requests only read the finished plans (:meth:`PassPlanner.plan`), and compute the live
-look angles of a few satellites at one instant (:func:`live_look`).
+Requests only read the finished plans (:meth:`PassPlanner.plan`) and ask for the live look
+angles of a few satellites (:meth:`PassPlanner.look`), each computed once per second
+whatever the number of pages asking.
 """
 
 from __future__ import annotations
@@ -147,23 +148,6 @@ def live_look(elements: Elements, station: Station, now: datetime) -> SkyPoint |
     )
 
 
-def live_points(plan: StationPlan, now: datetime) -> list[LivePoint]:
-    """The satellites in a pass over the station now, where they are in its sky."""
-    points = []
-    for row in plan.rows(now):
-        if not row.in_progress(now):
-            continue
-        point = live_look(plan.elements[row.satellite], plan.station.spec.station, now)
-        if point is not None:
-            points.append(
-                LivePoint(
-                    row.label, plan.colour_index[row.satellite], point.azimuth_deg,
-                    point.elevation_deg,
-                )
-            )  # fmt: skip
-    return points
-
-
 CacheKey = tuple[Station, Elements, datetime, datetime]
 
 
@@ -186,8 +170,47 @@ class PassPlanner:
         self._lock = threading.Lock()
         self._plans: dict[str, StationPlan] = {}
         self._cache: dict[CacheKey, PassPrediction | str] = {}
+        self._looks_second = 0
+        self._looks: dict[tuple[str, str], SkyPoint | None] = {}
+        """Live look angles of the current second, by (station, Satellite)."""
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def look(self, plan: StationPlan, satellite: str, now: datetime) -> SkyPoint | None:
+        """Where a followed satellite is in the plan's station's sky, as of ``now``'s whole
+        second: computed once per second for every page that asks (None: not followed, or
+        SGP4 fails)."""
+        elements = plan.elements.get(satellite)
+        if elements is None:
+            return None
+        second = int(now.timestamp())
+        key = (plan.station.value, satellite)
+        with self._lock:
+            if self._looks_second != second:
+                self._looks_second, self._looks = second, {}
+            if key in self._looks:
+                return self._looks[key]
+        point = live_look(elements, plan.station.spec.station, datetime.fromtimestamp(second, UTC))
+        with self._lock:
+            if self._looks_second == second:
+                self._looks[key] = point
+        return point
+
+    def live_points(self, plan: StationPlan, now: datetime) -> list[LivePoint]:
+        """The satellites in a pass over the plan's station now, where they are in its sky."""
+        points = []
+        for row in plan.rows(now):
+            if not row.in_progress(now):
+                continue
+            point = self.look(plan, row.satellite, now)
+            if point is not None:
+                points.append(
+                    LivePoint(
+                        row.label, plan.colour_index[row.satellite], point.azimuth_deg,
+                        point.elevation_deg,
+                    )
+                )  # fmt: skip
+        return points
 
     def plan(self, station: str) -> StationPlan | None:
         """The latest plan of a station (``namespace/name``), None before its first."""

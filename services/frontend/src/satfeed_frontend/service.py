@@ -37,6 +37,7 @@ from satfeed_frontend.figures import PredictedTrack
 from satfeed_frontend.metrics import FrontendMetrics, Sessions
 from satfeed_frontend.prediction import predicted_track
 from satfeed_frontend.push import Broadcaster
+from satfeed_frontend.station_service import StationService
 from satfeed_frontend.ticks import UpdateSettings
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class FrontendService:
         self.registry: KafkaTopicRegistry | None = None
         self.elements: ElementsRegistry | None = None
         self.watches: list[ResourceWatch] = []
+        self.stations: StationService | None = None
         source: TopicSource | None = None
         if config.elements_file is not None:
             self.elements = ElementsRegistry()
@@ -100,6 +102,10 @@ class FrontendService:
                         GROUP_CHILD_SELECTOR,
                     ),
                 ]
+            if config.predictions and config.ground_stations:
+                # Ground stations' passes, from the same elements.
+                assert self.elements is not None
+                self.stations = StationService(api, config.namespaces, self.elements, self.metrics)
             source = self.registry
         elif config.discovery is DiscoveryMode.LOCAL:
             pass  # no topics: positions are computed here (self.consumer below)
@@ -155,6 +161,8 @@ class FrontendService:
     def start(self) -> None:
         for watch in self.watches:
             watch.start()
+        if self.stations is not None:
+            self.stations.start()
         self.consumer.start()
         self.push.start()
 
@@ -162,6 +170,8 @@ class FrontendService:
         self.push.stop()
         for watch in self.watches:
             watch.stop()
+        if self.stations is not None:
+            self.stations.stop()
         self.consumer.stop()
 
     def readiness(self) -> tuple[bool, str]:
