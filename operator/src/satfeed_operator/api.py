@@ -28,6 +28,7 @@ from satfeed_core.elements import (
     select_elements,
     tle_elements,
 )
+from satfeed_core.spec_errors import SpecError as SpecError
 
 from satfeed_operator.consts import (
     API_VERSION,
@@ -45,16 +46,6 @@ DEFAULT_RETENTION: Final = "24h"
 _KAFKA_TOPIC_NAME: Final = re.compile(r"[a-zA-Z0-9._-]{1,249}")
 _DURATION_PART: Final = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _DURATION_MS: Final = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
-
-
-class SpecError(ValueError):
-    """A Satellite field that cannot be used: where, what is wrong, how to fix it."""
-
-    def __init__(self, path: str, problem: str, fix: str) -> None:
-        self.path = path
-        self.problem = problem
-        self.fix = fix
-        super().__init__(f"{path}: {problem}; {fix}")
 
 
 @dataclass(frozen=True)

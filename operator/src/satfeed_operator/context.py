@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import kopf
+from satfeed_core.labels import MANAGED_BY_KEY, PART_OF_KEY, PART_OF_VALUE
 
 from satfeed_operator.celestrak import GpCache
 from satfeed_operator.config import OperatorConfig
+from satfeed_operator.consts import FIELD_MANAGER
 from satfeed_operator.kube import KubeClient
 from satfeed_operator.metrics import OperatorMetrics
 from satfeed_operator.objects import already_applied
@@ -135,6 +137,12 @@ class OperatorContext:
                 await work()
         finally:
             self._queued.discard(key)
+
+
+def child_label_filter(owner_key: str) -> dict[str, Any]:
+    """kopf's label filter for the operator's children whose owner's name is ``owner_key``
+    (``satfeed.io/satellite``, ``satfeed.io/satellite-group``, ``satfeed.io/ground-station``)."""
+    return {PART_OF_KEY: PART_OF_VALUE, MANAGED_BY_KEY: FIELD_MANAGER, owner_key: kopf.PRESENT}
 
 
 def context_of(memo: Any) -> OperatorContext:

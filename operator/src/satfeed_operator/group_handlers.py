@@ -14,14 +14,11 @@ from typing import Any
 import kopf
 from satfeed_core.labels import (
     GROUP,
-    MANAGED_BY_KEY,
-    PART_OF_KEY,
-    PART_OF_VALUE,
     SATELLITE_GROUP_KEY,
 )
 
-from satfeed_operator.consts import FIELD_MANAGER, GROUP_PLURAL, VERSION
-from satfeed_operator.context import OperatorContext, context_of
+from satfeed_operator.consts import GROUP_PLURAL, VERSION
+from satfeed_operator.context import OperatorContext, child_label_filter, context_of
 from satfeed_operator.group_reconcile import (
     group_key,
     group_path,
@@ -31,11 +28,7 @@ from satfeed_operator.group_reconcile import (
 
 log = logging.getLogger(__name__)
 
-GROUP_CHILD_LABELS: dict[str, Any] = {
-    PART_OF_KEY: PART_OF_VALUE,
-    MANAGED_BY_KEY: FIELD_MANAGER,
-    SATELLITE_GROUP_KEY: kopf.PRESENT,
-}
+GROUP_CHILD_LABELS = child_label_filter(SATELLITE_GROUP_KEY)
 SOURCES_INDEX = "group_source_configmaps"
 """kopf's index of SatelliteGroup names by the ConfigMaps their members come from."""
 
@@ -48,10 +41,7 @@ async def on_group_change(namespace: str | None, name: str, memo: Any, **_: Any)
     ctx = context_of(memo)
     async with ctx.exclusive(group_key(namespace, name)):
         outcome = await reconcile_group(ctx, namespace, name)
-    if outcome.permanent:
-        raise kopf.PermanentError(outcome.permanent)
-    if outcome.retry_in is not None:
-        raise kopf.TemporaryError("waiting (see the group's status)", delay=outcome.retry_in)
+    outcome.hand_to_kopf("group")
 
 
 @kopf.on.event("kafka.strimzi.io", "v1", "kafkatopics", labels=GROUP_CHILD_LABELS)

@@ -28,7 +28,7 @@ from satfeed_operator import (
     station_handlers,  # registers the GroundStation handlers
 )
 from satfeed_operator.consts import FIELD_MANAGER, PLURAL, VERSION
-from satfeed_operator.context import OperatorContext
+from satfeed_operator.context import OperatorContext, child_label_filter
 from satfeed_operator.context import context_of as context
 from satfeed_operator.group_reconcile import reconcile_group_soon
 from satfeed_operator.kube import satellite_path
@@ -37,11 +37,7 @@ from satfeed_operator.reconcile import reconcile, reconcile_soon
 
 log = logging.getLogger(__name__)
 
-CHILD_LABELS: dict[str, Any] = {
-    PART_OF_KEY: PART_OF_VALUE,
-    MANAGED_BY_KEY: FIELD_MANAGER,
-    SATELLITE_KEY: kopf.PRESENT,
-}
+CHILD_LABELS = child_label_filter(SATELLITE_KEY)
 OPERATOR_CHILDREN = f"{PART_OF_KEY}={PART_OF_VALUE},{MANAGED_BY_KEY}={FIELD_MANAGER}"
 ConfigMapKey = tuple[str, str]
 """A ConfigMap's (namespace, name)."""
@@ -128,11 +124,7 @@ async def on_satellite_change(namespace: str | None, name: str, memo: Any, **_: 
     ctx = context(memo)
     async with ctx.exclusive((namespace, name)):
         outcome = await reconcile(ctx, namespace, name)
-    if outcome.permanent:
-        # The status says what to fix; retrying cannot help until the spec changes.
-        raise kopf.PermanentError(outcome.permanent)
-    if outcome.retry_in is not None:
-        raise kopf.TemporaryError("waiting (see the Satellite's status)", delay=outcome.retry_in)
+    outcome.hand_to_kopf("Satellite")
 
 
 @kopf.on.event("kafka.strimzi.io", "v1", "kafkatopics", labels=CHILD_LABELS)

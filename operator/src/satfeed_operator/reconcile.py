@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import kopf
 from satfeed_core.elements import Elements
 
 from satfeed_operator.api import (
@@ -71,6 +72,14 @@ class Outcome:
         if self.permanent:
             return "permanent"
         return "ok" if self.retry_in is None else "retry"
+
+    def hand_to_kopf(self, what: str) -> None:
+        """End a kopf handler with this outcome: done, retry in ``retry_in`` seconds, or give
+        up until the spec changes (the status says what to fix; retrying cannot help)."""
+        if self.permanent:
+            raise kopf.PermanentError(self.permanent)
+        if self.retry_in is not None:
+            raise kopf.TemporaryError(f"waiting (see the {what}'s status)", delay=self.retry_in)
 
 
 async def reconcile_soon(ctx: OperatorContext, namespace: str, name: str) -> None:

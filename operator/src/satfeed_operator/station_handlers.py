@@ -16,13 +16,10 @@ import kopf
 from satfeed_core.labels import (
     GROUND_STATION_KEY,
     GROUP,
-    MANAGED_BY_KEY,
-    PART_OF_KEY,
-    PART_OF_VALUE,
 )
 
-from satfeed_operator.consts import FIELD_MANAGER, PLURAL, STATION_PLURAL, VERSION
-from satfeed_operator.context import OperatorContext, context_of
+from satfeed_operator.consts import PLURAL, STATION_PLURAL, VERSION
+from satfeed_operator.context import OperatorContext, child_label_filter, context_of
 from satfeed_operator.station_reconcile import (
     MEMORY,
     reconcile_station,
@@ -32,11 +29,7 @@ from satfeed_operator.station_reconcile import (
 
 log = logging.getLogger(__name__)
 
-STATION_CHILD_LABELS: dict[str, Any] = {
-    PART_OF_KEY: PART_OF_VALUE,
-    MANAGED_BY_KEY: FIELD_MANAGER,
-    GROUND_STATION_KEY: kopf.PRESENT,
-}
+STATION_CHILD_LABELS = child_label_filter(GROUND_STATION_KEY)
 STATIONS_INDEX = "ground_stations"
 """kopf's index of GroundStation names by namespace."""
 
@@ -49,10 +42,7 @@ async def on_station_change(namespace: str | None, name: str, memo: Any, **_: An
     ctx = context_of(memo)
     async with ctx.exclusive(station_key(namespace, name)):
         outcome = await reconcile_station(ctx, namespace, name)
-    if outcome.permanent:
-        raise kopf.PermanentError(outcome.permanent)
-    if outcome.retry_in is not None:
-        raise kopf.TemporaryError("waiting (see the station's status)", delay=outcome.retry_in)
+    outcome.hand_to_kopf("station")
 
 
 @kopf.on.event(GROUP, VERSION, STATION_PLURAL)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Final
 
+from satfeed_core.spec_errors import SpecError
 from satfeed_core.stations import Station, StationError
 
 KIND: Final = "GroundStation"
@@ -37,14 +38,8 @@ MAX_DOWNLINKS: Final = 256
 SELECTOR_OPERATORS: Final = ("In", "NotIn", "Exists", "DoesNotExist")
 
 
-class GroundStationError(ValueError):
-    """A spec field that cannot be used: ``path`` (``spec.latitude``), what, how to fix."""
-
-    def __init__(self, path: str, problem: str, fix: str) -> None:
-        self.path = path
-        self.problem = problem
-        self.fix = fix
-        super().__init__(f"{path}: {problem}; {fix}")
+class GroundStationError(SpecError):
+    """A GroundStation spec field that cannot be used."""
 
 
 @dataclass(frozen=True)
