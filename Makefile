@@ -21,8 +21,9 @@ setup: ## Install Python deps from uv.lock and build/fetch the test bed (cached 
 	$(RUN) satfeed-testbed setup
 
 .PHONY: lint
-DOCKERFILES   := $(wildcard services/*/Dockerfile operator/Dockerfile)
-SHELL_SCRIPTS := .ci/run deploy/cluster.sh $(wildcard scripts/*.sh dev/scripts/*.sh)
+DOCKERFILES   := $(wildcard services/*/Dockerfile operator/Dockerfile dev/docker/*/Dockerfile)
+SHELL_SCRIPTS := .ci/run deploy/cluster.sh deploy/compose/up.sh \
+                 $(wildcard scripts/*.sh dev/scripts/*.sh dev/docker/kafka/bin/*.sh)
 
 lint: ## ruff (lint + format check), mypy, hadolint (Dockerfiles), shellcheck (scripts)
 	$(RUN) ruff check .
@@ -116,6 +117,17 @@ e2e-cluster: ## On the cluster: Satellites Ready, topics Ready, frontend up, hel
 	$(CLUSTER) e2e
 down: ## Delete the kind cluster or minikube profile
 	$(CLUSTER) down
+
+# --- Docker Compose: Kafka, a producer per satellite and the dashboard, no Kubernetes ----
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+COMPOSE_PROJECT ?= satfeed
+
+.PHONY: compose-up compose-down
+compose-up: ## Kafka, producers for TERRA, AQUA, AURA and the dashboard with Docker Compose (after make images)
+	COMPOSE="$(COMPOSE)" COMPOSE_PROJECT_NAME=$(COMPOSE_PROJECT) \
+	  COMPOSE_FILE=deploy/compose/compose.yaml deploy/compose/up.sh
+compose-down: ## Stop the Compose stack; removes its containers, network and Kafka's volume
+	$(COMPOSE) --project-name $(COMPOSE_PROJECT) --file deploy/compose/compose.yaml down --volumes
 
 .PHONY: clean
 clean: ## Remove build outputs of this checkout (not the per-machine cache)

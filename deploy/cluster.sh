@@ -76,11 +76,17 @@ minikube_up() {
   install_kafka
 }
 
+# PYTHON_IMAGE: the base to build from instead of python:3.11-slim-bookworm (a machine
+# without registry access builds from a local one); DOCKER_BUILD_FLAGS: more `docker build`
+# flags, e.g. "--network host" where containers have no route out of their bridge.
 images() {
   need_docker
+  local flags=()
+  read -r -a flags <<< "${DOCKER_BUILD_FLAGS:-}"
+  [ -z "${PYTHON_IMAGE:-}" ] || flags+=(--build-arg "PYTHON_IMAGE=$PYTHON_IMAGE")
   for image in "${IMAGES[@]}"; do
     say "building satfeed-$image:$IMAGE_TAG"
-    run docker build -f "$(dockerfile "$image")" -t "satfeed-$image:$IMAGE_TAG" "$repo"
+    run docker build "${flags[@]}" -f "$(dockerfile "$image")" -t "satfeed-$image:$IMAGE_TAG" "$repo"
   done
 }
 

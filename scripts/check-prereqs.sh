@@ -6,8 +6,9 @@
 #                           Java or Maven, and no way to install them, the demo runs its
 #                           single-process mode: a note, not a stop)
 #   check-prereqs.sh local  what `make local` needs: Python 3.11+ and uv
-#   check-prereqs.sh test   what `make setup` / `make test` need: the above, Go, Chromium and
+#   check-prereqs.sh test   what `make setup` / `make test` need: the above, Go, Chromium,
 #                           the node's Debian packages (runc, containerd, CNI plugins, ...)
+#                           and Docker (docker.io, docker-compose) for the Compose tests
 #
 # uv is installed from PyPI (pip --user) when missing. Debian packages are installed with
 # apt-get when this runs as root on Debian or Ubuntu; otherwise the script stops and prints
@@ -57,7 +58,9 @@ if [ "$purpose" != demo ]; then
   need chromium chromium "install Chromium; the browser tests drive it"
   # The node test bed (tests/node) runs the images as pods: it needs these on Linux as root.
   if is_debian && [ "$(id -u)" = 0 ]; then
-    for package in runc containerd containernetworking-plugins iptables conntrack buildah debootstrap; do
+    # docker.io and docker-compose: the Compose tests (tests/integration/compose) run them.
+    for package in runc containerd containernetworking-plugins iptables conntrack buildah \
+                   debootstrap docker.io docker-compose; do
       package_missing "$package" && debian_packages+=("$package")
     done
   fi
