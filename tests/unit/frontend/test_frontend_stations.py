@@ -330,7 +330,17 @@ def test_the_panel_is_drawn_whole_once_then_only_its_live_points_and_look_angles
     assert "rx 8212." in looks[0]  # TERRA's downlink, Doppler-shifted
     assert looks[1] == "From Svalbard: not followed"
     assert "1 satellites (band=x)" in status
-    again = draw_station(service, "space/svalbard", drawn, ["terra"], START)
+    row = next(each for each in plan.rows(START) if each.aos)
+    assert row.aos is not None
+    during = row.aos + timedelta(minutes=2)
+    again = draw_station(service, "space/svalbard", drawn, ["terra"], during)
     assert again[0] is no_update  # the table stays
     assert isinstance(again[1], Patch)  # only the live points move
+    assert again[2] == f"{plan.version}:1"  # TERRA in the sky
+    before = row.aos - timedelta(minutes=1)
+    gone = draw_station(service, "space/svalbard", again[2], ["terra"], before)
+    assert isinstance(gone[1], Patch)  # TERRA's point taken off
+    quiet = draw_station(service, "space/svalbard", gone[2], ["terra"], before)
+    assert quiet[1] is no_update  # nobody in the sky, as before: the plot is left alone
+    assert quiet[3][0].startswith("From Svalbard: below the horizon")
     assert draw_station(service, None, drawn, ["terra"], START)[5] == "station-panel hidden"

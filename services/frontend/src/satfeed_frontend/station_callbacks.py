@@ -69,8 +69,10 @@ def draw_station(
     now: datetime,
 ) -> tuple[Any, ...]:
     """The panel's outputs, in :func:`on_station`'s order: the passes table, the sky plot
-    (whole, or a patch of its live points), the plan version drawn, each card's look
-    angles, whether the timer is off, the panel's class and the station's status text."""
+    (whole, or a patch of its live points), what is drawn (the plan's version and the
+    number of live points), each card's look angles, whether the timer is off, the panel's
+    class and the station's status text. Between two versions of the plan only the look
+    angles and the live points are sent, the latter only while someone is in the sky."""
     no_looks = [""] * len(card_satellites)
     if not value:
         return (None, no_update, None, no_looks, True, HIDDEN_PANEL, "")
@@ -93,21 +95,26 @@ def draw_station(
         f"{len(plan.elements)} satellites ({spec.selector.describe()}), passes until "
         f"{plan.end:%m-%d %H:%M} UTC"
     )
-    if drawn == plan.version:
-        live = sky_plot.live_points(points)
+    live = sky_plot.live_points(points)
+    shown = f"{plan.version}:{len(live['r'])}"  # what the page then has drawn
+    if isinstance(drawn, str) and drawn.partition(":")[0] == plan.version:
+        if not live["r"] and drawn == shown:
+            # Nobody in the station's sky, as a second ago: the plot is left alone (each
+            # redraw of a polar plot is a main-thread task of tens of ms in the page).
+            return (no_update, no_update, no_update, looks, no_update, no_update, no_update)
         colours = live.pop("marker.color")
         patch = Patch()
         index = len(plan.sky_tracks[: sky_plot.TRACKS_UP_TO]) + 1  # tracks, AOS marks, live
         for key, column in live.items():
             patch["data"][index][key] = column
         patch["data"][index]["marker"]["color"] = colours
-        return (no_update, patch, no_update, looks, False, PANEL, status)
+        return (no_update, patch, shown, looks, no_update, no_update, no_update)
     rows = plan.rows(now)
     notes = pass_table.notes(plan.predictions, plan.failures)
     return (
         pass_table.table(rows, notes, now),
         sky_plot.sky_figure(name, plan.sky_tracks, points),
-        plan.version,
+        shown,
         looks,
         False,
         PANEL,
