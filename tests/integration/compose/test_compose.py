@@ -230,6 +230,7 @@ def test_a_taken_port_is_named_with_what_to_do(another_stack: ComposeStack) -> N
         taken.listen()
         done = another_stack.up()
     output = done.stdout + done.stderr
+    REPORT["taken_port_report"] = done.stderr
     assert done.returncode == 1, output
     assert "frontend" in output
     assert "a port is taken by another program" in output
@@ -252,6 +253,7 @@ def test_kafka_failing_its_health_check_is_named_with_the_checks_output(
     another_stack.overrides = (override,)
     done = another_stack.up()
     output = done.stdout + done.stderr
+    REPORT["unhealthy_kafka_report"] = done.stderr
     assert done.returncode == 1, output
     assert "kafka: its health check fails" in output
     assert "last health check output:" in output
