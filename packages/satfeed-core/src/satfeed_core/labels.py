@@ -33,13 +33,15 @@ MANAGED_BY_VALUE: Final = "satfeed-operator"
 COMPONENT_KEY: Final = "app.kubernetes.io/component"
 
 
+def owned_labels(owner_key: str, owner_name: str) -> dict[str, str]:
+    """Labels on every child of the resource ``owner_name``; ``owner_key`` says which kind
+    (:data:`SATELLITE_KEY`, :data:`SATELLITE_GROUP_KEY`, :data:`GROUND_STATION_KEY`)."""
+    return {PART_OF_KEY: PART_OF_VALUE, MANAGED_BY_KEY: MANAGED_BY_VALUE, owner_key: owner_name}
+
+
 def child_labels(satellite_name: str) -> dict[str, str]:
     """Labels on every child of the Satellite ``satellite_name``."""
-    return {
-        PART_OF_KEY: PART_OF_VALUE,
-        MANAGED_BY_KEY: MANAGED_BY_VALUE,
-        SATELLITE_KEY: satellite_name,
-    }
+    return owned_labels(SATELLITE_KEY, satellite_name)
 
 
 CHILD_SELECTOR: Final = (
@@ -65,11 +67,7 @@ ENCODING_BATCH_V2: Final = "position-batch-v2"
 
 def group_child_labels(group_name: str) -> dict[str, str]:
     """Labels on every child of the SatelliteGroup ``group_name``."""
-    return {
-        PART_OF_KEY: PART_OF_VALUE,
-        MANAGED_BY_KEY: MANAGED_BY_VALUE,
-        SATELLITE_GROUP_KEY: group_name,
-    }
+    return owned_labels(SATELLITE_GROUP_KEY, group_name)
 
 
 GROUP_CHILD_SELECTOR: Final = (
@@ -90,8 +88,4 @@ ENCODING_PASSES_V1: Final = "pass-event-v1"
 
 def station_child_labels(station_name: str) -> dict[str, str]:
     """Labels on every child of the GroundStation ``station_name``."""
-    return {
-        PART_OF_KEY: PART_OF_VALUE,
-        MANAGED_BY_KEY: MANAGED_BY_VALUE,
-        GROUND_STATION_KEY: station_name,
-    }
+    return owned_labels(GROUND_STATION_KEY, station_name)
