@@ -121,13 +121,15 @@ down: ## Delete the kind cluster or minikube profile
 # --- Docker Compose: Kafka, a producer per satellite and the dashboard, no Kubernetes ----
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 COMPOSE_PROJECT ?= satfeed
+# More files, e.g. a satellite's override: COMPOSE_FILE=deploy/compose/compose.yaml:my.yaml
+COMPOSE_FILE ?= deploy/compose/compose.yaml
 
 .PHONY: compose-up compose-down
 compose-up: ## Kafka, producers for TERRA, AQUA, AURA and the dashboard with Docker Compose (after make images)
-	COMPOSE="$(COMPOSE)" COMPOSE_PROJECT_NAME=$(COMPOSE_PROJECT) \
-	  COMPOSE_FILE=deploy/compose/compose.yaml deploy/compose/up.sh
+	COMPOSE="$(COMPOSE)" COMPOSE_PROJECT_NAME=$(COMPOSE_PROJECT) COMPOSE_FILE=$(COMPOSE_FILE) \
+	  deploy/compose/up.sh
 compose-down: ## Stop the Compose stack; removes its containers, network and Kafka's volume
-	$(COMPOSE) --project-name $(COMPOSE_PROJECT) --file deploy/compose/compose.yaml down --volumes
+	COMPOSE_FILE=$(COMPOSE_FILE) $(COMPOSE) --project-name $(COMPOSE_PROJECT) down --volumes
 
 .PHONY: clean
 clean: ## Remove build outputs of this checkout (not the per-machine cache)

@@ -28,15 +28,16 @@ if grep -q "address already in use\|port is already allocated" "$output"; then
   echo "  a port is taken by another program: stop it, or choose others with" \
        "SATFEED_HTTP_PORT (dashboard, default 8050) and SATFEED_KAFKA_PORT (Kafka, default 9094)" >&2
 fi
+starting=()
 for id in $("${compose[@]}" ps --quiet); do
   service=$(docker inspect --format '{{index .Config.Labels "com.docker.compose.service"}}' "$id")
   status=$(docker inspect --format '{{.State.Status}} {{.State.ExitCode}} {{if .State.Health}}{{.State.Health.Status}}{{end}}' "$id")
   read -r state code health <<< "$status"
   if [ "$state" = running ] && [ "${health:-healthy}" = healthy ]; then continue; fi
   if [ "$state" = exited ] && [ "$code" = 0 ]; then continue; fi  # a one-shot that finished
+  if [ "$state/${health:-}" = running/starting ]; then starting+=("$service"); continue; fi
   case "$state/${health:-}" in
     running/unhealthy) why="its health check fails" ;;
-    running/starting) why="its health check has not passed yet" ;;
     exited/*) why="it exited with status $code" ;;
     created/*) why="it was created but could not be started" ;;
     *) why="it is $state${health:+ ($health)}" ;;
@@ -44,10 +45,16 @@ for id in $("${compose[@]}" ps --quiet); do
   echo "  $service: $why" >&2
   if [ -n "${health:-}" ]; then
     echo "    last health check output:" >&2
-    docker inspect --format '{{range .State.Health.Log}}{{.Output}}{{end}}' "$id" \
+    docker inspect --format '{{range .State.Health.Log}}{{.Output}}{{"\n"}}{{end}}' "$id" \
       | grep -v '^\s*$' | tail -n 5 | sed 's/^/      /' >&2
   fi
-  echo "    last log lines (${compose[*]} logs $service):" >&2
-  docker logs --tail 10 "$id" 2>&1 | sed 's/^/      /' >&2
+  logs=$(docker logs --tail 10 "$id" 2>&1)
+  if [ -n "$logs" ]; then
+    echo "    last log lines (${compose[*]} logs $service):" >&2
+    printf '%s\n' "$logs" | sed 's/^/      /' >&2
+  fi
 done
+if [ "${#starting[@]}" -gt 0 ]; then
+  echo "  still starting when up stopped (not a failure by itself): ${starting[*]}" >&2
+fi
 exit 1

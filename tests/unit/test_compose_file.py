@@ -57,3 +57,13 @@ def test_the_kafka_image_is_a_variable_defaulting_to_the_official_one() -> None:
     services = _services()
     assert services["kafka"]["image"] == services["topics"]["image"]
     assert services["kafka"]["image"] == "${KAFKA_IMAGE:-apache/kafka:4.3.1}"
+
+
+def test_the_satellite_override_declares_its_topic_and_keeps_the_others() -> None:
+    override = yaml.safe_load((COMPOSE_FILE.parent / "noaa-19.yaml").read_text())["services"]
+    declared = override["topics"]["environment"]["SATFEED_COMPOSE_TOPICS"].split()
+    base = _services()["topics"]["environment"]["SATFEED_COMPOSE_TOPICS"].split()
+    producer = override["producer-noaa-19"]
+    assert declared == [*base, producer["environment"]["SATFEED_TOPIC"]]
+    assert producer["depends_on"] == _producers()["producer-terra"]["depends_on"]
+    assert producer["healthcheck"] == _producers()["producer-terra"]["healthcheck"]

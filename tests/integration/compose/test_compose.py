@@ -5,8 +5,9 @@ built by `make images` itself and Kafka's from the test bed's jars (satfeed_dev.
 In order: the images; `make compose-up`'s script brings every service up healthy; schema-v1
 records in each topic; Chromium sees three satellites updating; a killed producer, started
 again, leaves its topic on the time grid with nothing lost and nothing twice; a warm start;
-`down -v` leaves nothing. Then bad input: a taken port, and Kafka failing its health check.
-Figures go to artifacts/compose-report.json (docs/benchmarks.md).
+one more satellite from an override file; `down -v` leaves nothing. Then bad input: a taken
+port, and Kafka failing its health check. Figures go to artifacts/compose-report.json
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 from satfeed_core.record import decode_record
-from satfeed_dev.compose_bed import ComposeStack, ImageTimes, build_images
+from satfeed_dev.compose_bed import COMPOSE_FILE, ComposeStack, ImageTimes, build_images
 from satfeed_dev.docker_engine import DockerEngine, engine_missing
 from satfeed_dev.procs import free_port
 from satfeed_dev.waiting import wait_for
@@ -36,6 +37,7 @@ from tests.integration.frontend.conftest import WatchedPage
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 SATELLITES = ("terra", "aqua", "aura")
+NOAA_19 = COMPOSE_FILE.parent / "noaa-19.yaml"
 SERVICES = {"kafka", "topics", "frontend", *(f"producer-{s}" for s in SATELLITES)}
 REPORT: dict[str, object] = {}
 
@@ -196,6 +198,18 @@ def test_a_warm_start_and_the_stacks_memory(stack: ComposeStack) -> None:
     assert len(mib) == len(SERVICES) - 1  # every service but the finished one-shot
     assert stack.compose("stop").returncode == 0
     REPORT["warm_up_to_first_record_s"] = _up_until_first_record(stack)
+
+
+def test_one_more_satellite_is_one_override_file(stack: ComposeStack) -> None:
+    stack.overrides = (NOAA_19,)
+    done = stack.up()
+    assert done.returncode == 0, done.stdout + done.stderr
+    wait_for(
+        lambda: _metric(stack.http_port, "satfeed_frontend_satellites") == 4,
+        60,
+        "NOAA 19 on the page, its topic found by name",
+    )
+    assert stack.health()["producer-noaa-19"] in ("starting", "healthy")
 
 
 def _state(stack: ComposeStack, container: str) -> dict[str, object]:
