@@ -3,7 +3,7 @@
     uv run --frozen python bench/testbed_startup.py [--runs 5]
 
 Each run starts Kafka, the control plane (etcd, kube-apiserver, kube-controller-manager)
-and the KafkaTopic operator stand-in from scratch in a fresh directory, one after another so
+and the Topic Operator supervisor from scratch in a fresh directory, one after another so
 the times do not compete for the two cores, then reads each process's resident memory.
 """
 
@@ -41,8 +41,8 @@ def one_run(base: Path) -> dict[str, tuple[float | None, float]]:
         bed.kube.start()
         kube_s = time.monotonic() - started
         started = time.monotonic()
-        bed.install_strimzi_crd()
-        bed.start_topic_operator()
+        bed.install_strimzi_crds()
+        bed.start_entity_operators()
         operator_s = time.monotonic() - started
         results["kafka"] = (kafka_s, rss_mib(bed.kafka.process))
         etcd, apiserver, manager = bed.kube.processes()
@@ -53,7 +53,7 @@ def one_run(base: Path) -> dict[str, tuple[float | None, float]]:
         results["  etcd"] = (None, rss_mib(etcd))
         results["  kube-apiserver"] = (None, rss_mib(apiserver))
         results["  kube-controller-manager"] = (None, rss_mib(manager))
-        results["CRD + topic operator stand-in"] = (operator_s, rss_mib(bed.topic_operator))
+        results["CRDs + Topic Operator supervisor"] = (operator_s, rss_mib(bed.entity_operators))
     finally:
         bed.stop()
     return results

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import functools
 import json
 import subprocess
 import threading
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -12,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import KafkaException, Producer
+from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import NewTopic
 from playwright.sync_api import sync_playwright
 from satfeed_dev.browser import CHROMIUM_ARGS, chromium_path
@@ -300,3 +303,145 @@ def test_chromium_loads_a_loopback_page(loopback_site: str, run_root: Path) -> N
         finally:
             browser.close()
     assert screenshot.read_bytes().startswith(b"\x89PNG")
+
+
+def _operator_ports(testbed: TestBed) -> dict[str, int]:
+    port = (testbed.run_dir / "entity-operators" / "health.port").read_text()
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/operators", timeout=5) as response:
+        ports: dict[str, int] = json.load(response)
+    return ports
+
+
+def test_each_namespace_gets_strimzis_real_topic_operator_with_its_own_port_8080(
+    testbed: TestBed, namespace: str, other_namespace: str
+) -> None:
+    for ns in (namespace, other_namespace):
+        testbed.kube.apply(_kafkatopic("terra", ns, topicName=f"positions.{ns}"))
+    for ns in (namespace, other_namespace):
+        wait_for(functools.partial(_ready, testbed, "terra", ns), 90, f"KafkaTopic Ready in {ns}")
+
+    # Two Topic Operators at once, each with its health server on its own port 8080 ...
+    ports = _operator_ports(testbed)
+    for ns in (namespace, other_namespace):
+        port = ports[f"topic-operator/{ns}"]
+        assert port != 8080
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=5) as response:
+            assert response.status == 200
+        # ... and each is Strimzi's own build, watching only its namespace.
+        log = testbed.topic_operator_log(ns).read_text()
+        assert "TopicOperator 1.2.0 is starting" in log
+        assert f"watchedNamespace='{ns}'" in log
+
+
+def test_kafkauser_with_scram_gets_its_secret_from_strimzis_user_operator(
+    testbed: TestBed, namespace: str
+) -> None:
+    testbed.kube.apply(
+        {
+            "apiVersion": "kafka.strimzi.io/v1",
+            "kind": "KafkaUser",
+            "metadata": {
+                "name": "terra-producer",
+                "namespace": namespace,
+                "labels": {"strimzi.io/cluster": KAFKA_CLUSTER},
+            },
+            "spec": {"authentication": {"type": "scram-sha-512"}},
+        }
+    )
+
+    def ready() -> dict[str, Any] | None:
+        user = testbed.kube.get_json("get", "kafkauser", "terra-producer", "-n", namespace)
+        status = user.get("status") or {}
+        conditions = {c["type"]: c for c in status.get("conditions", [])}
+        return dict(status) if conditions.get("Ready", {}).get("status") == "True" else None
+
+    status = wait_for(ready, 90, "KafkaUser Ready")
+    assert status["username"] == "terra-producer"
+    assert status["secret"] == "terra-producer"
+    secret = testbed.kube.get_json("get", "secret", "terra-producer", "-n", namespace)
+    assert set(secret["data"]) >= {"password", "sasl.jaas.config"}
+    # The SCRAM credential is in Kafka, as the broker will check it.
+    admin = testbed.kafka.admin()  # kept referenced: a collected client cancels its futures
+    users = admin.describe_user_scram_credentials(["terra-producer"])
+    assert isinstance(users, dict)
+    assert users["terra-producer"].result(10).scram_credential_infos
+
+
+def _kafkauser(name: str, namespace: str, acls: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "apiVersion": "kafka.strimzi.io/v1",
+        "kind": "KafkaUser",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"strimzi.io/cluster": KAFKA_CLUSTER},
+        },
+        "spec": {
+            "authentication": {"type": "scram-sha-512"},
+            "authorization": {"type": "simple", "acls": acls},
+        },
+    }
+
+
+def _user_password(testbed: TestBed, name: str, namespace: str) -> str:
+    def ready() -> bool:
+        user = testbed.kube.get_json("get", "kafkauser", name, "-n", namespace)
+        conditions = (user.get("status") or {}).get("conditions", [])
+        return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+    wait_for(ready, 90, f"KafkaUser {name} Ready")
+    secret = testbed.kube.get_json("get", "secret", name, "-n", namespace)
+    return base64.b64decode(secret["data"]["password"]).decode()
+
+
+def _produce_as(
+    testbed: TestBed, user: str, password: str, topic: str
+) -> tuple[KafkaError | None, list[KafkaError]]:
+    """Produce one record over SCRAM-SHA-512 + TLS: (delivery error, client errors)."""
+    errors: list[KafkaError] = []
+    producer = Producer(
+        {
+            "bootstrap.servers": testbed.kafka.sasl_ssl_bootstrap_servers,
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.username": user,
+            "sasl.password": password,
+            "ssl.ca.location": str(testbed.kafka.ca_cert),
+            "message.timeout.ms": 10000,
+            "error_cb": errors.append,
+        }
+    )
+    delivered: list[KafkaError | None] = []
+    producer.produce(topic, value=b"x", on_delivery=lambda err, msg: delivered.append(err))
+    producer.flush(20)
+    return (delivered[0] if delivered else None), errors
+
+
+def test_kafkauser_acls_are_enforced_by_the_broker_over_scram_and_tls(
+    testbed: TestBed, namespace: str
+) -> None:
+    ours, theirs = f"ours.{namespace}", f"theirs.{namespace}"
+    for name, topic in (("ours", ours), ("theirs", theirs)):
+        testbed.kube.apply(_kafkatopic(name, namespace, topicName=topic))
+    for name in ("ours", "theirs"):
+        wait_for(functools.partial(_ready, testbed, name, namespace), 90, f"KafkaTopic {name}")
+    acls = [
+        {
+            "resource": {"type": "topic", "name": ours, "patternType": "literal"},
+            "operations": ["Write", "Describe"],
+        }
+    ]
+    testbed.kube.apply(_kafkauser("writer", namespace, acls))
+    password = _user_password(testbed, "writer", namespace)
+
+    error, _ = _produce_as(testbed, "writer", password, ours)
+    assert error is None
+    error, _ = _produce_as(testbed, "writer", password, theirs)
+    assert error is not None
+    assert error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+    # A wrong password gets no further than authentication.
+    error, client_errors = _produce_as(testbed, "writer", password + "x", ours)
+    assert error is not None
+    assert any(e.code() == KafkaError._AUTHENTICATION for e in client_errors)
+    # Only the one record that was allowed is in Kafka.
+    assert len(_consume_all(testbed.kafka.bootstrap_servers, ours, 1)) == 1

@@ -7,7 +7,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from satfeed_dev.toolchain import BUILD_SCRIPT, REPO_ROOT, SetupError, find_java, require_tool
+from satfeed_dev import toolchain
+from satfeed_dev.toolchain import (
+    BUILD_SCRIPT,
+    REPO_ROOT,
+    SetupError,
+    find_java,
+    require_tool,
+    strimzi_source,
+)
 
 
 def test_missing_java_version_names_it_and_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,3 +90,25 @@ def test_without_root_the_missing_debian_packages_come_as_one_command(tmp_path: 
     assert lines[0].startswith(
         "run: sudo apt-get install -y openjdk-17-jdk-headless chromium   (then make test again)"
     )
+
+
+def test_missing_strimzi_source_says_where_to_get_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SATFEED_STRIMZI_SOURCE", str(tmp_path / "no-such-archive.tar.gz"))
+    with pytest.raises(SetupError) as raised:
+        strimzi_source()
+    message = str(raised.value)
+    assert "no-such-archive.tar.gz does not exist" in message
+    assert "git clone --branch 1.2.0 --depth 1" in message
+    assert "strimzi/strimzi-kafka-operator" in message
+    assert "SATFEED_STRIMZI_SOURCE" in message
+
+
+def test_no_jdk_21_for_strimzis_operators_names_where_to_get_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SATFEED_CACHE", str(tmp_path))  # nothing built yet
+    monkeypatch.setattr(toolchain, "find_java", lambda minimum: find_java(minimum + 1000))
+    with pytest.raises(SetupError, match=r"Java 1021 or newer is needed.*Temurin"):
+        toolchain.strimzi_operators()

@@ -16,7 +16,9 @@ from typing import Any
 
 from confluent_kafka import Consumer, Message
 from confluent_kafka.admin import AdminClient
+from cryptography.hazmat.primitives import serialization
 
+from .pki import CertificateAuthority
 from .procs import ManagedProcess, free_port
 from .toolchain import find_java, maven_libs
 from .waiting import wait_for
@@ -107,7 +109,8 @@ class KafkaBroker:
         """Write a fresh config with free ports and format the storage (first start only)."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         port, controller_port = free_port(), free_port()
-        listeners = [f"PLAINTEXT://127.0.0.1:{port}"]
+        listeners = [f"PLAINTEXT://127.0.0.1:{port}", f"SASL_SSL://127.0.0.1:{free_port()}"]
+        keystore = self._write_tls()
         if self.pods_address is not None:
             listeners.append(f"PODS://{self.pods_address}:{free_port(self.pods_address)}")
         self.config_path.write_text(
@@ -121,7 +124,14 @@ class KafkaBroker:
                     "controller.listener.names=CONTROLLER",
                     "inter.broker.listener.name=PLAINTEXT",
                     "listener.security.protocol.map="
-                    "PLAINTEXT:PLAINTEXT,PODS:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "PLAINTEXT:PLAINTEXT,PODS:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL",
+                    # SASL_SSL is the listener Strimzi's clients use with a KafkaUser's
+                    # credentials: SCRAM-SHA-512 over TLS, with the per-run cluster CA.
+                    "sasl.enabled.mechanisms=SCRAM-SHA-512",
+                    "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+                    "listener.name.sasl_ssl.ssl.keystore.type=PEM",
+                    f"listener.name.sasl_ssl.ssl.keystore.location={keystore}",
                     f"log.dirs={self.data_dir}",
                     # As in a Strimzi-managed cluster: topics exist only when declared.
                     "auto.create.topics.enable=false",
@@ -135,6 +145,14 @@ class KafkaBroker:
                     "share.coordinator.state.topic.min.isr=1",
                     # One test consumer group should not wait 3 s for imaginary peers.
                     "group.initial.rebalance.delay.ms=0",
+                    # Kafka's ACLs, as with Strimzi's 'authorization: simple': a KafkaUser may
+                    # do what its ACLs allow and nothing else.
+                    "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                    "allow.everyone.if.no.acl.found=false",
+                    # The PLAINTEXT listener is the test bed's own (Strimzi's entity operators,
+                    # the tests' own clients, producers run as plain processes): clients there
+                    # are a super user, as Strimzi's entity operators are on its internal one.
+                    "super.users=User:ANONYMOUS",
                     "",
                 ]
             )
@@ -160,6 +178,32 @@ class KafkaBroker:
             run_dir=self.run_dir,
         )
         format_proc.run_to_completion(timeout=120)
+
+    @property
+    def ca_cert(self) -> Path:
+        """The cluster CA that signed the SASL_SSL listener's certificate (PEM)."""
+        return self.run_dir / "tls" / "ca.crt"
+
+    @property
+    def sasl_ssl_bootstrap_servers(self) -> str:
+        """The SCRAM-SHA-512 over TLS listener, where KafkaUsers' ACLs apply."""
+        return self._advertised()["SASL_SSL"]
+
+    def _write_tls(self) -> Path:
+        """A cluster CA and the listener's certificate; the PEM keystore Kafka reads."""
+        ca = CertificateAuthority(self.run_dir / "tls")
+        pair = ca.issue("broker", "satfeed-kafka", server_names=("127.0.0.1", "localhost"))
+        key = serialization.load_pem_private_key(pair.key.read_bytes(), password=None)
+        keystore = self.run_dir / "tls" / "keystore.pem"
+        # Kafka's PEM keystores take PKCS#8 keys only.
+        pkcs8 = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        keystore.write_bytes(pkcs8 + pair.cert.read_bytes())
+        keystore.chmod(0o600)
+        return keystore
 
     def admin(self) -> AdminClient:
         # librdkafka's connection errors go to Python logging (captured by pytest),

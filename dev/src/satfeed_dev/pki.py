@@ -20,7 +20,9 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) 
     path.write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
+            # Not PKCS#8: Strimzi's operators (fabric8's client) read EC keys only in SEC1
+            # form ("-----BEGIN EC PRIVATE KEY-----"); every other client reads both.
+            serialization.PrivateFormat.TraditionalOpenSSL,
             serialization.NoEncryption(),
         )
     )
@@ -127,3 +129,29 @@ def service_account_keys(directory: Path) -> CertPair:
     )
     _write_key(pair.key, key)
     return pair
+
+
+def clients_ca(common_name: str) -> tuple[bytes, bytes]:
+    """A Strimzi-style clients CA (RSA, as Strimzi makes it): (certificate PEM, key PEM).
+
+    The User Operator signs the certificates of ``tls`` KafkaUsers with it; Strimzi's cluster
+    operator would keep it in the ``<cluster>-clients-ca-cert`` and ``-clients-ca`` Secrets.
+    """
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = dt.datetime.now(dt.UTC)
+    name = _name(common_name, "io.strimzi")
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + _VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return cert.public_bytes(serialization.Encoding.PEM), key_pem

@@ -1,9 +1,11 @@
-"""The whole test bed: Kafka, the Kubernetes control plane, Strimzi's KafkaTopic CRD and
-the KafkaTopic operator stand-in, started together and stopped together; with
+"""The whole test bed: Kafka, the Kubernetes control plane, Strimzi's KafkaTopic and
+KafkaUser CRDs and Strimzi's real Topic Operator (one per namespace with KafkaTopics, see
+:mod:`satfeed_dev.entity_operators`), started together and stopped together; with
 ``with_node`` also a real node (:mod:`satfeed_dev.node`) that runs pods."""
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import hashlib
 import os
@@ -12,14 +14,25 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from satfeed_core.labels import STRIMZI_CLUSTER_KEY
+
 from .kafka import KafkaBroker
 from .kube import ControlPlane
 from .node import HOST_IP, NETNS_PREFIX, NODE_IP, Node, NodeNetwork
-from .procs import ManagedProcess, free_port, http_ok, pid_files, stop_pid_file
-from .toolchain import strimzi_crd
+from .pki import clients_ca
+from .procs import ManagedProcess, http_ok, pid_files, stop_pid_file
+from .toolchain import strimzi_crd, strimzi_operators
 
 KAFKA_CLUSTER = "satfeed"
-"""The ``strimzi.io/cluster`` label value the test bed's topic operator serves."""
+"""The ``strimzi.io/cluster`` label value the test bed's Topic Operators serve."""
+KAFKA_NAMESPACE = "satfeed-kafka"
+"""Where the test bed keeps what Strimzi keeps in the Kafka cluster's namespace (the clients
+CA Secrets)."""
+FULL_RECONCILIATION_INTERVAL_MS = 10_000
+"""How often each Topic Operator reconciles every KafkaTopic (Strimzi's default: 2 min).
+
+Some things recover only then, e.g. a KafkaTopic in ``ResourceConflict`` whose rival was
+deleted; 10 s keeps such tests short."""
 
 
 @dataclass
@@ -48,21 +61,37 @@ class TestBed:
         )
 
     @property
-    def topic_operator(self) -> ManagedProcess:
-        port_file = self.run_dir / "topic-operator" / "liveness.port"
-        port = port_file.read_text().strip() if port_file.exists() else "0"
+    def entity_operators(self) -> ManagedProcess:
+        """The supervisor that runs a real Topic Operator for each namespace with topics."""
+        run_dir = self.run_dir / "entity-operators"
+        operators = strimzi_operators()
         return ManagedProcess(
-            name="topic-operator",
-            argv=[sys.executable, "-m", "satfeed_dev.topic_operator"],
-            run_dir=self.run_dir / "topic-operator",
+            name="entity-operators",
+            argv=[sys.executable, "-m", "satfeed_dev.entity_operators"],
+            run_dir=run_dir,
             env={
                 **os.environ,
+                "SATFEED_RUN_DIR": str(self.run_dir),
+                "SATFEED_HEALTH_PORT_FILE": str(run_dir / "health.port"),
                 "KUBECONFIG": str(self.kube.kubeconfig),
                 "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
                 "STRIMZI_CLUSTER": KAFKA_CLUSTER,
-                "LIVENESS": f"http://127.0.0.1:{port}/healthz",
+                "STRIMZI_JAVA": str(operators.java),
+                "STRIMZI_TOPIC_OPERATOR_LIB": str(operators.topic_operator),
+                "STRIMZI_USER_OPERATOR_LIB": str(operators.user_operator),
+                "STRIMZI_CA_NAMESPACE": KAFKA_NAMESPACE,
+                "STRIMZI_FULL_RECONCILIATION_INTERVAL_MS": str(FULL_RECONCILIATION_INTERVAL_MS),
             },
         )
+
+    def entity_operators_process(self) -> ManagedProcess:
+        """The supervisor's process record alone (stopping needs no built operators)."""
+        run_dir = self.run_dir / "entity-operators"
+        return ManagedProcess(name="entity-operators", argv=(), run_dir=run_dir)
+
+    def topic_operator_log(self, namespace: str) -> Path:
+        """The log of the Topic Operator that serves ``namespace``."""
+        return self.run_dir / "topic-operator" / namespace / "topic-operator.log"
 
     def env(self) -> dict[str, str]:
         return {
@@ -85,31 +114,58 @@ class TestBed:
                 futures = [pool.submit(self.kafka.start), pool.submit(self.kube.start)]
                 for future in futures:
                     future.result()
-            self.install_strimzi_crd()
-            self.start_topic_operator()
+            self.install_strimzi_crds()
+            self.install_clients_ca()
+            self.start_entity_operators()
             if self.node is not None:
                 self.node.start(node_images or [])
         except BaseException:
             self.stop()
             raise
 
-    def install_strimzi_crd(self) -> None:
-        self.kube.install_crds(strimzi_crd("KafkaTopic"))
+    def install_strimzi_crds(self) -> None:
+        self.kube.install_crds(strimzi_crd("KafkaTopic"), strimzi_crd("KafkaUser"))
 
-    def start_topic_operator(self, timeout: float = 60) -> None:
-        run_dir = self.run_dir / "topic-operator"
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "liveness.port").write_text(str(free_port()))
-        process = self.topic_operator
+    def install_clients_ca(self) -> None:
+        """The clients CA Secrets the User Operators read, as Strimzi's cluster operator
+        makes them, in :data:`KAFKA_NAMESPACE`."""
+        cert, key = clients_ca(f"cluster-ca {KAFKA_CLUSTER} clients")
+        labels = {STRIMZI_CLUSTER_KEY: KAFKA_CLUSTER, "strimzi.io/kind": "Kafka"}
+        self.kube.apply(
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": KAFKA_NAMESPACE}}
+        )
+        for name, data in (
+            (f"{KAFKA_CLUSTER}-clients-ca-cert", {"ca.crt": cert}),
+            (f"{KAFKA_CLUSTER}-clients-ca", {"ca.key": key}),
+        ):
+            self.kube.apply(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Secret",
+                    "metadata": {"name": name, "namespace": KAFKA_NAMESPACE, "labels": labels},
+                    "data": {k: base64.b64encode(v).decode() for k, v in data.items()},
+                }
+            )
+
+    def start_entity_operators(self, timeout: float = 60) -> None:
+        process = self.entity_operators
+        port_file = process.run_dir / "health.port"
+        port_file.unlink(missing_ok=True)
         process.start()
-        url = process.env["LIVENESS"] if process.env else ""
 
-        process.wait_until(lambda: http_ok(url), timeout, "did not answer its liveness probe")
+        def healthy() -> bool:
+            return port_file.exists() and http_ok(
+                f"http://127.0.0.1:{port_file.read_text()}/healthz"
+            )
+
+        process.wait_until(healthy, timeout, "did not answer its health probe")
 
     def stop(self) -> None:
         """Stop every process this test bed started (by its pid files), newest first."""
         if self.node is not None:
             self.node.stop()
+        # First, or it would restart the Topic Operators that the loop below stops.
+        self.entity_operators_process().stop()
         for pid_file in reversed(sorted(pid_files(self.run_dir), key=lambda p: p.stat().st_mtime)):
             stop_pid_file(pid_file)
         if self.node is not None:

@@ -40,8 +40,9 @@ WARNING_REASONS: Final = frozenset({"ElementsStale", "MembersUnusable", "Refresh
 _FOREIGN_TOPIC_REASONS: Final = frozenset({"ResourceConflict", "KafkaTopicNameTaken"})
 _STRIMZI_HINTS: Final = {
     "ResourceConflict": (
-        "another KafkaTopic already manages this Kafka topic: delete that KafkaTopic, or "
-        "re-create this Satellite with another spec.topic.name"
+        "another KafkaTopic already manages this Kafka topic: delete that KafkaTopic (Strimzi's "
+        "Topic Operator takes this one up at its next full reconciliation, within 2 minutes "
+        "by default), or re-create this Satellite with another spec.topic.name"
     ),
     "KafkaError": "Kafka refused the change or cannot be reached; the Topic Operator retries",
     "NotSupported": "Strimzi cannot make this change to an existing topic; undo it",

@@ -270,6 +270,22 @@ def test_a_kafka_topic_managed_by_another_kafkatopic_is_a_conflict(
     assert deployment is not None
     assert deployment["spec"]["replicas"] == 0
 
+    # Once the other KafkaTopic is gone (and its topic with it), Strimzi's Topic Operator
+    # takes this one up at its next full reconciliation (10 s in the test bed), with no
+    # event on it; the Satellite follows and its producer starts.
+    kube.kubectl_ok("delete", "kafkatopic", "someone-elses", "-n", namespace, "--timeout=60s")
+    wait_condition(kube, namespace, "terra", "TopicReady", "True", timeout=120)
+    wait_for(
+        lambda: (
+            ((get(kube, "deployment", namespace, "terra-producer") or {}).get("spec") or {}).get(
+                "replicas"
+            )
+            == 1
+        ),
+        60,
+        "the producer to be scaled up again",
+    )
+
 
 def test_a_topic_rename_is_refused_and_the_old_topic_kept(
     testbed: TestBed, namespace: str, operator: OperatorProcess

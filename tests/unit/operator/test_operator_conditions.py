@@ -76,6 +76,8 @@ def test_strimzi_errors_are_mirrored_with_a_hint() -> None:
     assert (conflict.status, conflict.reason) == ("False", "ResourceConflict")
     assert "name='other'" in conflict.message
     assert "spec.topic.name" in conflict.message
+    # Strimzi's Topic Operator takes it up again only at its periodic reconciliation.
+    assert "next full reconciliation" in conflict.message
 
 
 def test_the_producer_waits_for_its_topic_and_stops_for_a_foreign_one() -> None:
