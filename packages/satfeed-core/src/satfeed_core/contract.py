@@ -30,6 +30,19 @@ ENV_SHARD: Final = "SATFEED_SHARD"
 ENV_ELEMENTS_DIR: Final = "SATFEED_ELEMENTS_DIR"
 ENV_SHARD_PLAN_FILE: Final = "SATFEED_SHARD_PLAN_FILE"
 
+# How the producer connects to Kafka: plaintext, or SCRAM-SHA-512 over TLS as a Strimzi
+# KafkaUser (satfeed_core.kafka_security). The password and the cluster CA are files: the
+# KafkaUser's Secret (key KAFKA_USER_PASSWORD_KEY) and the <cluster>-cluster-ca-cert Secret
+# (key KAFKA_CLUSTER_CA_CERT_KEY), mounted into the pod.
+ENV_KAFKA_SECURITY_PROTOCOL: Final = "KAFKA_SECURITY_PROTOCOL"
+ENV_KAFKA_SASL_USERNAME: Final = "KAFKA_SASL_USERNAME"
+ENV_KAFKA_SASL_PASSWORD_FILE: Final = "KAFKA_SASL_PASSWORD_FILE"  # noqa: S105 (a name)
+ENV_KAFKA_CA_FILE: Final = "KAFKA_SSL_CA_FILE"
+KAFKA_USER_PASSWORD_KEY: Final = "password"  # noqa: S105 (a Secret key's name)
+"""Key of the SCRAM password in the Secret Strimzi's User Operator writes for a KafkaUser."""
+KAFKA_CLUSTER_CA_CERT_KEY: Final = "ca.crt"
+"""Key of the cluster CA certificate in Strimzi's ``<cluster>-cluster-ca-cert`` Secret."""
+
 # --- The elements ConfigMap ---------------------------------------------------------------
 ELEMENTS_KEY: Final = "elements"
 """Key of the element set in the operator's ``<satellite>-elements`` ConfigMap, and the

@@ -42,6 +42,7 @@ class BatchPublisher(KafkaPublisher):
                 "queue.buffering.max.kbytes": config.buffer_mib * 1024,
                 "queue.buffering.max.messages": 1_000_000,
             },
+            security=config.kafka_security,
             metrics=metrics,
             stopping=stopping,
         )

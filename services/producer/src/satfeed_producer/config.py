@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,9 +23,11 @@ from satfeed_core.contract import (
     MAX_INTERVAL_SECONDS,
     MIN_INTERVAL_SECONDS,
 )
+from satfeed_core.kafka_security import KafkaSecurity
 from satfeed_core.propagation import Engine
 
 from satfeed_producer.group_config import GROUP_FLAGS, SINGLE_ONLY, GroupConfig, group_config
+from satfeed_producer.kafka_flags import KAFKA_SECURITY_FLAGS, kafka_security
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class ProducerConfig:
     log_format: str
     log_level: str
     engine: Engine
+    kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
 
 
 _OPTIONS: Sequence[EnvFlag] = (
@@ -56,6 +59,7 @@ _OPTIONS: Sequence[EnvFlag] = (
         "Kafka bootstrap servers, host:port[,...]",
     ),
     EnvFlag("--topic", contract.ENV_TOPIC, "Kafka topic to publish into (it must exist)"),
+    *KAFKA_SECURITY_FLAGS,
     EnvFlag(
         "--satellite-id",
         contract.ENV_SATELLITE_ID,
@@ -254,4 +258,5 @@ def _single_config(args: argparse.Namespace, described: argparse.ArgumentParser)
         log_format=args.log_format,
         log_level=args.log_level,
         engine=args.propagator,
+        kafka_security=kafka_security(args, described),
     )

@@ -9,14 +9,17 @@ rest are the flags every producer has (:mod:`satfeed_producer.config`).
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
 from satfeed_core import contract
 from satfeed_core.cli import EnvFlag
+from satfeed_core.kafka_security import KafkaSecurity
 from satfeed_core.shards import MAX_SHARDS
+
+from satfeed_producer.kafka_flags import kafka_security
 
 DEFAULT_BUFFER_MIB: Final = 32
 
@@ -77,6 +80,7 @@ class GroupConfig:
     http_port: int
     log_format: str
     log_level: str
+    kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
 
 
 def group_config(args: argparse.Namespace, described: argparse.ArgumentParser) -> GroupConfig:
@@ -102,4 +106,5 @@ def group_config(args: argparse.Namespace, described: argparse.ArgumentParser) -
         http_port=args.http_port,
         log_format=args.log_format,
         log_level=args.log_level,
+        kafka_security=kafka_security(args, described),
     )

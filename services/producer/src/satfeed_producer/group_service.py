@@ -251,11 +251,12 @@ class GroupService:
     def run(self) -> int:
         self.health.start()
         log.info(
-            "satfeed-producer group shard %d -> topic %r at %s every %g s; %d members, "
+            "satfeed-producer group shard %d -> topic %r at %s (%s) every %g s; %d members, "
             "shard plan: %s; http on %s:%d",
             self.config.shard,
             self.config.topic,
             self.config.bootstrap_servers,
+            self.config.kafka_security.describe(),
             self.config.interval_s,
             len(self.ticker.members),
             describe_plan(self.ticker.plan),

@@ -126,11 +126,12 @@ class ProducerService:
     def run(self) -> int:
         self.health.start()
         log.info(
-            "satfeed-producer for %s (NORAD %d) -> topic %r at %s every %g s; http on %s:%d",
+            "satfeed-producer for %s (NORAD %d) -> topic %r at %s (%s) every %g s; http on %s:%d",
             self.config.satellite_id,
             self.sampler.elements.norad_id,
             self.config.topic,
             self.config.bootstrap_servers,
+            self.config.kafka_security.describe(),
             self.config.interval_s,
             self.config.http_host,
             self.health.port,

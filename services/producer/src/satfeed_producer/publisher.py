@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any, Final, TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from satfeed_core.kafka_security import KafkaSecurity
 from satfeed_core.record import (
     PositionRecord,
     RecordError,
@@ -70,10 +71,12 @@ class KafkaPublisher:
         client_id: str,
         buffer_text: str,
         tuning: Mapping[str, Any],
+        security: KafkaSecurity,
         metrics: KafkaMetrics,
         stopping: threading.Event,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
+        self.security = security
         self.topic = topic
         self._buffer_text = buffer_text
         self._metrics = metrics
@@ -97,6 +100,7 @@ class KafkaPublisher:
             "allow.auto.create.topics": False,
             "error_cb": self._on_error,
             "logger": _client_log,
+            **security.client_settings(),
             **tuning,
         }
         self._producer = Producer(settings)
@@ -160,6 +164,13 @@ class KafkaPublisher:
         )
         self._contact()
         topic = metadata.topics.get(self.topic)
+        refused = KafkaError.TOPIC_AUTHORIZATION_FAILED
+        if topic is not None and topic.error is not None and topic.error.code() == refused:
+            raise TopicMissingError(
+                f"Kafka at {self.bootstrap_servers} refuses {self.security.describe()} "
+                f"access to topic {self.topic!r} (TOPIC_AUTHORIZATION_FAILED): the "
+                "KafkaUser's ACLs must allow Write, Read and Describe on it"
+            )
         if topic is None or topic.error is not None:
             raise TopicMissingError(
                 f"topic {self.topic!r} does not exist in Kafka at "
@@ -287,6 +298,7 @@ class Publisher(KafkaPublisher):
                 "compression.type": "lz4",
                 "queue.buffering.max.messages": config.buffer_records,
             },
+            security=config.kafka_security,
             metrics=metrics,
             stopping=stopping,
         )
@@ -304,6 +316,7 @@ class Publisher(KafkaPublisher):
         consumer = Consumer(
             {
                 "bootstrap.servers": self.bootstrap_servers,
+                **self.security.client_settings(),
                 "group.id": f"satfeed-producer-probe-{uuid.uuid4().hex}",
                 "enable.auto.commit": False,
                 "logger": _client_log,

@@ -1,0 +1,74 @@
+"""How a satfeed client connects to Kafka: plaintext, or as a Strimzi KafkaUser.
+
+Strimzi's answer to "who may write this topic" is a KafkaUser: its User Operator puts a
+SCRAM-SHA-512 password into a Secret and the user's ACLs into Kafka, and clients connect to
+a listener with SCRAM over TLS, trusting the cluster CA (the ``<cluster>-cluster-ca-cert``
+Secret). Both reach the pod as mounted files; the names are in :mod:`satfeed_core.contract`.
+The password is read from its file whenever settings are made, never logged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Literal
+
+from satfeed_core import contract
+
+PLAINTEXT: Final = "PLAINTEXT"
+SASL_SSL: Final = "SASL_SSL"
+PROTOCOLS: Final = (PLAINTEXT, SASL_SSL)
+SASL_MECHANISM: Final = "SCRAM-SHA-512"
+"""Strimzi's ``authentication: {type: scram-sha-512}``."""
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    protocol: Literal["PLAINTEXT", "SASL_SSL"] = PLAINTEXT
+    username: str | None = None
+    password_file: Path | None = None
+    ca_file: Path | None = None
+
+    def problems(self) -> list[str]:
+        """What is missing or unreadable, each naming its setting; empty when usable."""
+        if self.protocol == PLAINTEXT:
+            return []
+        problems = []
+        for value, env, what in (
+            (self.username, contract.ENV_KAFKA_SASL_USERNAME, "the KafkaUser's name"),
+            (self.password_file, contract.ENV_KAFKA_SASL_PASSWORD_FILE, "its password file"),
+            (self.ca_file, contract.ENV_KAFKA_CA_FILE, "the cluster CA certificate file"),
+        ):
+            if not value:
+                problems.append(f"{SASL_SSL} needs {env} ({what})")
+        for path, env in (
+            (self.password_file, contract.ENV_KAFKA_SASL_PASSWORD_FILE),
+            (self.ca_file, contract.ENV_KAFKA_CA_FILE),
+        ):
+            if path is not None and not path.is_file():
+                problems.append(
+                    f"{env}={path} is not a readable file (is the Secret mounted there?)"
+                )
+        return problems
+
+    def client_settings(self) -> dict[str, str]:
+        """librdkafka settings for this connection (none for plaintext)."""
+        if self.protocol == PLAINTEXT:
+            return {}
+        if self.problems():
+            raise ValueError("; ".join(self.problems()))
+        assert self.password_file is not None  # problems() said so
+        assert self.username is not None
+        return {
+            "security.protocol": SASL_SSL,
+            "sasl.mechanism": SASL_MECHANISM,
+            "sasl.username": self.username,
+            "sasl.password": self.password_file.read_text().strip(),
+            "ssl.ca.location": str(self.ca_file),
+        }
+
+    def describe(self) -> str:
+        """For logs: how it connects, without the password."""
+        if self.protocol == PLAINTEXT:
+            return "plaintext"
+        return f"{SASL_MECHANISM} over TLS as {self.username}"

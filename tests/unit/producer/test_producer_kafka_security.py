@@ -1,0 +1,100 @@
+"""How the producer connects to Kafka: plaintext by default, or SCRAM-SHA-512 over TLS with a
+Strimzi KafkaUser's mounted Secret and the cluster CA; every gap is a usage error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from satfeed_core import contract
+from satfeed_core.kafka_security import KafkaSecurity
+from satfeed_producer.config import parse_config, parse_settings
+from satfeed_producer.group_config import GroupConfig
+
+BASE_ENV = {
+    "KAFKA_BOOTSTRAP_SERVERS": "satfeed-kafka-bootstrap:9093",
+    "SATFEED_TOPIC": "terra",
+    "SATFEED_SATELLITE_ID": "terra",
+    "SATFEED_ELEMENTS_FILE": "/etc/satfeed/elements/elements",
+}
+
+
+@pytest.fixture
+def mounted(tmp_path: Path) -> dict[str, str]:
+    """The KafkaUser's Secret and the cluster CA as the pod sees them."""
+    (tmp_path / "password").write_text("s3cret-Pa55\n")
+    (tmp_path / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\n")
+    return {
+        contract.ENV_KAFKA_SECURITY_PROTOCOL: "SASL_SSL",
+        contract.ENV_KAFKA_SASL_USERNAME: "terra-producer",
+        contract.ENV_KAFKA_SASL_PASSWORD_FILE: str(tmp_path / "password"),
+        contract.ENV_KAFKA_CA_FILE: str(tmp_path / "ca.crt"),
+    }
+
+
+def test_plaintext_is_the_default_and_adds_no_client_settings() -> None:
+    config = parse_config([], BASE_ENV)
+    assert config.kafka_security == KafkaSecurity()
+    assert config.kafka_security.client_settings() == {}
+    assert config.kafka_security.describe() == "plaintext"
+
+
+def test_scram_over_tls_reads_the_mounted_password_and_ca(
+    mounted: dict[str, str], tmp_path: Path
+) -> None:
+    security = parse_config([], {**BASE_ENV, **mounted}).kafka_security
+    assert security.client_settings() == {
+        "security.protocol": "SASL_SSL",
+        "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.username": "terra-producer",
+        "sasl.password": "s3cret-Pa55",
+        "ssl.ca.location": str(tmp_path / "ca.crt"),
+    }
+    # What is logged names the user, never the password.
+    assert security.describe() == "SCRAM-SHA-512 over TLS as terra-producer"
+    # A rotated password is read again for the next client.
+    (tmp_path / "password").write_text("n3w")
+    assert security.client_settings()["sasl.password"] == "n3w"
+
+
+def test_a_group_shard_connects_the_same_way(mounted: dict[str, str], tmp_path: Path) -> None:
+    env = {k: v for k, v in {**BASE_ENV, **mounted}.items() if k != "SATFEED_ELEMENTS_FILE"}
+    env = {k: v for k, v in env.items() if k != "SATFEED_SATELLITE_ID"}
+    config = parse_settings(["--elements-dir", str(tmp_path)], env)
+    assert isinstance(config, GroupConfig)
+    assert config.kafka_security.username == "terra-producer"
+
+
+@pytest.mark.parametrize(
+    ("left_out", "named"),
+    [
+        (contract.ENV_KAFKA_SASL_USERNAME, "SASL_SSL needs KAFKA_SASL_USERNAME"),
+        (contract.ENV_KAFKA_SASL_PASSWORD_FILE, "SASL_SSL needs KAFKA_SASL_PASSWORD_FILE"),
+        (contract.ENV_KAFKA_CA_FILE, "SASL_SSL needs KAFKA_SSL_CA_FILE"),
+    ],
+)
+def test_scram_without_each_piece_is_a_usage_error_naming_it(
+    capsys: pytest.CaptureFixture[str], mounted: dict[str, str], left_out: str, named: str
+) -> None:
+    env = {k: v for k, v in {**BASE_ENV, **mounted}.items() if k != left_out}
+    with pytest.raises(SystemExit) as exit_info:
+        parse_config([], env)
+    assert exit_info.value.code == 2
+    assert named in capsys.readouterr().err
+
+
+def test_an_unmounted_secret_says_so(
+    capsys: pytest.CaptureFixture[str], mounted: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "password").unlink()
+    with pytest.raises(SystemExit):
+        parse_config([], {**BASE_ENV, **mounted})
+    err = capsys.readouterr().err
+    assert f"KAFKA_SASL_PASSWORD_FILE={tmp_path / 'password'} is not a readable file" in err
+    assert "is the Secret mounted there?" in err
+
+
+def test_an_unknown_protocol_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        parse_config([], {**BASE_ENV, contract.ENV_KAFKA_SECURITY_PROTOCOL: "SSL"})
+    assert "KAFKA_SECURITY_PROTOCOL='SSL'" in capsys.readouterr().err
