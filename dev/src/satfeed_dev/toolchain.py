@@ -339,7 +339,6 @@ def strimzi_operators() -> StrimziOperators:
         user_operator=out / "user-operator" / "lib",
     )
     if (out / ".complete").exists():
-        print(f"cached: {out}", flush=True)
         return operators
     out.parent.mkdir(parents=True, exist_ok=True)
     with (out.parent / f".{version}.lock").open("w") as lock:
@@ -411,4 +410,5 @@ def ensure_all() -> None:
     go_tools(build=True)
     maven_libs("kafka")
     strimzi_crd("KafkaTopic")
-    strimzi_operators()
+    operators = strimzi_operators()
+    print(f"cached: {operators.topic_operator.parent.parent}", flush=True)
