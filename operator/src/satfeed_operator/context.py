@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import logging
 import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -29,6 +30,8 @@ from satfeed_operator.metrics import OperatorMetrics
 from satfeed_operator.objects import already_applied
 from satfeed_operator.pass_publisher import PassPublisher
 from satfeed_operator.station_clock import StationClock
+
+log = logging.getLogger(__name__)
 
 Key = tuple[str, str]
 """A Satellite's (namespace, name)."""
@@ -55,6 +58,8 @@ class OperatorContext:
     _queued: set[Key] = field(default_factory=set)
     _children: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     """The operator's children as the watches last saw them: (plural, namespace, name)."""
+    _retries: dict[Key, asyncio.Task[None]] = field(default_factory=dict)
+    """A reconcile waiting to be tried again, per resource (see :meth:`retry_later`)."""
     _applied: dict[str, str] = field(default_factory=dict)
     """Digest of the manifest last applied at each path: the same manifest applied again
     over a child that differs means someone changed or deleted the child (drift)."""
@@ -137,6 +142,40 @@ class OperatorContext:
                 await work()
         finally:
             self._queued.discard(key)
+
+    def retry_later(self, key: Key, delay: float, work: Callable[[], Awaitable[object]]) -> None:
+        """Run ``work`` (a reconcile of ``key``) again after ``delay`` seconds, replacing a
+        retry of ``key`` already waiting: that reconcile reads the newest state anyway.
+
+        The operator's own timer rather than kopf's ``TemporaryError(delay=...)``: kopf
+        holds back a resource's spec changes until a delayed handler comes due, and a
+        CelesTrak source waits up to two hours for its next download.
+        """
+        waiting = self._retries.pop(key, None)
+        if waiting is not None:
+            waiting.cancel()
+
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            if self._retries.get(key) is asyncio.current_task():
+                del self._retries[key]
+            await self.debounced(key, work)
+
+        task = asyncio.create_task(later())
+        task.add_done_callback(_log_failure)
+        self._retries[key] = task
+
+    async def cancel_retries(self) -> None:
+        tasks = list(self._retries.values())
+        self._retries.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("a retried reconcile failed: %s", task.exception())
 
 
 def child_label_filter(owner_key: str) -> dict[str, Any]:

@@ -41,7 +41,7 @@ async def on_group_change(namespace: str | None, name: str, memo: Any, **_: Any)
     ctx = context_of(memo)
     async with ctx.exclusive(group_key(namespace, name)):
         outcome = await reconcile_group(ctx, namespace, name)
-    outcome.hand_to_kopf("group")
+    outcome.hand_to_kopf()
 
 
 @kopf.on.event("kafka.strimzi.io", "v1", "kafkatopics", labels=GROUP_CHILD_LABELS)

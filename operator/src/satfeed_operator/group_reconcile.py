@@ -76,7 +76,13 @@ async def reconcile_group(ctx: OperatorContext, namespace: str, name: str) -> Ou
     async with ctx.metrics.reconciling(GROUP_KIND) as result:
         outcome = await _reconcile_group(ctx, namespace, name)
         result.append(outcome.result)
-        return outcome
+    if outcome.retry_in is not None:
+        ctx.retry_later(
+            group_key(namespace, name),
+            outcome.retry_in,
+            lambda: reconcile_group(ctx, namespace, name),
+        )
+    return outcome
 
 
 async def _reconcile_group(ctx: OperatorContext, namespace: str, name: str) -> Outcome:

@@ -111,6 +111,7 @@ async def close(memo: kopf.Memo, **_: Any) -> None:
     metrics_server: web.AppRunner | None = memo.get("metrics")
     if metrics_server is not None:
         await metrics_server.cleanup()
+    await ctx.cancel_retries()
     await ctx.kube.close()
     await ctx.gp.close()
     await ctx.passes.close()
@@ -124,7 +125,7 @@ async def on_satellite_change(namespace: str | None, name: str, memo: Any, **_: 
     ctx = context(memo)
     async with ctx.exclusive((namespace, name)):
         outcome = await reconcile(ctx, namespace, name)
-    outcome.hand_to_kopf("Satellite")
+    outcome.hand_to_kopf()
 
 
 @kopf.on.event("kafka.strimzi.io", "v1", "kafkatopics", labels=CHILD_LABELS)

@@ -73,13 +73,12 @@ class Outcome:
             return "permanent"
         return "ok" if self.retry_in is None else "retry"
 
-    def hand_to_kopf(self, what: str) -> None:
-        """End a kopf handler with this outcome: done, retry in ``retry_in`` seconds, or give
-        up until the spec changes (the status says what to fix; retrying cannot help)."""
+    def hand_to_kopf(self) -> None:
+        """End a kopf handler with this outcome: done, or given up until the spec changes
+        (the status says what to fix). Retries are the operator's own
+        (:meth:`OperatorContext.retry_later`), so kopf handles every spec change at once."""
         if self.permanent:
             raise kopf.PermanentError(self.permanent)
-        if self.retry_in is not None:
-            raise kopf.TemporaryError(f"waiting (see the {what}'s status)", delay=self.retry_in)
 
 
 async def reconcile_soon(ctx: OperatorContext, namespace: str, name: str) -> None:
@@ -100,7 +99,11 @@ async def reconcile(
     async with ctx.metrics.reconciling(KIND) as result:
         outcome = await _reconcile(ctx, namespace, name, body)
         result.append(outcome.result)
-        return outcome
+    if outcome.retry_in is not None:
+        ctx.retry_later(
+            (namespace, name), outcome.retry_in, lambda: reconcile(ctx, namespace, name)
+        )
+    return outcome
 
 
 async def _reconcile(

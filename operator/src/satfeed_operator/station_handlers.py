@@ -42,7 +42,7 @@ async def on_station_change(namespace: str | None, name: str, memo: Any, **_: An
     ctx = context_of(memo)
     async with ctx.exclusive(station_key(namespace, name)):
         outcome = await reconcile_station(ctx, namespace, name)
-    outcome.hand_to_kopf("station")
+    outcome.hand_to_kopf()
 
 
 @kopf.on.event(GROUP, VERSION, STATION_PLURAL)

@@ -107,7 +107,13 @@ async def reconcile_station(ctx: OperatorContext, namespace: str, name: str) -> 
     async with ctx.metrics.reconciling(STATION_KIND) as result:
         outcome = await _reconcile(ctx, namespace, name)
         result.append(outcome.result)
-        return outcome
+    if outcome.retry_in is not None:
+        ctx.retry_later(
+            station_key(namespace, name),
+            outcome.retry_in,
+            lambda: reconcile_station(ctx, namespace, name),
+        )
+    return outcome
 
 
 def _timestamp_ms(moment: datetime) -> str:

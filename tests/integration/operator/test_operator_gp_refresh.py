@@ -202,3 +202,17 @@ def test_no_elements_at_all_is_reported_and_retried_later(
     kube.apply(celestrak_satellite(namespace, "unknown", 99999))
     unknown = wait_condition(kube, namespace, "unknown", "ElementsValid", "False", "FetchFailed")
     assert "503" in (condition(unknown, "ElementsValid") or {})["message"]
+
+
+def test_a_spec_change_is_handled_at_once_while_the_next_download_is_hours_away(
+    testbed: TestBed, namespace: str, start_operator: StartOperator, gp_server: GpServer
+) -> None:
+    """A CelesTrak Satellite waits two hours for its next download; pausing it meanwhile
+    must not wait for that (kopf held spec changes back behind a delayed retry)."""
+    kube = testbed.kube
+    start_operator(SATFEED_CELESTRAK_URL=gp_server.url)
+    satellite = celestrak_satellite(namespace, "terra", TERRA)
+    kube.apply(satellite)
+    wait_condition(kube, namespace, "terra", "TopicReady", "True", timeout=60)
+    kube.apply(with_spec(satellite, paused=True))
+    wait_condition(kube, namespace, "terra", "Ready", "False", reason="Paused", timeout=15)
