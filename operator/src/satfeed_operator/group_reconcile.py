@@ -52,7 +52,7 @@ from satfeed_operator.group_objects import (
 )
 from satfeed_operator.group_sources import JudgedCache, MembersOutcome, chunk_text, resolve_members
 from satfeed_operator.kube import ApiError, object_path
-from satfeed_operator.reconcile import Outcome, owned_by
+from satfeed_operator.reconcile import Outcome, owned_by, run_reconcile
 from satfeed_operator.status import now, timestamp, write_status
 
 JUDGED = JudgedCache()
@@ -73,16 +73,13 @@ async def reconcile_group_soon(ctx: OperatorContext, namespace: str, name: str) 
 
 
 async def reconcile_group(ctx: OperatorContext, namespace: str, name: str) -> Outcome:
-    async with ctx.metrics.reconciling(GROUP_KIND) as result:
-        outcome = await _reconcile_group(ctx, namespace, name)
-        result.append(outcome.result)
-    if outcome.retry_in is not None:
-        ctx.retry_later(
-            group_key(namespace, name),
-            outcome.retry_in,
-            lambda: reconcile_group(ctx, namespace, name),
-        )
-    return outcome
+    return await run_reconcile(
+        ctx,
+        GROUP_KIND,
+        group_key(namespace, name),
+        lambda: _reconcile_group(ctx, namespace, name),
+        lambda: reconcile_group(ctx, namespace, name),
+    )
 
 
 async def _reconcile_group(ctx: OperatorContext, namespace: str, name: str) -> Outcome:

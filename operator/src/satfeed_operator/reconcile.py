@@ -13,7 +13,7 @@ last seen) is :mod:`satfeed_operator.context`'s; this module is the algorithm in
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,13 +96,29 @@ async def reconcile(
     ctx: OperatorContext, namespace: str, name: str, body: Mapping[str, Any] | None = None
 ) -> Outcome:
     """Reconcile the Satellite ``namespace/name`` (``body``: as just seen, else read)."""
-    async with ctx.metrics.reconciling(KIND) as result:
-        outcome = await _reconcile(ctx, namespace, name, body)
+    return await run_reconcile(
+        ctx,
+        KIND,
+        (namespace, name),
+        lambda: _reconcile(ctx, namespace, name, body),
+        lambda: reconcile(ctx, namespace, name),
+    )
+
+
+async def run_reconcile(
+    ctx: OperatorContext,
+    kind: str,
+    key: tuple[str, str],
+    attempt: Callable[[], Awaitable[Outcome]],
+    again: Callable[[], Awaitable[Outcome]],
+) -> Outcome:
+    """Time and count one reconcile of any kind, and have ``again`` run when it asks to be
+    retried (on the operator's timer, see :meth:`OperatorContext.retry_later`)."""
+    async with ctx.metrics.reconciling(kind) as result:
+        outcome = await attempt()
         result.append(outcome.result)
     if outcome.retry_in is not None:
-        ctx.retry_later(
-            (namespace, name), outcome.retry_in, lambda: reconcile(ctx, namespace, name)
-        )
+        ctx.retry_later(key, outcome.retry_in, again)
     return outcome
 
 

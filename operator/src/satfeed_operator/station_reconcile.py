@@ -46,7 +46,7 @@ from satfeed_operator.consts import (
 from satfeed_operator.context import OperatorContext
 from satfeed_operator.kube import ApiError, object_path, satellite_path
 from satfeed_operator.pass_publisher import PublishError
-from satfeed_operator.reconcile import Outcome, owned_by
+from satfeed_operator.reconcile import Outcome, owned_by, run_reconcile
 from satfeed_operator.station_forecast import (
     UNUSABLE,
     FollowedSatellite,
@@ -104,16 +104,13 @@ async def reconcile_station_soon(ctx: OperatorContext, namespace: str, name: str
 
 
 async def reconcile_station(ctx: OperatorContext, namespace: str, name: str) -> Outcome:
-    async with ctx.metrics.reconciling(STATION_KIND) as result:
-        outcome = await _reconcile(ctx, namespace, name)
-        result.append(outcome.result)
-    if outcome.retry_in is not None:
-        ctx.retry_later(
-            station_key(namespace, name),
-            outcome.retry_in,
-            lambda: reconcile_station(ctx, namespace, name),
-        )
-    return outcome
+    return await run_reconcile(
+        ctx,
+        STATION_KIND,
+        station_key(namespace, name),
+        lambda: _reconcile(ctx, namespace, name),
+        lambda: reconcile_station(ctx, namespace, name),
+    )
 
 
 def _timestamp_ms(moment: datetime) -> str:
