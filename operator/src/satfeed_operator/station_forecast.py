@@ -34,6 +34,31 @@ REFRESH: Final = timedelta(hours=1)
 """How often the window moves on (new passes at its end are predicted) when nothing else
 changes."""
 UNUSABLE: Final = "unusable"
+LOOK_BACK: Final = timedelta(hours=1)
+"""Pass events missed while the operator was down are published late, up to this old;
+older ones are dropped (a rotator cannot act on them)."""
+
+
+def events_from(moment: datetime, published_through: datetime | None) -> datetime:
+    """Where pass events still to publish begin: after the last one published, at most
+    :data:`LOOK_BACK` before ``moment``."""
+    return max(published_through or moment, moment - LOOK_BACK)
+
+
+def forecast_window(
+    moment: datetime, published_through: datetime | None, look_ahead: timedelta
+) -> tuple[datetime, datetime]:
+    """The window a forecast made at ``moment`` covers: from the oldest pass event still to
+    publish, a second early so that an event due exactly then is inside it, to
+    ``look_ahead`` after ``moment``.
+
+    Both ends are whole seconds, as ``status.predictedAt``/``predictedUntil`` print them, so
+    the status names exactly the window its passes were predicted over: a pass cut by the
+    window's end is reproducible from the status alone.
+    """
+    whole = moment.replace(microsecond=0)
+    after = events_from(whole, published_through)
+    return min(after, whole) - timedelta(seconds=1), whole + look_ahead
 
 
 @dataclass(frozen=True)

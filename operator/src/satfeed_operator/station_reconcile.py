@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
 from satfeed_core import pass_events
@@ -52,7 +52,9 @@ from satfeed_operator.station_forecast import (
     FollowedSatellite,
     StationForecast,
     due_events,
+    events_from,
     forecast,
+    forecast_window,
     next_wake,
     notice_message,
     notices_due,
@@ -68,9 +70,6 @@ from satfeed_operator.status import now, parse_timestamp, post_event, write_stat
 log = logging.getLogger(__name__)
 
 SATELLITES_SELECTED: Final = "SatellitesSelected"
-LOOK_BACK: Final = timedelta(hours=1)
-"""Pass events missed while the operator was down are published late, up to this old;
-older ones are dropped (a rotator cannot act on them)."""
 PUBLISH_RETRY_SECONDS: Final = 30.0
 
 
@@ -209,18 +208,15 @@ async def _reconcile_valid(
     moment = now()
     memory = MEMORY.setdefault(key, _StationMemory())
     published_through = parse_timestamp((previous.get("passEvents") or {}).get("publishedThrough"))
-    after = max(published_through or moment, moment - LOOK_BACK)
+    after = events_from(moment, published_through)
     digest = _digest(generation, followed)
     if (
         memory.forecast is None
         or memory.generation != generation
         or memory.forecast.due_for_refresh(moment)
     ):
-        # Begun at the oldest event still to publish, so that its pass is in the forecast.
-        start = min(after, moment) - timedelta(seconds=1)
-        memory.forecast = await asyncio.to_thread(
-            forecast, spec, followed, start, moment + spec.look_ahead
-        )
+        start, end = forecast_window(moment, published_through, spec.look_ahead)
+        memory.forecast = await asyncio.to_thread(forecast, spec, followed, start, end)
     elif memory.digest != digest:  # Satellites or elements changed: predict just those
         window = memory.forecast
         memory.forecast = await asyncio.to_thread(

@@ -145,3 +145,25 @@ def test_new_elements_of_one_satellite_repredict_only_that_one(
     # Another window predicts everything again.
     later = sf.forecast(spec, [newer], START + timedelta(hours=1), end, previous=before)
     assert later.satellites[0] is not before.satellites[1]
+
+
+@pytest.mark.parametrize(
+    ("published_through", "begins"),
+    [
+        (None, "2026-08-23T10:14:06Z"),  # nothing to catch up: from now, a second early
+        ("2026-08-23T10:02:00Z", "2026-08-23T10:01:59Z"),  # from the oldest unpublished event
+        ("2026-08-23T07:00:00Z", "2026-08-23T09:14:06Z"),  # but never more than an hour back
+    ],
+)
+def test_the_window_the_status_names_is_the_window_predicted(
+    terra_aqua: list[sf.FollowedSatellite], published_through: str | None, begins: str
+) -> None:
+    moment = datetime(2026, 8, 23, 10, 14, 7, 654321, tzinfo=UTC)
+    spec = svalbard(lookAheadHours=12)
+    through = datetime.fromisoformat(published_through) if published_through else None
+    start, end = sf.forecast_window(moment, through, spec.look_ahead)
+    status = sf.station_status(spec, sf.forecast(spec, terra_aqua, start, end), moment)
+    assert (status["predictedAt"], status["predictedUntil"]) == (begins, "2026-08-23T22:14:07Z")
+    # Whole seconds, so the printed window is exactly the one predicted: a pass the window's
+    # end cuts short is the same when predicted again from the status.
+    assert (start.microsecond, end.microsecond) == (0, 0)
