@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, Message
+from confluent_kafka import Consumer, Message, TopicPartition
 from confluent_kafka.admin import AdminClient
 from cryptography.hazmat.primitives import serialization
 
@@ -204,6 +204,21 @@ class KafkaBroker:
         keystore.write_bytes(pkcs8 + pair.cert.read_bytes())
         keystore.chmod(0o600)
         return keystore
+
+    def records_in(self, topic: str) -> int:
+        """Records in the topic (all partitions), read on the test bed's own listener."""
+        consumer = Consumer(
+            {"bootstrap.servers": self.bootstrap_servers, "group.id": "satfeed-count"}
+        )
+        try:
+            partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+            marks = [
+                consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+                for p in partitions
+            ]
+        finally:
+            consumer.close()
+        return sum(int(high - low) for low, high in marks)
 
     def admin(self) -> AdminClient:
         # librdkafka's connection errors go to Python logging (captured by pytest),

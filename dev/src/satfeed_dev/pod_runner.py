@@ -6,6 +6,7 @@ producer exactly as the operator's Deployment says (its command, env and volumes
 
 from __future__ import annotations
 
+import base64
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,6 +36,12 @@ def pod_runner(testbed: TestBed, deployment: Mapping[str, Any], root: Path) -> M
             assert configmap is not None, volume
             for key, value in configmap["data"].items():
                 (directory / key).write_text(value)
+        elif "secret" in volume:  # as the kubelet mounts one: the items chosen, decoded
+            secret = get(testbed.kube, "secret", namespace, volume["secret"]["secretName"])
+            assert secret is not None, volume
+            for item in volume["secret"]["items"]:
+                data = base64.b64decode(secret["data"][item["key"]])
+                (directory / item["path"]).write_bytes(data)
         else:
             assert "emptyDir" in volume, f"the pod runner knows no volume like {volume}"
         directories[volume["name"]] = directory

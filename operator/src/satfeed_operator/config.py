@@ -20,6 +20,8 @@ from typing import Any, Final
 from satfeed_core import contract
 from satfeed_core.cli import EnvFlag, env_flag_parser, parse_env_flags
 from satfeed_core.contract import DEFAULT_ELEMENTS_STALE_AFTER
+from satfeed_core.kafka_security import FLAGS as KAFKA_SECURITY_FLAGS
+from satfeed_core.kafka_security import SASL_SSL, KafkaSecurity, from_args
 
 from satfeed_operator import __version__
 
@@ -81,6 +83,14 @@ class OperatorConfig:
     minute) and new shards must have started before it."""
     verbose: bool = False
     """Log kopf's debug messages."""
+    kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
+    """How the operator's own client (pass events) connects. With SASL_SSL the producers
+    connect so too, each as a KafkaUser the operator declares for it."""
+
+    @property
+    def kafka_users(self) -> bool:
+        """Whether producers get a KafkaUser each (the brokers authenticate and authorize)."""
+        return self.kafka_security.protocol == SASL_SSL
 
     @property
     def clusterwide(self) -> bool:
@@ -101,6 +111,7 @@ FLAGS: Final[Sequence[EnvFlag]] = (
         "KAFKA_BOOTSTRAP_SERVERS",
         "that cluster's bootstrap servers, given to the producers (required)",
     ),
+    *KAFKA_SECURITY_FLAGS,
     EnvFlag(
         "--extra-kafka-clusters",
         "SATFEED_EXTRA_KAFKA_CLUSTERS",
@@ -317,4 +328,5 @@ def parse_config(
         metrics_host=args.metrics_host.strip() or "0.0.0.0",  # noqa: S104
         metrics_port=args.metrics_port,
         verbose=args.verbose,
+        kafka_security=from_args(args, described),
     )

@@ -44,11 +44,11 @@ class OperatorContext:
     config: OperatorConfig
     kube: KubeClient
     gp: GpCache
+    passes: PassPublisher
+    """The Kafka producer of the GroundStations' pass events."""
     metrics: OperatorMetrics = field(default_factory=OperatorMetrics)
     stations: StationClock = field(default_factory=StationClock)
     """When each GroundStation next needs a reconcile (passes are times, not API events)."""
-    passes: PassPublisher = field(default_factory=PassPublisher)
-    """The Kafka producer of the GroundStations' pass events."""
     instance: str = field(default_factory=socket.gethostname)
     """Reported on events: in a pod, the pod's name."""
     debounce_seconds: float = 0.5

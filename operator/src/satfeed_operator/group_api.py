@@ -27,6 +27,7 @@ from satfeed_operator.consts import (
     API_VERSION,
     GROUP_KIND,
     MAX_GROUP_NAME_LENGTH,
+    PRODUCER_SUFFIX,
     SHARD_INFIX,
     TOPIC_PREFIX,
 )
@@ -109,6 +110,11 @@ class SatelliteGroup:
     @property
     def plan_name(self) -> str:
         return f"{self.name}-shards"
+
+    @property
+    def producer_user_name(self) -> str:
+        """The KafkaUser (and its Secret) all of the group's shards connect as."""
+        return f"{self.name}{PRODUCER_SUFFIX}"
 
     def owner_reference(self) -> dict[str, Any]:
         return {

@@ -45,6 +45,8 @@ async def on_group_change(namespace: str | None, name: str, memo: Any, **_: Any)
 
 
 @kopf.on.event("kafka.strimzi.io", "v1", "kafkatopics", labels=GROUP_CHILD_LABELS)
+@kopf.on.event("kafka.strimzi.io", "v1", "kafkausers", labels=GROUP_CHILD_LABELS)
+@kopf.on.event("", "v1", "secrets", labels=GROUP_CHILD_LABELS)
 @kopf.on.event("apps", "v1", "deployments", labels=GROUP_CHILD_LABELS)
 @kopf.on.event("", "v1", "configmaps", labels=GROUP_CHILD_LABELS)
 async def on_group_child_event(

@@ -38,6 +38,7 @@ from satfeed_operator.consts import (
     SHARD_PLAN_DIR,
 )
 from satfeed_operator.group_api import SatelliteGroup
+from satfeed_operator.kafka_users import Credentials, build_kafkauser
 from satfeed_operator.objects import producer_container, producer_deployment_spec
 
 
@@ -110,8 +111,20 @@ def build_plan_configmap(group: SatelliteGroup, plan: ShardPlan) -> dict[str, An
     }
 
 
+def build_group_kafkauser(group: SatelliteGroup, topic_name: str, cluster: str) -> dict[str, Any]:
+    """The KafkaUser every shard of the group connects as: the group's topic, nothing else."""
+    return build_kafkauser(
+        _metadata(group, group.producer_user_name, display_name(group)), cluster, topic_name
+    )
+
+
 def shard_env(
-    group: SatelliteGroup, shard: int, topic_name: str, bootstrap: str, config: OperatorConfig
+    group: SatelliteGroup,
+    shard: int,
+    topic_name: str,
+    bootstrap: str,
+    config: OperatorConfig,
+    credentials: Credentials | None = None,
 ) -> list[dict[str, str]]:
     """A shard's environment: the whole contract between operator and shard."""
     values = {
@@ -123,6 +136,7 @@ def shard_env(
         contract.ENV_INTERVAL: contract.format_seconds(group.spec.interval_seconds),
         contract.ENV_HTTP_PORT: str(HTTP_PORT),
         contract.ENV_LOG_FORMAT: config.producer_log_format,
+        **(credentials.env() if credentials else {}),
     }
     return [{"name": name, "value": value} for name, value in values.items()]
 
@@ -134,6 +148,7 @@ def build_shard_deployment(
     replicas: int,
     env: list[dict[str, str]],
     config: OperatorConfig,
+    credentials: Credentials | None = None,
 ) -> dict[str, Any]:
     """Shard ``shard``'s producer. Element refreshes and reshards reach the running pod
     through its mounted files; only a change of env or of the number of chunks rolls it."""
@@ -142,6 +157,7 @@ def build_shard_deployment(
     mounts = [
         {"name": "elements", "mountPath": ELEMENTS_DIR, "readOnly": True},
         {"name": "shards", "mountPath": SHARD_PLAN_DIR, "readOnly": True},
+        *(credentials.mounts() if credentials else []),
     ]
     container = producer_container(config, env, group.spec.producer_resources, mounts)
     sources = [
@@ -161,6 +177,7 @@ def build_shard_deployment(
     volumes = [
         {"name": "elements", "projected": {"sources": sources}},
         {"name": "shards", "configMap": {"name": group.plan_name}},
+        *(credentials.volumes() if credentials else []),
     ]
     checksum = hashlib.sha256(repr((env, chunks)).encode()).hexdigest()[:16]
     return {
@@ -170,7 +187,11 @@ def build_shard_deployment(
         "spec": producer_deployment_spec(
             selector,
             labels,
-            {CHECKSUM_ANNOTATION: checksum, DISPLAY_NAME_ANNOTATION: display_name(group)},
+            {
+                CHECKSUM_ANNOTATION: checksum,
+                DISPLAY_NAME_ANNOTATION: display_name(group),
+                **(credentials.annotations() if credentials else {}),
+            },
             replicas,
             container,
             volumes,

@@ -42,17 +42,19 @@ from satfeed_operator.consts import (
     TOPIC_READY,
 )
 from satfeed_operator.context import OperatorContext
+from satfeed_operator.credentials import producer_credentials
 from satfeed_operator.group_api import CelestrakGroupSource, SatelliteGroup, parse_group
 from satfeed_operator.group_objects import (
     build_elements_configmap,
     build_group_kafkatopic,
+    build_group_kafkauser,
     build_plan_configmap,
     build_shard_deployment,
     shard_env,
 )
 from satfeed_operator.group_sources import JudgedCache, MembersOutcome, chunk_text, resolve_members
-from satfeed_operator.kube import ApiError, object_path
-from satfeed_operator.reconcile import Outcome, owned_by, run_reconcile
+from satfeed_operator.kube import ApiError, object_path, owned_by
+from satfeed_operator.reconcile import Outcome, run_reconcile
 from satfeed_operator.status import now, timestamp, write_status
 
 JUDGED = JudgedCache()
@@ -182,7 +184,15 @@ async def _reconcile_valid(
         )
         topic = topic_condition(kafkatopic, cluster)
         shards, shards_ready = await _apply_shards(
-            ctx, group, deployments, running_shards, len(chunks), topic, topic_name, bootstrap
+            ctx,
+            group,
+            deployments,
+            running_shards,
+            len(chunks),
+            topic,
+            topic_name,
+            bootstrap,
+            cluster,
         )
 
     conditions = [
@@ -276,6 +286,7 @@ async def _apply_shards(
     topic: Condition,
     topic_name: str,
     bootstrap: str,
+    cluster: str,
 ) -> tuple[Condition, int]:
     """Apply shards 0 .. running_shards-1, remove the others; ShardsReady and how many are."""
     live = {
@@ -287,13 +298,23 @@ async def _apply_shards(
         if shard >= running_shards:
             path = object_path("apps/v1", "deployments", group.namespace, stale["metadata"]["name"])
             await _delete(ctx, path)
+    credentials = None
+    if ctx.config.kafka_users:
+        found = await producer_credentials(
+            ctx, build_group_kafkauser(group, topic_name, cluster), group.uid, SHARDS_READY
+        )
+        if isinstance(found, Condition):  # as a Satellite's producer: see reconcile.py
+            return found, 0
+        credentials = found
     conditions = []
     for shard in range(running_shards):
         deployment = live.get(shard)
         running = deployment is not None and int(deployment["spec"].get("replicas") or 0) > 0
         replicas = producer_replicas(group.spec.paused, topic, running)
-        env = shard_env(group, shard, topic_name, bootstrap, ctx.config)
-        manifest = build_shard_deployment(group, shard, chunks, replicas, env, ctx.config)
+        env = shard_env(group, shard, topic_name, bootstrap, ctx.config, credentials)
+        manifest = build_shard_deployment(
+            group, shard, chunks, replicas, env, ctx.config, credentials
+        )
         path = object_path("apps/v1", "deployments", group.namespace, group.shard_name(shard))
         applied = await ctx.applied("deployments", path, manifest, deployment)
         conditions.append(producer_condition(applied, replicas, group.spec.paused))

@@ -89,7 +89,8 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     # cannot be filtered so: those that Satellites reference for their elements carry no
     # label of ours, and their changes must be seen too (on_referenced_configmap); kopf
     # drops the others with a label check or a dict lookup.
-    for plural in ("deployments", "kafkatopics"):
+    # KafkaUsers and their Secrets likewise: the operator sees no other Secret.
+    for plural in ("deployments", "kafkatopics", "kafkausers", "secrets"):
         settings.watching.label_selectors[plural] = OPERATOR_CHILDREN
     memo["resync"] = asyncio.create_task(_resync_forever(ctx))
     memo["station_clock"] = asyncio.create_task(station_handlers.run_station_clock(ctx))
@@ -129,6 +130,8 @@ async def on_satellite_change(namespace: str | None, name: str, memo: Any, **_: 
 
 
 @kopf.on.event("kafka.strimzi.io", "v1", "kafkatopics", labels=CHILD_LABELS)
+@kopf.on.event("kafka.strimzi.io", "v1", "kafkausers", labels=CHILD_LABELS)
+@kopf.on.event("", "v1", "secrets", labels=CHILD_LABELS)
 @kopf.on.event("apps", "v1", "deployments", labels=CHILD_LABELS)
 @kopf.on.event("", "v1", "configmaps", labels=CHILD_LABELS)
 async def on_child_event(

@@ -177,3 +177,9 @@ def _api_error(status: int, method: str, path: str, text: str) -> ApiError:
         str(document.get("message") or text[:500]),
         tuple(str(cause.get("type")) for cause in causes if isinstance(cause, dict)),
     )
+
+
+def owned_by(child: Mapping[str, Any] | None, uid: str) -> bool:
+    """Whether ``uid`` is ``child``'s controlling owner (the operator touches only those)."""
+    refs = (child or {}).get("metadata", {}).get("ownerReferences") or []
+    return any(ref.get("uid") == uid and ref.get("controller") for ref in refs)

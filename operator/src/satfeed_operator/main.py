@@ -15,6 +15,7 @@ from satfeed_operator.config import OperatorConfig, parse_config
 from satfeed_operator.context import OperatorContext
 from satfeed_operator.kube import KubeClient
 from satfeed_operator.metrics import OperatorMetrics
+from satfeed_operator.pass_publisher import PassPublisher
 
 _EVENT_HANDLERS = (
     "on_child_event",
@@ -52,6 +53,7 @@ def build_context(config: OperatorConfig) -> OperatorContext:
             observe=metrics.observe_fetch,
         ),
         metrics=metrics,
+        passes=PassPublisher(config.kafka_security),
     )
 
 

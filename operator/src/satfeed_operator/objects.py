@@ -40,6 +40,7 @@ from satfeed_operator.consts import (
     PRODUCER_CONTAINER,
     PRODUCER_UID,
 )
+from satfeed_operator.kafka_users import Credentials, build_kafkauser
 
 
 def _metadata(
@@ -99,6 +100,8 @@ class ProducerPlan:
     display_name: str
     norad_id: int
     elements_text: str
+    credentials: Credentials | None = None
+    """Its KafkaUser's, when the brokers authenticate (else it connects in plaintext)."""
 
 
 def producer_env(
@@ -116,6 +119,7 @@ def producer_env(
         contract.ENV_BACKFILL: str(config.producer_backfill),
         contract.ENV_HTTP_PORT: str(HTTP_PORT),
         contract.ENV_LOG_FORMAT: config.producer_log_format,
+        **(plan.credentials.env() if plan.credentials else {}),
     }
     return [{"name": name, "value": value} for name, value in values.items()]
 
@@ -130,19 +134,34 @@ def producer_checksum(env: list[dict[str, str]], elements_text: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def build_producer_kafkauser(
+    satellite: Satellite, plan: ProducerPlan, cluster: str
+) -> dict[str, Any]:
+    """The producer's KafkaUser (named as its Deployment): its own topic, nothing else."""
+    metadata = _metadata(satellite, satellite.producer_name, plan.display_name)
+    return build_kafkauser(metadata, cluster, plan.topic_name)
+
+
 def build_deployment(
     satellite: Satellite, plan: ProducerPlan, replicas: int, config: OperatorConfig
 ) -> dict[str, Any]:
     """The producer Deployment: ``replicas`` (0 or 1) pods publishing the positions."""
     selector = {SATELLITE_KEY: satellite.name, COMPONENT_KEY: "producer"}
     env = producer_env(satellite, plan, config)
+    credentials = plan.credentials
     container = producer_container(
         config,
         env,
         satellite.spec.producer_resources,
-        [{"name": "elements", "mountPath": ELEMENTS_DIR, "readOnly": True}],
+        [
+            {"name": "elements", "mountPath": ELEMENTS_DIR, "readOnly": True},
+            *(credentials.mounts() if credentials else []),
+        ],
     )
-    volumes = [{"name": "elements", "configMap": {"name": satellite.elements_configmap_name}}]
+    volumes = [
+        {"name": "elements", "configMap": {"name": satellite.elements_configmap_name}},
+        *(credentials.volumes() if credentials else []),
+    ]
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -153,6 +172,7 @@ def build_deployment(
             {
                 CHECKSUM_ANNOTATION: producer_checksum(env, plan.elements_text),
                 DISPLAY_NAME_ANNOTATION: plan.display_name,
+                **(credentials.annotations() if credentials else {}),
             },
             replicas,
             container,

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from confluent_kafka import KafkaError, Message, Producer
+from satfeed_core.kafka_security import KafkaSecurity
 
 FLUSH_TIMEOUT_SECONDS: Final = 15.0
 
@@ -22,7 +23,8 @@ class PublishError(Exception):
 
 
 class PassPublisher:
-    def __init__(self) -> None:
+    def __init__(self, security: KafkaSecurity) -> None:
+        self._security = security
         self._producers: dict[str, Producer] = {}
 
     def _producer(self, bootstrap: str) -> Producer:
@@ -34,6 +36,7 @@ class PassPublisher:
                     "enable.idempotence": True,
                     "linger.ms": 5,
                     "client.id": "satfeed-operator-passes",
+                    **self._security.client_settings(),
                 }
             )
             self._producers[bootstrap] = producer

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import kopf
@@ -48,12 +48,14 @@ from satfeed_operator.consts import (
     TOPIC_READY,
 )
 from satfeed_operator.context import OperatorContext
-from satfeed_operator.kube import ApiError, object_path, satellite_path
+from satfeed_operator.credentials import producer_credentials
+from satfeed_operator.kube import ApiError, object_path, owned_by, satellite_path
 from satfeed_operator.objects import (
     ProducerPlan,
     build_configmap,
     build_deployment,
     build_kafkatopic,
+    build_producer_kafkauser,
 )
 from satfeed_operator.sources import CONFLICT_RETRY_SECONDS, ElementsOutcome, resolve_elements
 from satfeed_operator.status import now, post_event, timestamp, write_status
@@ -85,11 +87,6 @@ async def reconcile_soon(ctx: OperatorContext, namespace: str, name: str) -> Non
     """Reconcile ``namespace/name`` after a short wait, folding a burst of events into one
     reconcile (see :meth:`OperatorContext.debounced`)."""
     await ctx.debounced((namespace, name), lambda: reconcile(ctx, namespace, name))
-
-
-def owned_by(child: Mapping[str, Any] | None, uid: str) -> bool:
-    refs = (child or {}).get("metadata", {}).get("ownerReferences") or []
-    return any(ref.get("uid") == uid and ref.get("controller") for ref in refs)
 
 
 async def reconcile(
@@ -316,6 +313,15 @@ async def _apply_children(
     if "ConfigMap" in foreign:
         return topic, _name_taken(PRODUCER_READY, "ConfigMap", foreign["ConfigMap"], satellite)
     deployment = children.deployment
+    if ctx.config.kafka_users:
+        found = await producer_credentials(
+            ctx, build_producer_kafkauser(satellite, plan, cluster), satellite.uid, PRODUCER_READY
+        )
+        if isinstance(found, Condition):
+            # Until it has credentials the producer is not created; one already running
+            # keeps its session (a rotation in progress) and rolls once the new ones exist.
+            return topic, found
+        plan = replace(plan, credentials=found)
     running = deployment is not None and int(deployment["spec"].get("replicas") or 0) > 0
     replicas = 0 if unusable else producer_replicas(satellite.spec.paused, topic, running)
     manifest = build_deployment(satellite, plan, replicas, ctx.config)

@@ -44,9 +44,9 @@ from satfeed_operator.consts import (
     TOPIC_READY,
 )
 from satfeed_operator.context import OperatorContext
-from satfeed_operator.kube import ApiError, object_path, satellite_path
+from satfeed_operator.kube import ApiError, object_path, owned_by, satellite_path
 from satfeed_operator.pass_publisher import PublishError
-from satfeed_operator.reconcile import Outcome, owned_by, run_reconcile
+from satfeed_operator.reconcile import Outcome, run_reconcile
 from satfeed_operator.station_forecast import (
     UNUSABLE,
     FollowedSatellite,

@@ -9,11 +9,13 @@ The password is read from its file whenever settings are made, never logged.
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
 from satfeed_core import contract
+from satfeed_core.cli import EnvFlag
 
 PLAINTEXT: Final = "PLAINTEXT"
 SASL_SSL: Final = "SASL_SSL"
@@ -72,3 +74,45 @@ class KafkaSecurity:
         if self.protocol == PLAINTEXT:
             return "plaintext"
         return f"{SASL_MECHANISM} over TLS as {self.username}"
+
+
+FLAGS: Final = (
+    EnvFlag(
+        "--kafka-security-protocol",
+        contract.ENV_KAFKA_SECURITY_PROTOCOL,
+        "PLAINTEXT, or SASL_SSL: SCRAM-SHA-512 over TLS as a Strimzi KafkaUser (default PLAINTEXT)",
+        {"choices": PROTOCOLS, "default": PLAINTEXT},
+    ),
+    EnvFlag(
+        "--kafka-sasl-username",
+        contract.ENV_KAFKA_SASL_USERNAME,
+        "the KafkaUser's name (with SASL_SSL)",
+    ),
+    EnvFlag(
+        "--kafka-sasl-password-file",
+        contract.ENV_KAFKA_SASL_PASSWORD_FILE,
+        "file holding the KafkaUser's password: its Secret's 'password' key, mounted",
+        {"type": Path},
+    ),
+    EnvFlag(
+        "--kafka-ca-file",
+        contract.ENV_KAFKA_CA_FILE,
+        "the cluster CA certificate (PEM): the <cluster>-cluster-ca-cert Secret's 'ca.crt'",
+        {"type": Path},
+    ),
+)
+"""How every satfeed client (producer, group shard, operator, frontend) is told to connect."""
+
+
+def from_args(args: argparse.Namespace, described: argparse.ArgumentParser) -> KafkaSecurity:
+    """The connection settings :data:`FLAGS` gave; a usage error naming what is missing."""
+    security = KafkaSecurity(
+        protocol=args.kafka_security_protocol,
+        username=args.kafka_sasl_username,
+        password_file=args.kafka_sasl_password_file,
+        ca_file=args.kafka_ca_file,
+    )
+    problems = security.problems()
+    if problems:
+        described.error("; ".join(problems))
+    return security

@@ -23,11 +23,11 @@ from satfeed_core.contract import (
     MAX_INTERVAL_SECONDS,
     MIN_INTERVAL_SECONDS,
 )
-from satfeed_core.kafka_security import KafkaSecurity
+from satfeed_core.kafka_security import FLAGS as KAFKA_SECURITY_FLAGS
+from satfeed_core.kafka_security import KafkaSecurity, from_args
 from satfeed_core.propagation import Engine
 
 from satfeed_producer.group_config import GROUP_FLAGS, SINGLE_ONLY, GroupConfig, group_config
-from satfeed_producer.kafka_flags import KAFKA_SECURITY_FLAGS, kafka_security
 
 
 @dataclass(frozen=True)
@@ -258,5 +258,5 @@ def _single_config(args: argparse.Namespace, described: argparse.ArgumentParser)
         log_format=args.log_format,
         log_level=args.log_level,
         engine=args.propagator,
-        kafka_security=kafka_security(args, described),
+        kafka_security=from_args(args, described),
     )

@@ -16,10 +16,8 @@ from typing import Final
 
 from satfeed_core import contract
 from satfeed_core.cli import EnvFlag
-from satfeed_core.kafka_security import KafkaSecurity
+from satfeed_core.kafka_security import KafkaSecurity, from_args
 from satfeed_core.shards import MAX_SHARDS
-
-from satfeed_producer.kafka_flags import kafka_security
 
 DEFAULT_BUFFER_MIB: Final = 32
 
@@ -106,5 +104,5 @@ def group_config(args: argparse.Namespace, described: argparse.ArgumentParser) -
         http_port=args.http_port,
         log_format=args.log_format,
         log_level=args.log_level,
-        kafka_security=kafka_security(args, described),
+        kafka_security=from_args(args, described),
     )

@@ -1,0 +1,93 @@
+"""TEST-ONLY: Strimzi KafkaUsers on the test bed, as a platform team hands them out.
+
+Strimzi's real User Operator (one per test namespace, :mod:`satfeed_dev.entity_operators`)
+turns each KafkaUser into SCRAM-SHA-512 credentials in a Secret and ACLs in the broker. A
+client outside the cluster reads its password from that Secret; a pod mounts it. The
+cluster CA Secret is put into a namespace as a user copies it from the Kafka namespace.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+from satfeed_core import contract
+from satfeed_core.kafka_security import SASL_SSL
+from satfeed_core.pass_events import TOPIC_PREFIX as PASSES_PREFIX
+
+from .testbed import KAFKA_CLUSTER, TestBed
+from .waiting import wait_for
+
+OPERATOR_USER = "satfeed-operator"
+
+
+def kafkauser(name: str, namespace: str, acls: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "apiVersion": "kafka.strimzi.io/v1",
+        "kind": "KafkaUser",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {"strimzi.io/cluster": KAFKA_CLUSTER},
+        },
+        "spec": {
+            "authentication": {"type": "scram-sha-512"},
+            "authorization": {"type": "simple", "acls": acls},
+        },
+    }
+
+
+def topic_acl(name: str, operations: list[str], pattern: str = "literal") -> dict[str, Any]:
+    return {
+        "resource": {"type": "topic", "name": name, "patternType": pattern},
+        "operations": operations,
+    }
+
+
+def ready(testbed: TestBed, name: str, namespace: str) -> bool:
+    user = testbed.kube.get_json("get", "kafkauser", name, "-n", namespace)
+    conditions = (user.get("status") or {}).get("conditions", [])
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+
+def password_file(testbed: TestBed, name: str, namespace: str, directory: Path) -> Path:
+    """The KafkaUser's password, once the User Operator made it, as a mounted Secret is."""
+    wait_for(lambda: ready(testbed, name, namespace), 90, f"KafkaUser {name} Ready")
+    secret = testbed.kube.get_json("get", "secret", name, "-n", namespace)
+    path = directory / f"{name}.password"
+    path.write_bytes(base64.b64decode(secret["data"][contract.KAFKA_USER_PASSWORD_KEY]))
+    return path
+
+
+def install_cluster_ca(testbed: TestBed, namespace: str) -> None:
+    """``<cluster>-cluster-ca-cert`` in ``namespace``, as a user copies it there."""
+    certificate = base64.b64encode(testbed.kafka.ca_cert.read_bytes()).decode()
+    testbed.kube.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": f"{KAFKA_CLUSTER}-cluster-ca-cert", "namespace": namespace},
+            "data": {contract.KAFKA_CLUSTER_CA_CERT_KEY: certificate},
+        }
+    )
+
+
+def operator_env(testbed: TestBed, namespace: str, directory: Path) -> dict[str, str]:
+    """The operator with an authenticating Kafka: its own KafkaUser (it writes pass events
+    only) and the SCRAM over TLS listener; its producers then get KafkaUsers too."""
+    testbed.kube.apply(
+        kafkauser(
+            OPERATOR_USER, namespace, [topic_acl(PASSES_PREFIX, ["Write", "Describe"], "prefix")]
+        )
+    )
+    install_cluster_ca(testbed, namespace)
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": testbed.kafka.sasl_ssl_bootstrap_servers,
+        contract.ENV_KAFKA_SECURITY_PROTOCOL: SASL_SSL,
+        contract.ENV_KAFKA_SASL_USERNAME: OPERATOR_USER,
+        contract.ENV_KAFKA_SASL_PASSWORD_FILE: str(
+            password_file(testbed, OPERATOR_USER, namespace, directory)
+        ),
+        contract.ENV_KAFKA_CA_FILE: str(testbed.kafka.ca_cert),
+    }
