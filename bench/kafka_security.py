@@ -19,8 +19,10 @@ bench's topics: Strimzi's real User Operator makes its SCRAM credentials and ACL
   ``--warmup`` records have reached the topic, the producer's and the broker's CPU (utime +
   stime from /proc) are read at a record count and again ``--records`` records later; the
   CPU difference over the record difference is the CPU per record. The broker's figure is
-  also given net of its idle CPU (measured before the runs, per second, times the run's
-  duration): the test bed's own clients keep it a little busy.
+  also given net of its idle CPU (measured for ``--idle`` seconds right before each run,
+  per second, times the run's duration). Once the KafkaUser is Ready the entity operators
+  are stopped (its credentials and ACLs stay in Kafka), so that their periodic reconciles do
+  not load the broker during the runs.
 
 Prints medians and the ratio SASL_SSL / plaintext; also the User Operator's start-up (its
 process start to its ``/healthy`` answering) and resident memory, measured on the way.
@@ -209,7 +211,11 @@ class Bench:
         self.password_file.chmod(0o600)
         time.sleep(5)  # settled: the JVM's memory after its first reconcile
         jvms = [p for p in descendants(pid) if b"java" in Path(f"/proc/{p}/cmdline").read_bytes()]
-        return startup, sum(rss_mb(p) for p in jvms)
+        memory = sum(rss_mb(p) for p in jvms)
+        # Its work is done (the credentials and ACLs are in Kafka): without the entity
+        # operators' reconciles the broker's own CPU is quieter during the runs.
+        self.bed.entity_operators_process().stop()
+        return startup, memory
 
     # -- (a) connect time ------------------------------------------------------------------
     def connect(self, kind: str, topic: str) -> tuple[float, float, float]:
@@ -231,8 +237,11 @@ class Bench:
         return answered - started, delivered - started, cpu
 
     # -- (b) CPU per record ----------------------------------------------------------------
-    def cpu_per_record(self, kind: str, warmup: int, records: int) -> dict[str, float]:
+    def cpu_per_record(
+        self, kind: str, warmup: int, records: int, idle_s: float
+    ) -> dict[str, float]:
         topic = self.topic(f"cpu-{kind.lower()}")
+        idle = self.broker_idle_rate(idle_s)
         argv = self.argv(kind, topic, free_port(), "--interval", str(INTERVAL_S), "--backfill", "0")
         producer = ManagedProcess(f"producer-{kind.lower()}-{topic[-6:]}", argv, self.run_dir)
         producer.start()
@@ -255,12 +264,14 @@ class Bench:
             end = self.sample(pid, topic)
         finally:
             producer.stop()
-        delivered = end[0] - start[0]
+        delivered, seconds, broker = end[0] - start[0], end[3] - start[3], end[2] - start[2]
         return {
             "records": delivered,
-            "seconds": end[3] - start[3],
+            "seconds": seconds,
             "producer_ms": (end[1] - start[1]) / delivered * 1000,
-            "broker_s": end[2] - start[2],
+            "broker_ms": broker / delivered * 1000,
+            "broker_net_ms": (broker - idle * seconds) / delivered * 1000,
+            "broker_idle_ms_per_s": idle * 1000,
             "first_record_s": first,
             "startup_cpu_s": startup_cpu,
         }
@@ -291,7 +302,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=30, help="records before counting")
     parser.add_argument("--pairs", type=int, default=3, help="CPU runs of each kind")
     parser.add_argument("--connects", type=int, default=9, help="connects of each kind")
-    parser.add_argument("--idle", type=float, default=20.0, help="broker idle window, s")
+    parser.add_argument("--idle", type=float, default=15.0, help="broker idle before each run, s")
     args = parser.parse_args()
     ensure_all()
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()), flush=True)
@@ -317,20 +328,17 @@ def main() -> None:
                 for kind in KINDS:
                     connects[kind].append(bench.connect(kind, connect_topic))
 
-            idle = bench.broker_idle_rate(args.idle)
             runs: dict[str, list[dict[str, float]]] = {kind: [] for kind in KINDS}
             for _ in range(args.pairs):
                 for kind in KINDS:
-                    run = bench.cpu_per_record(kind, args.warmup, args.records)
-                    run["broker_ms"] = run["broker_s"] / run["records"] * 1000
-                    net = run["broker_s"] - idle * run["seconds"]
-                    run["broker_net_ms"] = net / run["records"] * 1000
+                    run = bench.cpu_per_record(kind, args.warmup, args.records, args.idle)
                     runs[kind].append(run)
                     print(
                         f"  {kind:9} {run['records']:.0f} records in {run['seconds']:.1f} s: "
                         f"producer {run['producer_ms']:.3f} ms/record, broker "
                         f"{run['broker_ms']:.3f} ms/record ({run['broker_net_ms']:.3f} net "
-                        f"of idle); first record {run['first_record_s']:.2f} s after start, "
+                        f"of idle at {run['broker_idle_ms_per_s']:.1f} ms/s); first record "
+                        f"{run['first_record_s']:.2f} s after start, "
                         f"start-up CPU {run['startup_cpu_s']:.2f} s",
                         flush=True,
                     )
@@ -338,14 +346,13 @@ def main() -> None:
         finally:
             bed.stop()
     print("load average at end:   {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    report(args, connects, runs, idle)
+    report(args, connects, runs)
 
 
 def report(
     args: argparse.Namespace,
     connects: dict[str, list[tuple[float, float, float]]],
     runs: dict[str, list[dict[str, float]]],
-    idle: float,
 ) -> None:
     def of_runs(key: str) -> Callable[[str], list[float]]:
         return lambda kind: [run[key] for run in runs[kind]]
@@ -360,13 +367,15 @@ def report(
         ("producer process CPU per record", "ms", of_runs("producer_ms")),
         ("broker CPU per record", "ms", of_runs("broker_ms")),
         ("broker CPU per record, net of idle", "ms", of_runs("broker_net_ms")),
+        ("broker idle CPU before the run, per second", "ms", of_runs("broker_idle_ms_per_s")),
         ("producer process: start to 1st record", "s", of_runs("first_record_s")),
         ("producer process: CPU until 1st record", "s", of_runs("startup_cpu_s")),
     ]  # fmt: skip
     print(
         f"\nmedians: connect of {args.connects} each (alternating, after a warm-up of each); "
         f"CPU runs {args.pairs} of each (alternating), {args.records} records each at "
-        f"--interval 0.1 after {args.warmup}; broker idle {1000 * idle:.1f} ms CPU per s"
+        f"--interval {INTERVAL_S} after {args.warmup}; the broker's idle CPU measured for "
+        f"{args.idle:.0f} s before each"
     )
     print(f"{'':46} {'unit':4} {'PLAINTEXT':>10} {'SASL_SSL':>10} {'ratio':>6}")
     for what, unit, values in rows:
