@@ -40,7 +40,9 @@ def _default(values: dict[str, Any], key: str) -> str:
         node = node[part]
     if isinstance(node, str):
         return f'`"{node}"`'
-    text = yaml.safe_dump(node, default_flow_style=True).strip().removesuffix("\n...")
+    # One line, however long: a table row cannot wrap.
+    text = yaml.safe_dump(node, default_flow_style=True, width=float("inf")).strip()
+    text = text.removesuffix("\n...")
     return "`" + text.removesuffix("...").strip().replace("|", "\\|") + "`"
 
 
