@@ -85,3 +85,19 @@ kind, or when forced (e.g. `helm template` without a cluster). Takes a dict with
 {{- $has := .root.Capabilities.APIVersions.Has (printf "monitoring.coreos.com/v1/%s" .kind) -}}
 {{- if and .config.enabled (or .config.force $has) -}}true{{- end -}}
 {{- end -}}
+
+{{/*
+satfeed-operator.urlPort: the TCP port a URL connects to: the one it names, else 80 for
+http and 443 otherwise (https). Takes the URL.
+*/}}
+{{- define "satfeed-operator.urlPort" -}}
+{{- $url := urlParse . -}}
+{{- $host := $url.host -}}
+{{- if regexMatch ":[0-9]+$" $host -}}
+{{- regexFind "[0-9]+$" $host -}}
+{{- else if eq $url.scheme "http" -}}
+80
+{{- else -}}
+443
+{{- end -}}
+{{- end -}}
