@@ -169,6 +169,23 @@ def test_rendered_pods_are_locked_down(testbed: TestBed, chart: Path) -> None:
             assert not image.endswith(":latest"), image
 
 
+def test_helm_test_pod_mounts_no_api_token(testbed: TestBed) -> None:
+    """It only calls the frontend's Service: a token would be a credential for nothing."""
+    (pod,) = [d for d in render(testbed, FRONTEND, "satfeed") if d["kind"] == "Pod"]
+    assert pod["spec"]["automountServiceAccountToken"] is False
+
+
+def test_operator_is_ready_when_kopf_answers_its_liveness_endpoint(testbed: TestBed) -> None:
+    (deployment,) = [d for d in render(testbed, OPERATOR, "satfeed") if d["kind"] == "Deployment"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["SATFEED_LIVENESS_ENDPOINT"].endswith(":8080/healthz")
+    health = {"path": "/healthz", "port": "health"}
+    assert container["readinessProbe"]["httpGet"] == health
+    assert container["livenessProbe"]["httpGet"] == health
+    assert {"name": "health", "containerPort": 8080, "protocol": "TCP"} in container["ports"]
+
+
 def _can(testbed: TestBed, account: str, verb: str, resource: str, where: str) -> bool:
     answer = testbed.kube.kubectl("auth", "can-i", verb, resource, "-n", where, "--as", account)
     return answer.stdout.strip() == "yes"
