@@ -6,6 +6,9 @@ UV          ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 UV_VERSION  ?= 0.13.9
 PYTEST_ARGS ?=
 RUN         := $(UV) run --frozen
+# checkov has an environment and lock file of its own (dev/checkov: its pins clash with
+# the workspace's); it runs offline (.checkov.yaml: skip-download; no update check).
+CHECKOV_UV  := $(UV) --project dev/checkov
 
 .DEFAULT_GOAL := help
 
@@ -18,6 +21,7 @@ help: ## Show this help
 setup: ## Install Python deps from uv.lock and build/fetch the test bed (cached per machine)
 	@UV=$(UV) UV_VERSION=$(UV_VERSION) scripts/check-prereqs.sh test
 	$(UV) sync --frozen
+	$(CHECKOV_UV) sync --frozen --quiet
 	$(RUN) satfeed-testbed setup
 
 .PHONY: lint
@@ -25,12 +29,18 @@ DOCKERFILES   := $(wildcard services/*/Dockerfile operator/Dockerfile dev/docker
 SHELL_SCRIPTS := .ci/run deploy/cluster.sh deploy/compose/up.sh \
                  $(wildcard scripts/*.sh dev/scripts/*.sh dev/docker/kafka/bin/*.sh)
 
-lint: ## ruff (lint + format check), mypy, hadolint (Dockerfiles), shellcheck (scripts)
+lint: ## ruff (lint + format check), mypy, hadolint (Dockerfiles), shellcheck (scripts), checkov
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
 	$(RUN) hadolint $(DOCKERFILES)
 	$(RUN) shellcheck $(SHELL_SCRIPTS)
+	$(MAKE) --no-print-directory checkov
+
+.PHONY: checkov
+checkov: ## Audit every Kubernetes object satfeed deploys with checkov (.checkov.yaml)
+	$(RUN) python scripts/render_manifests.py build/audit  # the directory .checkov.yaml audits
+	CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_UV) run --frozen --quiet checkov --config-file .checkov.yaml
 
 .PHONY: fmt
 fmt: ## Format the code with ruff
@@ -134,4 +144,4 @@ compose-down: ## Stop the Compose stack; removes its containers, network and Kaf
 .PHONY: clean
 clean: ## Remove build outputs of this checkout (not the per-machine cache)
 	-$(RUN) satfeed-testbed down
-	rm -rf build .venv .mypy_cache .ruff_cache .pytest_cache
+	rm -rf build .venv dev/checkov/.venv .mypy_cache .ruff_cache .pytest_cache
