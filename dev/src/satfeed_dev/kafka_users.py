@@ -73,21 +73,24 @@ def install_cluster_ca(testbed: TestBed, namespace: str) -> None:
     )
 
 
-def operator_env(testbed: TestBed, namespace: str, directory: Path) -> dict[str, str]:
-    """The operator with an authenticating Kafka: its own KafkaUser (it writes pass events
-    only) and the SCRAM over TLS listener; its producers then get KafkaUsers too."""
-    testbed.kube.apply(
-        kafkauser(
-            OPERATOR_USER, namespace, [topic_acl(PASSES_PREFIX, ["Write", "Describe"], "prefix")]
-        )
-    )
+def operator_env(
+    testbed: TestBed, namespace: str, directory: Path, *, publishes: bool = True
+) -> dict[str, str]:
+    """The operator with an authenticating Kafka: the SCRAM over TLS listener, where its
+    producers get KafkaUsers too. With ``publishes`` it has a KafkaUser of its own (it
+    writes pass events only); without, a placeholder password (a test with no station)."""
     install_cluster_ca(testbed, namespace)
+    if publishes:
+        acl = topic_acl(PASSES_PREFIX, ["Write", "Describe"], "prefix")
+        testbed.kube.apply(kafkauser(OPERATOR_USER, namespace, [acl]))
+        password = password_file(testbed, OPERATOR_USER, namespace, directory)
+    else:
+        password = directory / "placeholder.password"
+        password.write_text("never-used\n")
     return {
         "KAFKA_BOOTSTRAP_SERVERS": testbed.kafka.sasl_ssl_bootstrap_servers,
         contract.ENV_KAFKA_SECURITY_PROTOCOL: SASL_SSL,
         contract.ENV_KAFKA_SASL_USERNAME: OPERATOR_USER,
-        contract.ENV_KAFKA_SASL_PASSWORD_FILE: str(
-            password_file(testbed, OPERATOR_USER, namespace, directory)
-        ),
+        contract.ENV_KAFKA_SASL_PASSWORD_FILE: str(password),
         contract.ENV_KAFKA_CA_FILE: str(testbed.kafka.ca_cert),
     }

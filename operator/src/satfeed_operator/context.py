@@ -17,7 +17,7 @@ import socket
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import kopf
 from satfeed_core.labels import MANAGED_BY_KEY, PART_OF_KEY, PART_OF_VALUE
@@ -182,6 +182,19 @@ def child_label_filter(owner_key: str) -> dict[str, Any]:
     """kopf's label filter for the operator's children whose owner's name is ``owner_key``
     (``satfeed.io/satellite``, ``satfeed.io/satellite-group``, ``satfeed.io/ground-station``)."""
     return {PART_OF_KEY: PART_OF_VALUE, MANAGED_BY_KEY: FIELD_MANAGER, owner_key: kopf.PRESENT}
+
+
+def kafkauser_secret_filter(owner_key: str) -> dict[str, Any]:
+    """kopf's label filter for the Secrets Strimzi's User Operator writes for the operator's
+    KafkaUsers: it replaces the ``part-of``/``managed-by`` labels with its own, and keeps
+    the owner's name that the KafkaUser's secret template gives."""
+    return {KAFKAUSER_SECRET_KEY: KAFKAUSER_SECRET_VALUE, owner_key: kopf.PRESENT}
+
+
+KAFKAUSER_SECRET_KEY: Final = "strimzi.io/kind"  # noqa: S105 (a label key)
+KAFKAUSER_SECRET_VALUE: Final = "KafkaUser"  # noqa: S105 (a label value)
+KAFKAUSER_SECRETS: Final = f"{KAFKAUSER_SECRET_KEY}={KAFKAUSER_SECRET_VALUE}"
+"""The apiserver-side selector of those Secrets: no other Secret reaches the operator."""
 
 
 def context_of(memo: Any) -> OperatorContext:

@@ -18,7 +18,12 @@ from satfeed_core.labels import (
 )
 
 from satfeed_operator.consts import GROUP_PLURAL, VERSION
-from satfeed_operator.context import OperatorContext, child_label_filter, context_of
+from satfeed_operator.context import (
+    OperatorContext,
+    child_label_filter,
+    context_of,
+    kafkauser_secret_filter,
+)
 from satfeed_operator.group_reconcile import (
     group_key,
     group_path,
@@ -46,15 +51,23 @@ async def on_group_change(namespace: str | None, name: str, memo: Any, **_: Any)
 
 @kopf.on.event("kafka.strimzi.io", "v1", "kafkatopics", labels=GROUP_CHILD_LABELS)
 @kopf.on.event("kafka.strimzi.io", "v1", "kafkausers", labels=GROUP_CHILD_LABELS)
-@kopf.on.event("", "v1", "secrets", labels=GROUP_CHILD_LABELS)
+@kopf.on.event("", "v1", "secrets", labels=kafkauser_secret_filter(SATELLITE_GROUP_KEY))
 @kopf.on.event("apps", "v1", "deployments", labels=GROUP_CHILD_LABELS)
 @kopf.on.event("", "v1", "configmaps", labels=GROUP_CHILD_LABELS)
 async def on_group_child_event(
-    event: kopf.RawEvent, labels: kopf.Labels, namespace: str | None, memo: Any, **_: Any
+    event: kopf.RawEvent,
+    body: kopf.Body,
+    resource: kopf.Resource,
+    labels: kopf.Labels,
+    namespace: str | None,
+    memo: Any,
+    **_: Any,
 ) -> None:
+    ctx = context_of(memo)
+    ctx.observe(resource.plural, event.get("type"), body)
     if event.get("type") is None or namespace is None:
         return  # the initial listing: the groups' resume handlers cover it
-    await reconcile_group_soon(context_of(memo), namespace, labels[SATELLITE_GROUP_KEY])
+    await reconcile_group_soon(ctx, namespace, labels[SATELLITE_GROUP_KEY])
 
 
 @kopf.index(GROUP, VERSION, GROUP_PLURAL, id=SOURCES_INDEX)

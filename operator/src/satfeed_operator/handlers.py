@@ -28,7 +28,12 @@ from satfeed_operator import (
     station_handlers,  # registers the GroundStation handlers
 )
 from satfeed_operator.consts import FIELD_MANAGER, PLURAL, VERSION
-from satfeed_operator.context import OperatorContext, child_label_filter
+from satfeed_operator.context import (
+    KAFKAUSER_SECRETS,
+    OperatorContext,
+    child_label_filter,
+    kafkauser_secret_filter,
+)
 from satfeed_operator.context import context_of as context
 from satfeed_operator.group_reconcile import reconcile_group_soon
 from satfeed_operator.kube import satellite_path
@@ -89,9 +94,10 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     # cannot be filtered so: those that Satellites reference for their elements carry no
     # label of ours, and their changes must be seen too (on_referenced_configmap); kopf
     # drops the others with a label check or a dict lookup.
-    # KafkaUsers and their Secrets likewise: the operator sees no other Secret.
-    for plural in ("deployments", "kafkatopics", "kafkausers", "secrets"):
+    # KafkaUsers likewise; of Secrets, only those Strimzi writes for KafkaUsers.
+    for plural in ("deployments", "kafkatopics", "kafkausers"):
         settings.watching.label_selectors[plural] = OPERATOR_CHILDREN
+    settings.watching.label_selectors["secrets"] = KAFKAUSER_SECRETS
     memo["resync"] = asyncio.create_task(_resync_forever(ctx))
     memo["station_clock"] = asyncio.create_task(station_handlers.run_station_clock(ctx))
     if ctx.config.metrics_port:
@@ -131,7 +137,7 @@ async def on_satellite_change(namespace: str | None, name: str, memo: Any, **_: 
 
 @kopf.on.event("kafka.strimzi.io", "v1", "kafkatopics", labels=CHILD_LABELS)
 @kopf.on.event("kafka.strimzi.io", "v1", "kafkausers", labels=CHILD_LABELS)
-@kopf.on.event("", "v1", "secrets", labels=CHILD_LABELS)
+@kopf.on.event("", "v1", "secrets", labels=kafkauser_secret_filter(SATELLITE_KEY))
 @kopf.on.event("apps", "v1", "deployments", labels=CHILD_LABELS)
 @kopf.on.event("", "v1", "configmaps", labels=CHILD_LABELS)
 async def on_child_event(

@@ -208,11 +208,13 @@ def test_operator_install_grants_its_rules_in_its_namespace_only(
                 assert not _can(testbed, account, verb, name, other_namespace), f"{verb} {name}"
     # Nothing beyond the rules: no topic deletes (owner references clean up; only a
     # SatelliteGroup's surplus shards and element chunks are deleted by the operator), no
-    # secrets, no pods.
+    # writing of secrets (it reads the KafkaUsers' and the cluster CA's), no pods.
     not_granted = [
         ("delete", "kafkatopics.kafka.strimzi.io"),
+        ("delete", "kafkausers.kafka.strimzi.io"),
         ("delete", "satellites.satfeed.io"),
-        ("get", "secrets"),
+        ("create", "secrets"),
+        ("patch", "secrets"),
         ("create", "pods"),
         ("update", "satellites.satfeed.io"),
     ]

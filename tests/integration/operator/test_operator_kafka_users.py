@@ -22,6 +22,7 @@ from confluent_kafka.admin import (
     ResourceType,
 )
 from satfeed_core.record import decode_record
+from satfeed_dev.catalogue import catalogue_configmaps
 from satfeed_dev.kafka import read_messages
 from satfeed_dev.kafka_users import operator_env
 from satfeed_dev.operator_bed import (
@@ -32,10 +33,12 @@ from satfeed_dev.operator_bed import (
 )
 from satfeed_dev.pod_runner import pod_runner
 from satfeed_dev.procs import ManagedProcess
+from satfeed_dev.sample_data import tle_file
 from satfeed_dev.testbed import TestBed
 from satfeed_dev.waiting import wait_for
 
 from tests.integration.operator.conftest import StartOperator
+from tests.integration.operator.test_operator_rbac import group as group_manifest
 
 pytestmark = pytest.mark.integration
 
@@ -229,3 +232,34 @@ def test_a_rotated_password_rolls_the_producer_without_losing_or_repeating_a_rec
     times = [decode_record(m.value() or b"").time for m in messages]
     steps = {(b - a).total_seconds() for a, b in itertools.pairwise(times)}
     assert steps == {1.0}, "a sample lost or repeated across the rotation"
+
+
+def test_a_groups_shards_connect_as_the_groups_kafkauser(
+    testbed: TestBed, namespace: str, operator: OperatorProcess
+) -> None:
+    kube = testbed.kube
+    sources = catalogue_configmaps(tle_file("catalog-large.tle"), "part", namespace)[:1]
+    for configmap in sources:
+        kube.apply(configmap)
+    refs = [{"name": each["metadata"]["name"]} for each in sources]
+    kube.apply(group_manifest(namespace, source={"configMaps": refs}, shards=2))
+
+    def shards() -> list[dict[str, Any]] | None:
+        found = kube.get_json(
+            "get", "deployments", "-n", namespace, "-l", "satfeed.io/satellite-group=part"
+        )["items"]
+        secured = [d for d in found if "KAFKA_SASL_USERNAME" in env_of(d)]
+        return secured if len(secured) == 2 else None
+
+    for shard in wait_for(shards, 120, "two shards with the group's credentials"):
+        assert env_of(shard)["KAFKA_SASL_USERNAME"] == "part-producer"
+    group = get(kube, "satellitegroup", namespace, "part") or {}
+    topic = group["status"]["topicName"]
+    wait_for(
+        lambda: (
+            _acls_of(testbed, "part-producer")
+            == [(topic, op) for op in ("DESCRIBE", "READ", "WRITE")]
+        ),
+        60,
+        "the group's ACLs in Kafka: its own topic only",
+    )

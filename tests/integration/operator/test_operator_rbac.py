@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 from satfeed_dev.catalogue import catalogue_configmaps
+from satfeed_dev.kafka_users import operator_env
 from satfeed_dev.operator_bed import (
     SERVICE_ACCOUNT,
     OperatorProcess,
@@ -75,12 +76,16 @@ def test_every_granted_verb_is_needed(
             }
         )
     )
+    run_dir = run_root / "operator" / f"rbac-{_describe(case)}"
+    run_dir.mkdir(parents=True)
+    # With an authenticating Kafka, so that the producers' KafkaUsers are made too.
+    secured = operator_env(testbed, namespace, run_dir, publishes=False)
     operator = OperatorProcess(
         testbed,
-        run_root / "operator" / f"rbac-{_describe(case)}",
+        run_dir,
         kubeconfig,
         (namespace,),
-        {"SATFEED_RESHARD_LEAD_SECONDS": "1"},
+        {"SATFEED_RESHARD_LEAD_SECONDS": "1", **secured},
     )
     try:
         operator.start()
