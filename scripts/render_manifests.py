@@ -25,8 +25,19 @@ from satfeed_dev.sample_data import tle_file
 from satfeed_operator.api import parse_satellite
 from satfeed_operator.config import parse_config
 from satfeed_operator.group_api import parse_group
-from satfeed_operator.group_objects import build_shard_deployment, shard_env
-from satfeed_operator.objects import ProducerPlan, build_deployment
+from satfeed_operator.group_objects import (
+    build_group_kafkauser,
+    build_group_networkpolicy,
+    build_shard_deployment,
+    shard_env,
+)
+from satfeed_operator.kafka_users import Credentials
+from satfeed_operator.objects import (
+    ProducerPlan,
+    build_deployment,
+    build_networkpolicy,
+    build_producer_kafkauser,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHARTS = {
@@ -34,11 +45,6 @@ CHARTS = {
     "satfeed-operator": REPO_ROOT / "deploy" / "values" / "operator.yaml",
 }
 NAMESPACE = "satfeed"  # deploy/'s namespace, where `make deploy` installs the charts
-# TODO(issue 18): the operator is to create its producers' NetworkPolicy; once it does,
-# render that policy here too and drop this skip of the check that pods have one.
-PENDING_SKIPS = {
-    "checkov.io/skip1": "CKV2_K8S_6=their NetworkPolicy is the operator's to create (issue 18)"
-}
 
 
 def find_helm() -> str:
@@ -63,10 +69,11 @@ def render_chart(helm: str, chart: Path, values: Path | None) -> str:
     return proc.stdout
 
 
-def producer_deployments() -> list[dict[str, Any]]:
-    """A Satellite's producer and a group's shard, as the operator builds them with its
-    chart's default settings (the Kafka cluster of deploy/kafka/kafka.yaml)."""
-    bootstrap = f"satfeed-kafka-bootstrap.{NAMESPACE}.svc:9092"
+def producer_objects() -> list[dict[str, Any]]:
+    """A Satellite's producer and a group's shard, with their NetworkPolicies and
+    KafkaUsers, as the operator builds them with its chart's default settings (the
+    authenticating Kafka cluster of deploy/kafka/kafka.yaml)."""
+    bootstrap = f"satfeed-kafka-bootstrap.{NAMESPACE}.svc:9093"
     config = parse_config(
         [], {"SATFEED_KAFKA_CLUSTER": "satfeed", "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
     )
@@ -83,6 +90,7 @@ def producer_deployments() -> list[dict[str, Any]]:
         display_name=line0.strip(),
         norad_id=int(line1[2:7]),
         elements_text=f"{line1}\n{line2}\n",
+        credentials=Credentials("terra-producer", "satfeed", "0" * 16),
     )
     group = parse_group(
         {
@@ -90,14 +98,17 @@ def producer_deployments() -> list[dict[str, Any]]:
             "spec": {"source": {"configMaps": [{"name": "eo"}]}},
         }
     )
-    env = shard_env(group, 0, f"satfeed.positions.{NAMESPACE}.eo", bootstrap, config)
-    deployments = [
+    topic = f"satfeed.positions.{NAMESPACE}.eo"
+    shard_credentials = Credentials(group.producer_user_name, "satfeed", "0" * 16)
+    env = shard_env(group, 0, topic, bootstrap, config, shard_credentials)
+    return [
         build_deployment(satellite, plan, 1, config),
-        build_shard_deployment(group, 0, 1, 1, env, config),
+        build_networkpolicy(satellite, plan, "satfeed"),
+        build_producer_kafkauser(satellite, plan, "satfeed"),
+        build_shard_deployment(group, 0, 1, 1, env, config, shard_credentials),
+        build_group_networkpolicy(group, "satfeed", bootstrap),
+        build_group_kafkauser(group, topic, "satfeed"),
     ]
-    for deployment in deployments:
-        deployment["metadata"].setdefault("annotations", {}).update(PENDING_SKIPS)
-    return deployments
 
 
 def main() -> int:
@@ -113,9 +124,7 @@ def main() -> int:
         chart = REPO_ROOT / "charts" / name
         (out / f"{name}.defaults.yaml").write_text(render_chart(helm, chart, None))
         (out / f"{name}.deploy.yaml").write_text(render_chart(helm, chart, deploy_values))
-    (out / "producer-deployments.yaml").write_text(
-        yaml.safe_dump_all(producer_deployments(), sort_keys=False)
-    )
+    (out / "producers.yaml").write_text(yaml.safe_dump_all(producer_objects(), sort_keys=False))
     print(f"render_manifests: {len(list(out.iterdir()))} files in {out}", file=sys.stderr)
     return 0
 

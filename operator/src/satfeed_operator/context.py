@@ -25,7 +25,7 @@ from satfeed_core.labels import MANAGED_BY_KEY, PART_OF_KEY, PART_OF_VALUE
 from satfeed_operator.celestrak import GpCache
 from satfeed_operator.config import OperatorConfig
 from satfeed_operator.consts import FIELD_MANAGER
-from satfeed_operator.kube import KubeClient
+from satfeed_operator.kube import KubeClient, owned_by
 from satfeed_operator.metrics import OperatorMetrics
 from satfeed_operator.objects import already_applied
 from satfeed_operator.pass_publisher import PassPublisher
@@ -96,6 +96,18 @@ class OperatorContext:
         result = await self.apply(path, manifest)
         self.observe(plural, "APPLIED", result)
         return result
+
+    async def applied_child(
+        self, plural: str, path: str, manifest: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Apply a child that nothing else depends on, unless it is as ``manifest`` says;
+        one of that name that is not the owner's is left alone (None)."""
+        metadata = manifest["metadata"]
+        live = await self.child(plural, path, metadata["namespace"], metadata["name"])
+        owner = metadata["ownerReferences"][0]["uid"]
+        if live is not None and not owned_by(live, owner):
+            return None
+        return await self.applied(plural, path, manifest, live)
 
     async def apply(self, path: str, manifest: Mapping[str, Any]) -> dict[str, Any]:
         """Server-side apply, counting a restored child when nothing but drift changed.

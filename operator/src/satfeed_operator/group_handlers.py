@@ -51,6 +51,7 @@ async def on_group_change(namespace: str | None, name: str, memo: Any, **_: Any)
 
 @kopf.on.event("kafka.strimzi.io", "v1", "kafkatopics", labels=GROUP_CHILD_LABELS)
 @kopf.on.event("kafka.strimzi.io", "v1", "kafkausers", labels=GROUP_CHILD_LABELS)
+@kopf.on.event("networking.k8s.io", "v1", "networkpolicies", labels=GROUP_CHILD_LABELS)
 @kopf.on.event("", "v1", "secrets", labels=kafkauser_secret_filter(SATELLITE_GROUP_KEY))
 @kopf.on.event("apps", "v1", "deployments", labels=GROUP_CHILD_LABELS)
 @kopf.on.event("", "v1", "configmaps", labels=GROUP_CHILD_LABELS)

@@ -39,6 +39,7 @@ from satfeed_operator.consts import (
 )
 from satfeed_operator.group_api import SatelliteGroup
 from satfeed_operator.kafka_users import Credentials, build_kafkauser
+from satfeed_operator.network_policy import build_producer_networkpolicy
 from satfeed_operator.objects import producer_container, producer_deployment_spec
 
 
@@ -115,6 +116,18 @@ def build_group_kafkauser(group: SatelliteGroup, topic_name: str, cluster: str) 
     """The KafkaUser every shard of the group connects as: the group's topic, nothing else."""
     return build_kafkauser(
         _metadata(group, group.producer_user_name, display_name(group)), cluster, topic_name
+    )
+
+
+def build_group_networkpolicy(
+    group: SatelliteGroup, cluster: str, bootstrap_servers: str
+) -> dict[str, Any]:
+    """One NetworkPolicy for all of the group's shards: DNS and Kafka only."""
+    return build_producer_networkpolicy(
+        _metadata(group, group.producer_user_name, display_name(group)),
+        {SATELLITE_GROUP_KEY: group.name, COMPONENT_KEY: "producer"},
+        cluster,
+        bootstrap_servers,
     )
 
 

@@ -48,6 +48,7 @@ from satfeed_operator.group_objects import (
     build_elements_configmap,
     build_group_kafkatopic,
     build_group_kafkauser,
+    build_group_networkpolicy,
     build_plan_configmap,
     build_shard_deployment,
     shard_env,
@@ -298,6 +299,13 @@ async def _apply_shards(
         if shard >= running_shards:
             path = object_path("apps/v1", "deployments", group.namespace, stale["metadata"]["name"])
             await _delete(ctx, path)
+    await ctx.applied_child(
+        "networkpolicies",
+        object_path(
+            "networking.k8s.io/v1", "networkpolicies", group.namespace, group.producer_user_name
+        ),
+        build_group_networkpolicy(group, cluster, bootstrap),
+    )
     credentials = None
     if ctx.config.kafka_users:
         found = await producer_credentials(

@@ -95,7 +95,7 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     # label of ours, and their changes must be seen too (on_referenced_configmap); kopf
     # drops the others with a label check or a dict lookup.
     # KafkaUsers likewise; of Secrets, only those Strimzi writes for KafkaUsers.
-    for plural in ("deployments", "kafkatopics", "kafkausers"):
+    for plural in ("deployments", "kafkatopics", "kafkausers", "networkpolicies"):
         settings.watching.label_selectors[plural] = OPERATOR_CHILDREN
     settings.watching.label_selectors["secrets"] = KAFKAUSER_SECRETS
     memo["resync"] = asyncio.create_task(_resync_forever(ctx))
@@ -137,6 +137,7 @@ async def on_satellite_change(namespace: str | None, name: str, memo: Any, **_: 
 
 @kopf.on.event("kafka.strimzi.io", "v1", "kafkatopics", labels=CHILD_LABELS)
 @kopf.on.event("kafka.strimzi.io", "v1", "kafkausers", labels=CHILD_LABELS)
+@kopf.on.event("networking.k8s.io", "v1", "networkpolicies", labels=CHILD_LABELS)
 @kopf.on.event("", "v1", "secrets", labels=kafkauser_secret_filter(SATELLITE_KEY))
 @kopf.on.event("apps", "v1", "deployments", labels=CHILD_LABELS)
 @kopf.on.event("", "v1", "configmaps", labels=CHILD_LABELS)

@@ -41,6 +41,7 @@ from satfeed_operator.consts import (
     PRODUCER_UID,
 )
 from satfeed_operator.kafka_users import Credentials, build_kafkauser
+from satfeed_operator.network_policy import build_producer_networkpolicy
 
 
 def _metadata(
@@ -142,11 +143,25 @@ def build_producer_kafkauser(
     return build_kafkauser(metadata, cluster, plan.topic_name)
 
 
+def producer_selector(satellite: Satellite) -> dict[str, str]:
+    return {SATELLITE_KEY: satellite.name, COMPONENT_KEY: "producer"}
+
+
+def build_networkpolicy(satellite: Satellite, plan: ProducerPlan, cluster: str) -> dict[str, Any]:
+    """The producer pod's NetworkPolicy (named as its Deployment): DNS and Kafka only."""
+    return build_producer_networkpolicy(
+        _metadata(satellite, satellite.producer_name, plan.display_name),
+        producer_selector(satellite),
+        cluster,
+        plan.bootstrap_servers,
+    )
+
+
 def build_deployment(
     satellite: Satellite, plan: ProducerPlan, replicas: int, config: OperatorConfig
 ) -> dict[str, Any]:
     """The producer Deployment: ``replicas`` (0 or 1) pods publishing the positions."""
-    selector = {SATELLITE_KEY: satellite.name, COMPONENT_KEY: "producer"}
+    selector = producer_selector(satellite)
     env = producer_env(satellite, plan, config)
     credentials = plan.credentials
     container = producer_container(

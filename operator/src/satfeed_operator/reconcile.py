@@ -55,6 +55,7 @@ from satfeed_operator.objects import (
     build_configmap,
     build_deployment,
     build_kafkatopic,
+    build_networkpolicy,
     build_producer_kafkauser,
 )
 from satfeed_operator.sources import CONFLICT_RETRY_SECONDS, ElementsOutcome, resolve_elements
@@ -313,6 +314,13 @@ async def _apply_children(
     if "ConfigMap" in foreign:
         return topic, _name_taken(PRODUCER_READY, "ConfigMap", foreign["ConfigMap"], satellite)
     deployment = children.deployment
+    await ctx.applied_child(
+        "networkpolicies",
+        object_path(
+            "networking.k8s.io/v1", "networkpolicies", satellite.namespace, satellite.producer_name
+        ),
+        build_networkpolicy(satellite, plan, cluster),
+    )
     if ctx.config.kafka_users:
         found = await producer_credentials(
             ctx, build_producer_kafkauser(satellite, plan, cluster), satellite.uid, PRODUCER_READY

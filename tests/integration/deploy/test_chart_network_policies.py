@@ -14,7 +14,7 @@ import pytest
 import yaml
 from satfeed_dev.testbed import TestBed
 
-from scripts.render_manifests import producer_deployments
+from scripts.render_manifests import producer_objects
 from tests.integration.deploy.test_charts import FRONTEND, OPERATOR, helm, render
 
 pytestmark = pytest.mark.integration
@@ -125,7 +125,8 @@ def test_operator_policy_admits_only_health_and_metrics_and_reaches_the_elements
         n for n, p in pods.items() if _selects(spec["podSelector"], p["metadata"]["labels"])
     } == {"sat-satfeed-operator"}
     # The producers it creates are someone else's policy's: this one must not cut them off.
-    for producer in producer_deployments():
+    producers = [each for each in producer_objects() if each["kind"] == "Deployment"]
+    for producer in producers:
         assert not _selects(spec["podSelector"], producer["spec"]["template"]["metadata"]["labels"])
     (container,) = pods["sat-satfeed-operator"]["spec"]["containers"]
 

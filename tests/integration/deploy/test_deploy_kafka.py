@@ -47,3 +47,14 @@ def test_a_misspelt_field_is_rejected(testbed: TestBed, strimzi_crds: None, tmp_
     proc = testbed.kube.kubectl("apply", "--dry-run=server", "-f", str(tmp_path / "bad.yaml"))
     assert proc.returncode != 0
     assert "spec.replicas" in proc.stderr
+
+
+def test_clients_must_authenticate_and_are_authorized_by_acl() -> None:
+    kafka = {d["kind"]: d for d in yaml.safe_load_all(KAFKA_MANIFEST.read_text())}["Kafka"]
+    listeners = {each["name"]: each for each in kafka["spec"]["kafka"]["listeners"]}
+    # What satfeed's charts connect to by default: SCRAM-SHA-512 over TLS on 9093.
+    assert listeners["tls"]["port"] == 9093
+    assert listeners["tls"]["tls"] is True
+    assert listeners["tls"]["authentication"] == {"type": "scram-sha-512"}
+    assert kafka["spec"]["kafka"]["authorization"] == {"type": "simple"}
+    assert "userOperator" in kafka["spec"]["entityOperator"]

@@ -142,6 +142,15 @@ def test_each_producer_writes_its_own_topic_as_its_own_kafkauser(
     }
     assert secrets == {"terra-producer", "satfeed-cluster-ca-cert"}
 
+    # Its pods may reach DNS and the brokers only, on the bootstrap port.
+    policy = get(kube, "networkpolicy", namespace, "terra-producer")
+    assert policy is not None
+    assert policy["spec"]["podSelector"]["matchLabels"] == terra["spec"]["selector"]["matchLabels"]
+    dns, brokers = policy["spec"]["egress"]
+    assert {p["port"] for p in dns["ports"]} == {53}
+    port = int(testbed.kafka.sasl_ssl_bootstrap_servers.rpartition(":")[2])
+    assert brokers["ports"] == [{"port": port, "protocol": "TCP"}]
+
     pod = _run_pod(testbed, terra, run_root / "pods" / namespace, pods)
     records = read_messages(testbed.kafka.bootstrap_servers, terra_topic, 3)
     assert {decode_record(m.value() or b"").satellite for m in records} == {"terra"}
