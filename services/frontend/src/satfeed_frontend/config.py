@@ -12,7 +12,7 @@ import argparse
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import Enum
 from pathlib import Path
@@ -23,6 +23,8 @@ from satfeed_core.contract import (
     MAX_INTERVAL_SECONDS,
     MIN_INTERVAL_SECONDS,
 )
+from satfeed_core.kafka_security import FLAGS as KAFKA_SECURITY_FLAGS
+from satfeed_core.kafka_security import PLAINTEXT, KafkaSecurity, from_args
 from satfeed_core.labels import DEFAULT_TOPIC_SELECTOR
 
 
@@ -72,6 +74,8 @@ class FrontendConfig:
     local_interval_s: float = DEFAULT_INTERVAL_SECONDS
     deprecations: tuple[str, ...] = ()
     """Deprecated names the settings were given by, as warnings to log."""
+    kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
+    """How the consumer connects: plaintext, or SCRAM-SHA-512 over TLS as a KafkaUser."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,7 @@ FLAGS: Sequence[EnvFlag] = (
     EnvFlag(
         "--bootstrap-servers", "KAFKA_BOOTSTRAP_SERVERS", "Kafka bootstrap servers, host:port[,...]"
     ),
+    *KAFKA_SECURITY_FLAGS,
     EnvFlag(
         "--namespaces",
         "SATFEED_NAMESPACES",
@@ -346,6 +351,7 @@ def parse_config(
         local_norad_ids=local_norad_ids,
         local_interval_s=args.local_interval,
         deprecations=tuple(deprecations),
+        kafka_security=from_args(args, parser),
     )
 
 
@@ -368,6 +374,10 @@ def _check_local(
             ("--bootstrap-servers (KAFKA_BOOTSTRAP_SERVERS)", args.bootstrap_servers),
             ("--topics / --group-topics", topics),
             ("--topic-pattern", args.topic_pattern),
+            (
+                "--kafka-security-protocol (KAFKA_SECURITY_PROTOCOL)",
+                args.kafka_security_protocol != PLAINTEXT,
+            ),
         )
         if value
     ]

@@ -95,7 +95,10 @@ class FrontendServer(BaseApplication):  # type: ignore[misc]
 
 def _describe_source(config: FrontendConfig, local_objects: Sequence[Elements]) -> str:
     if config.local_elements is None:
-        return f"Kafka {config.bootstrap_servers}, discovery {config.discovery.value}"
+        return (
+            f"Kafka {config.bootstrap_servers} ({config.kafka_security.describe()}), "
+            f"discovery {config.discovery.value}"
+        )
     names = ", ".join(each.name or str(each.norad_id) for each in local_objects[:5])
     more = f" and {len(local_objects) - 5} more" if len(local_objects) > 5 else ""
     return (

@@ -140,6 +140,7 @@ class FrontendService:
                 self.metrics,
                 elements_of=elements.of_norad_id if elements else lambda norad_id: None,
                 catalogue=self.catalogue,
+                security=config.kafka_security,
             )
         self.settings = UpdateSettings(
             instance=self.instance,

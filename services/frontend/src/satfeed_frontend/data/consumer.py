@@ -1,16 +1,21 @@
 """The frontend process's one Kafka consumer, on one thread, feeding :class:`FeedState`.
 
 Partitions are assigned by hand (no consumer group, nothing committed): every frontend
-replica reads everything it shows. The thread asks Kafka which topics exist (a metadata
-request: 33 ms at 1,000 topics) when discovery changed (:meth:`TopicSource.version`), while
-a wanted topic is missing, every :data:`PATTERN_EVERY_S` in ``--topic-pattern`` mode, and
-otherwise every :data:`RESYNC_EVERY_S`; then asks the :class:`TopicSource` which topics to
-show, and assigns or unassigns partitions to match. A newly assigned partition of a
-Satellite's topic starts ``history`` records before its end (or at the first record inside
-the history window, found with ``offsets_for_times``, as records' Kafka timestamps are
-their sample times), which is the backfill; a group's topic (position batches, schema v2)
-starts :data:`BATCH_BACKFILL` records before its end, enough for the latest batch of every
-shard writing to the partition: its members' positions go into arrays, not histories.
+replica reads everything it shows. As a Strimzi KafkaUser it needs Read and Describe on the
+topics it shows and Describe on the groups whose names start with :data:`GROUP_PREFIX` (the
+coordinator lookup), nothing else: the metadata request lists only the topics it may
+describe.
+
+The thread asks Kafka which topics exist (a metadata request: 33 ms at 1,000 topics) when
+discovery changed (:meth:`TopicSource.version`), while a wanted topic is missing, every
+:data:`PATTERN_EVERY_S` in ``--topic-pattern`` mode, and otherwise every
+:data:`RESYNC_EVERY_S`; then asks the :class:`TopicSource` which topics to show, and
+assigns or unassigns partitions to match. A newly assigned partition of a Satellite's topic
+starts ``history`` records before its end (or at the first record inside the history
+window, found with ``offsets_for_times``, as records' Kafka timestamps are their sample
+times), which is the backfill; a group's topic (position batches, schema v2) starts
+:data:`BATCH_BACKFILL` records before its end, enough for the latest batch of every shard
+writing to the partition: its members' positions go into arrays, not histories.
 
 Records are told apart by their first bytes: a position batch starts with ``SFPB``
 (:mod:`satfeed_core.batch`), a schema-v1 record is JSON. Bad records are skipped and
@@ -34,6 +39,7 @@ from typing import Final
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from satfeed_core.batch import MAGIC, BatchError, decode_batch
 from satfeed_core.elements import Elements
+from satfeed_core.kafka_security import KafkaSecurity
 from satfeed_core.record import RecordError, decode_record
 from satfeed_core.usability import plausible_position
 
@@ -56,6 +62,11 @@ BATCH_BACKFILL: Final = 4
 """Records read back in each partition of a group's topic: the latest batch of up to four
 shards writing to one partition."""
 LAG_EVERY_S: Final = 5.0
+GROUP_PREFIX: Final = "satfeed-frontend-"
+"""Of the consumer group id the client requires, made unique per process. No group is
+joined and nothing is committed, but librdkafka still looks up the group's coordinator, so
+a KafkaUser needs Describe (not Read) on groups with this prefix (the frontend chart's
+KafkaUser grants it)."""
 _METADATA_TIMEOUT_S: Final = 5.0
 _BATCH: Final = 1000
 _CONSUME_TIMEOUT_S: Final = 0.1
@@ -107,8 +118,12 @@ class FeedConsumer:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         elements_of: Callable[[int], Elements | None] = lambda norad_id: None,
         catalogue: Catalogue | None = None,
+        security: KafkaSecurity | None = None,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
+        self.security = security if security is not None else KafkaSecurity()
+        """Plaintext, or a KafkaUser's SCRAM credentials over TLS (read when the client is
+        made)."""
         self.catalogue = catalogue if catalogue is not None else Catalogue(feed, elements_of)
         """Every object's latest position, group members and Satellites alike."""
         self.elements_of = elements_of
@@ -145,13 +160,16 @@ class FeedConsumer:
             {
                 "bootstrap.servers": self.bootstrap_servers,
                 # Required by the client, never joined: partitions are assigned by hand.
-                "group.id": f"satfeed-frontend-{uuid.uuid4().hex}",
+                "group.id": f"{GROUP_PREFIX}{uuid.uuid4().hex}",
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,
                 # Come back within 2 s of the broker's return, not after the default 10 s.
                 "reconnect.backoff.max.ms": 2000,
                 "error_cb": self._on_error,
                 "logger": kafka_client_log,
+                # SCRAM-SHA-512 over TLS as a KafkaUser: its password is read from the
+                # mounted Secret here, once; the client keeps it for every reconnection.
+                **self.security.client_settings(),
             }
         )
 

@@ -1,0 +1,71 @@
+"""The frontend as a Strimzi KafkaUser: SCRAM-SHA-512 over TLS against the test bed's broker,
+with the ACLs the frontend chart gives it and nothing more (Read and Describe on topics
+prefixed ``satfeed.positions.``, Describe on groups prefixed ``satfeed-frontend-``, which
+the client's coordinator lookup needs although it joins no group; nothing writable), put
+into Kafka by Strimzi's real User Operator."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from confluent_kafka.admin import NewTopic
+from satfeed_dev.frontend_bed import FrontendRunner, produce
+from satfeed_dev.kafka_users import kafkauser, password_file, topic_acl
+from satfeed_dev.testbed import TestBed
+from satfeed_dev.waiting import wait_for
+from satfeed_frontend.data.consumer import GROUP_PREFIX
+
+from tests.integration.frontend.test_frontend_discovery import history
+
+pytestmark = pytest.mark.integration
+
+USER = "satfeed-frontend"
+# What charts/satfeed-frontend/templates/055-KafkaUser-frontend.yaml grants.
+CHART_ACLS = [
+    topic_acl("satfeed.positions.", ["Read", "Describe"], "prefix"),
+    {
+        "resource": {"type": "group", "name": GROUP_PREFIX, "patternType": "prefix"},
+        "operations": ["Describe"],
+    },
+]
+
+
+def test_the_frontend_reads_as_its_kafkauser_with_topic_acls_only(
+    testbed: TestBed, namespace: str, run_root: Path, frontends: FrontendRunner
+) -> None:
+    ours = f"satfeed.positions.{namespace}.terra"
+    theirs = f"other.{namespace}.aqua"  # outside the prefix: not even its name is visible
+    admin = testbed.kafka.admin()  # the test bed's own listener: a super user
+    for name, future in admin.create_topics([NewTopic(ours, 1, 1), NewTopic(theirs, 1, 1)]).items():
+        future.result(30)
+        produce(testbed.kafka.bootstrap_servers, name, history(datetime.now(UTC), 5))
+    testbed.kube.apply(kafkauser(USER, namespace, CHART_ACLS))
+    run_dir = run_root / "artifacts" / f"frontend-security-{uuid.uuid4().hex[:6]}"
+    run_dir.mkdir(parents=True)
+    password = password_file(testbed, USER, namespace, run_dir)
+
+    frontends.bootstrap_servers = testbed.kafka.sasl_ssl_bootstrap_servers
+    frontend = frontends.start(
+        "--topics", f"{ours},{theirs}",
+        "--kafka-security-protocol", "SASL_SSL", "--kafka-sasl-username", USER,
+        "--kafka-sasl-password-file", str(password), "--kafka-ca-file", str(testbed.kafka.ca_cert),
+    )  # fmt: skip
+
+    wait_for(
+        lambda: frontend.metric("satfeed_frontend_records_consumed_total") >= 5,
+        60,
+        "the frontend to read the backfill of its topic",
+    )
+    wait_for(lambda: frontend.get("/readyz")[0] == 200, 30, "the frontend to be ready")
+    log = frontend.log()
+    assert "SCRAM-SHA-512 over TLS as satfeed-frontend" in log
+    assert password.read_text().strip() not in log
+    # Without Describe on it, another topic is as good as absent; nothing was refused (the
+    # group lookup neither: without Describe on the group it logs "Group authorization
+    # failed").
+    assert f"topic '{theirs}' of --topics does not exist in Kafka" in log
+    assert "authorization" not in log.lower()
+    assert frontend.metric("satfeed_frontend_records_consumed_total") == 5
