@@ -68,12 +68,22 @@ Takes the root context.
 {{- end -}}
 
 {{/*
-satfeed-operator.bootstrapServers: the Kafka bootstrap address, by default deploy/'s Strimzi cluster
-in the release namespace (fully qualified, so pods in other namespaces reach it too).
-Takes the root context.
+satfeed-operator.bootstrapServers: the Kafka bootstrap address, by default the cluster's
+bootstrap Service in the release namespace as deploy/ runs it (fully qualified, so pods in
+other namespaces reach it too): its `tls` listener (9093, SCRAM-SHA-512) with SASL_SSL, its
+`plain` one (9092) with PLAINTEXT. Takes the root context.
 */}}
 {{- define "satfeed-operator.bootstrapServers" -}}
-{{- .Values.kafka.bootstrapServers | default (printf "satfeed-kafka-bootstrap.%s.svc:9092" .Release.Namespace) -}}
+{{- $port := ternary 9093 9092 (include "satfeed-operator.authenticates" . | eq "true") -}}
+{{- .Values.kafka.bootstrapServers | default (printf "%s-kafka-bootstrap.%s.svc:%d" .Values.kafka.clusterName .Release.Namespace $port) -}}
+{{- end -}}
+
+{{/*
+satfeed-operator.authenticates: "true" when the operator connects as its KafkaUser and
+gives its producers KafkaUsers (kafka.securityProtocol SASL_SSL). Takes the root context.
+*/}}
+{{- define "satfeed-operator.authenticates" -}}
+{{- eq .Values.kafka.securityProtocol "SASL_SSL" -}}
 {{- end -}}
 
 {{/*
