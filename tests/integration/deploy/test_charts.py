@@ -70,6 +70,8 @@ def test_frontend_renders_valid_objects(
         ("replicaCount=-1", "/replicaCount"),
         ("discovery.namespaces[0]=Not_A_Namespace", "/discovery/namespaces/0"),
         ("predictions.enabled=maybe", "/predictions/enabled"),
+        ("kafka.securityProtocol=SSL", "/kafka/securityProtocol"),
+        ("kafka.user.topicPrefixes[0]=no spaces", "/kafka/user/topicPrefixes/0"),
         ("colour=blue", "colour"),
     ],
 )
@@ -120,7 +122,7 @@ def test_operator_renders_valid_objects_with_the_crd(
         assert env["SATFEED_TOPIC_REPLICAS"] == "3"
     else:
         assert env["SATFEED_NAMESPACES"] == namespace
-        assert env["KAFKA_BOOTSTRAP_SERVERS"] == f"satfeed-kafka-bootstrap.{namespace}.svc:9092"
+        assert env["KAFKA_BOOTSTRAP_SERVERS"] == f"satfeed-kafka-bootstrap.{namespace}.svc:9093"
         assert env["SATFEED_PRODUCER_IMAGE"] == "satfeed-producer:0.1.0"
 
 
@@ -132,12 +134,126 @@ def test_operator_renders_valid_objects_with_the_crd(
         ("producer.backfill=-1", "/producer/backfill"),
         ("producer.image=satfeed-producer:latest", "/producer/image"),
         ("watchNamespaces=oops", "/watchNamespaces"),
+        ("kafka.securityProtocol=SASL_PLAINTEXT", "/kafka/securityProtocol"),
     ],
 )
 def test_operator_schema_rejects_bad_values(testbed: TestBed, value: str, complaint: str) -> None:
     proc = helm(testbed, "template", "sat", str(OPERATOR), "--set", value)
     assert proc.returncode != 0
     assert complaint in proc.stderr
+
+
+# Each chart's KafkaUser (SASL_SSL, the default): its name, and exactly its ACLs.
+KAFKA_USERS = {
+    "satfeed-frontend": (
+        "sat-satfeed-frontend",
+        [
+            ({"type": "topic", "name": "satfeed.positions.", "patternType": "prefix"},
+             ["Read", "Describe"]),
+            ({"type": "group", "name": "satfeed-frontend-", "patternType": "prefix"},
+             ["Describe"]),
+        ],
+    ),
+    "satfeed-operator": (
+        "sat-satfeed-operator",
+        [
+            ({"type": "topic", "name": "satfeed.passes.", "patternType": "prefix"},
+             ["Write", "Describe"]),
+        ],
+    ),
+}  # fmt: skip
+
+
+def _deployment(manifests: list[dict[str, Any]]) -> dict[str, Any]:
+    (deployment,) = [d for d in manifests if d["kind"] == "Deployment"]
+    pod: dict[str, Any] = deployment["spec"]["template"]["spec"]
+    return pod
+
+
+@pytest.mark.parametrize("chart", CHARTS, ids=lambda p: p.name)
+def test_by_default_each_chart_connects_as_its_own_kafkauser(
+    testbed: TestBed, namespace: str, chart: Path
+) -> None:
+    """A KafkaUser with exactly its ACLs (nothing writable for the frontend), validated by
+    the apiserver against Strimzi's CRD; the pod mounts its Secret and the cluster CA and is
+    told to use them, on the TLS listener."""
+    manifests = render(testbed, chart, namespace)
+    name, acls = KAFKA_USERS[chart.name]
+    (user,) = [d for d in manifests if d["kind"] == "KafkaUser"]
+    assert user["apiVersion"] == "kafka.strimzi.io/v1"
+    assert user["metadata"]["name"] == name
+    assert user["metadata"]["namespace"] == namespace
+    assert user["metadata"]["labels"]["strimzi.io/cluster"] == "satfeed"
+    assert user["spec"]["authentication"] == {"type": "scram-sha-512"}
+    assert user["spec"]["authorization"]["type"] == "simple"
+    granted = [(a["resource"], a["operations"]) for a in user["spec"]["authorization"]["acls"]]
+    assert granted == acls
+    out = testbed.kube.kubectl_ok(
+        "apply", "--dry-run=server", "-n", namespace, "-f", "-", stdin=yaml.safe_dump(user)
+    )
+    assert f"kafkauser.kafka.strimzi.io/{name} created (server dry run)" in out
+
+    pod = _deployment(manifests)
+    (container,) = pod["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["KAFKA_BOOTSTRAP_SERVERS"] == f"satfeed-kafka-bootstrap.{namespace}.svc:9093"
+    assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert env["KAFKA_SASL_USERNAME"] == name
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    for volume, secret, key, variable in (
+        ("kafka-user", name, "password", "KAFKA_SASL_PASSWORD_FILE"),
+        ("kafka-ca", "satfeed-cluster-ca-cert", "ca.crt", "KAFKA_SSL_CA_FILE"),
+    ):
+        assert volumes[volume]["secret"] == {
+            "secretName": secret,
+            "items": [{"key": key, "path": key}],
+        }
+        assert mounts[volume]["readOnly"] is True
+        assert env[variable] == f"{mounts[volume]['mountPath']}/{key}"
+
+
+@pytest.mark.parametrize("chart", CHARTS, ids=lambda p: p.name)
+def test_plaintext_is_for_development_no_kafkauser_no_mounts(
+    testbed: TestBed, namespace: str, chart: Path
+) -> None:
+    manifests = render(testbed, chart, namespace, "--set", "kafka.securityProtocol=PLAINTEXT")
+    assert not [d for d in manifests if d["kind"] == "KafkaUser"]
+    pod = _deployment(manifests)
+    (container,) = pod["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["KAFKA_BOOTSTRAP_SERVERS"] == f"satfeed-kafka-bootstrap.{namespace}.svc:9092"
+    assert env["KAFKA_SECURITY_PROTOCOL"] == "PLAINTEXT"
+    assert not {"KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD_FILE", "KAFKA_SSL_CA_FILE"} & set(env)
+    assert [v["name"] for v in pod["volumes"]] == ["tmp"]
+    assert [m["name"] for m in container["volumeMounts"]] == ["tmp"]
+
+
+def test_the_frontend_reads_the_topic_prefixes_it_is_given(
+    testbed: TestBed, namespace: str
+) -> None:
+    manifests = render(
+        testbed, FRONTEND, namespace, "--set", "kafka.clusterName=archive",
+        "--set", "kafka.user.topicPrefixes={satfeed.positions.,team-b.}",
+    )  # fmt: skip
+    (user,) = [d for d in manifests if d["kind"] == "KafkaUser"]
+    assert user["metadata"]["labels"]["strimzi.io/cluster"] == "archive"
+    topics = [
+        (a["resource"]["name"], a["operations"])
+        for a in user["spec"]["authorization"]["acls"]
+        if a["resource"]["type"] == "topic"
+    ]
+    assert topics == [
+        ("satfeed.positions.", ["Read", "Describe"]),
+        ("team-b.", ["Read", "Describe"]),
+    ]
+    pod = _deployment(manifests)
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    assert env["KAFKA_BOOTSTRAP_SERVERS"] == f"archive-kafka-bootstrap.{namespace}.svc:9093"
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["kafka-ca"]["secret"]["secretName"] == "archive-cluster-ca-cert"
+    (policy,) = [d for d in manifests if d["kind"] == "NetworkPolicy"]
+    assert "archive" in yaml.safe_dump(policy)  # the broker pods of that cluster
 
 
 def _workloads(manifests: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
