@@ -31,7 +31,6 @@ process start to its ``/healthy`` answering) and resident memory, measured on th
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import gc
 import os
@@ -47,10 +46,11 @@ from typing import Final
 
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import NewTopic
+from satfeed_dev.kafka_users import kafkauser, password, topic_acl
 from satfeed_dev.procs import ManagedProcess, free_port
 from satfeed_dev.sample_data import tle_file
 from satfeed_dev.services import producer_argv
-from satfeed_dev.testbed import KAFKA_CLUSTER, TestBed
+from satfeed_dev.testbed import TestBed
 from satfeed_dev.toolchain import ensure_all
 from satfeed_dev.waiting import wait_for
 from satfeed_producer.config import parse_config
@@ -152,33 +152,8 @@ class Bench:
         """The KafkaUser's password file; (User Operator start to /healthy s, its JVM's MB)."""
         kube = self.bed.kube
         kube.kubectl_ok("create", "namespace", NAMESPACE)
-        kube.apply(
-            {
-                "apiVersion": "kafka.strimzi.io/v1",
-                "kind": "KafkaUser",
-                "metadata": {
-                    "name": USER,
-                    "namespace": NAMESPACE,
-                    "labels": {"strimzi.io/cluster": KAFKA_CLUSTER},
-                },
-                "spec": {
-                    "authentication": {"type": "scram-sha-512"},
-                    "authorization": {
-                        "type": "simple",
-                        "acls": [
-                            {
-                                "resource": {
-                                    "type": "topic",
-                                    "name": TOPIC_PREFIX,
-                                    "patternType": "prefix",
-                                },
-                                "operations": ["Write", "Read", "Describe"],
-                            }
-                        ],
-                    },
-                },
-            }
-        )
+        acl = topic_acl(TOPIC_PREFIX, ["Write", "Read", "Describe"], "prefix")
+        kube.apply(kafkauser(USER, NAMESPACE, [acl]))
         operator_dir = self.bed.run_dir / "user-operator" / NAMESPACE
         operator = ManagedProcess("user-operator", (), operator_dir)
         port_file = operator_dir / "health.port"
@@ -200,14 +175,7 @@ class Bench:
         assert pid is not None
         startup = answered - started_at(pid)
 
-        def ready() -> bool:
-            user = kube.get_json("get", "kafkauser", USER, "-n", NAMESPACE)
-            conditions = (user.get("status") or {}).get("conditions", [])
-            return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
-
-        wait_for(ready, 90, f"KafkaUser {USER} Ready")
-        secret = kube.get_json("get", "secret", USER, "-n", NAMESPACE)
-        self.password_file.write_bytes(base64.b64decode(secret["data"]["password"]))
+        self.password_file.write_text(password(self.bed, USER, NAMESPACE))
         self.password_file.chmod(0o600)
         time.sleep(5)  # settled: the JVM's memory after its first reconcile
         jvms = [p for p in descendants(pid) if b"java" in Path(f"/proc/{p}/cmdline").read_bytes()]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 import subprocess
@@ -20,6 +19,7 @@ from confluent_kafka.admin import NewTopic
 from playwright.sync_api import sync_playwright
 from satfeed_dev.browser import CHROMIUM_ARGS, chromium_path
 from satfeed_dev.kafka import KafkaBroker, read_messages
+from satfeed_dev.kafka_users import kafkauser, password, topic_acl
 from satfeed_dev.testbed import KAFKA_CLUSTER, TestBed
 from satfeed_dev.waiting import wait_for
 
@@ -367,33 +367,6 @@ def test_kafkauser_with_scram_gets_its_secret_from_strimzis_user_operator(
     assert users["terra-producer"].result(10).scram_credential_infos
 
 
-def _kafkauser(name: str, namespace: str, acls: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "apiVersion": "kafka.strimzi.io/v1",
-        "kind": "KafkaUser",
-        "metadata": {
-            "name": name,
-            "namespace": namespace,
-            "labels": {"strimzi.io/cluster": KAFKA_CLUSTER},
-        },
-        "spec": {
-            "authentication": {"type": "scram-sha-512"},
-            "authorization": {"type": "simple", "acls": acls},
-        },
-    }
-
-
-def _user_password(testbed: TestBed, name: str, namespace: str) -> str:
-    def ready() -> bool:
-        user = testbed.kube.get_json("get", "kafkauser", name, "-n", namespace)
-        conditions = (user.get("status") or {}).get("conditions", [])
-        return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
-
-    wait_for(ready, 90, f"KafkaUser {name} Ready")
-    secret = testbed.kube.get_json("get", "secret", name, "-n", namespace)
-    return base64.b64decode(secret["data"]["password"]).decode()
-
-
 def _produce_as(
     testbed: TestBed, user: str, password: str, topic: str
 ) -> tuple[KafkaError | None, list[KafkaError]]:
@@ -425,22 +398,16 @@ def test_kafkauser_acls_are_enforced_by_the_broker_over_scram_and_tls(
         testbed.kube.apply(_kafkatopic(name, namespace, topicName=topic))
     for name in ("ours", "theirs"):
         wait_for(functools.partial(_ready, testbed, name, namespace), 90, f"KafkaTopic {name}")
-    acls = [
-        {
-            "resource": {"type": "topic", "name": ours, "patternType": "literal"},
-            "operations": ["Write", "Describe"],
-        }
-    ]
-    testbed.kube.apply(_kafkauser("writer", namespace, acls))
-    password = _user_password(testbed, "writer", namespace)
+    testbed.kube.apply(kafkauser("writer", namespace, [topic_acl(ours, ["Write", "Describe"])]))
+    secret = password(testbed, "writer", namespace)
 
-    error, _ = _produce_as(testbed, "writer", password, ours)
+    error, _ = _produce_as(testbed, "writer", secret, ours)
     assert error is None
-    error, _ = _produce_as(testbed, "writer", password, theirs)
+    error, _ = _produce_as(testbed, "writer", secret, theirs)
     assert error is not None
     assert error.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
     # A wrong password gets no further than authentication.
-    error, client_errors = _produce_as(testbed, "writer", password + "x", ours)
+    error, client_errors = _produce_as(testbed, "writer", secret + "x", ours)
     assert error is not None
     assert any(e.code() == KafkaError._AUTHENTICATION for e in client_errors)
     # Only the one record that was allowed is in Kafka.

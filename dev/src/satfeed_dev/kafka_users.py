@@ -51,12 +51,18 @@ def ready(testbed: TestBed, name: str, namespace: str) -> bool:
     return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
 
 
-def password_file(testbed: TestBed, name: str, namespace: str, directory: Path) -> Path:
-    """The KafkaUser's password, once the User Operator made it, as a mounted Secret is."""
+def password(testbed: TestBed, name: str, namespace: str) -> str:
+    """The KafkaUser's password, once the User Operator made it."""
     wait_for(lambda: ready(testbed, name, namespace), 90, f"KafkaUser {name} Ready")
     secret = testbed.kube.get_json("get", "secret", name, "-n", namespace)
+    return base64.b64decode(secret["data"][contract.KAFKA_USER_PASSWORD_KEY]).decode()
+
+
+def password_file(testbed: TestBed, name: str, namespace: str, directory: Path) -> Path:
+    """The KafkaUser's password in a file of its own, as a mounted Secret is."""
     path = directory / f"{name}.password"
-    path.write_bytes(base64.b64decode(secret["data"][contract.KAFKA_USER_PASSWORD_KEY]))
+    path.write_text(password(testbed, name, namespace))
+    path.chmod(0o600)
     return path
 
 

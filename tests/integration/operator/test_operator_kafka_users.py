@@ -104,6 +104,12 @@ def _acls_of(testbed: TestBed, user: str) -> list[tuple[str, str]]:
     return sorted((each.name, each.operation.name) for each in bindings)
 
 
+def _wait_for_own_topic_acls(testbed: TestBed, user: str, topic: str) -> None:
+    """Until the User Operator has put ``user``'s ACLs into Kafka: its own topic only."""
+    wanted = [(topic, op) for op in ("DESCRIBE", "READ", "WRITE")]
+    wait_for(lambda: _acls_of(testbed, user) == wanted, 60, f"{user}'s ACLs: {wanted}")
+
+
 def test_each_producer_writes_its_own_topic_as_its_own_kafkauser(
     testbed: TestBed,
     namespace: str,
@@ -124,14 +130,7 @@ def test_each_producer_writes_its_own_topic_as_its_own_kafkauser(
     user = get(kube, "kafkauser", namespace, "terra-producer")
     assert user is not None
     assert user["metadata"]["ownerReferences"][0]["name"] == "terra"
-    wait_for(
-        lambda: (
-            _acls_of(testbed, "terra-producer")
-            == [(terra_topic, op) for op in ("DESCRIBE", "READ", "WRITE")]
-        ),
-        60,
-        "the User Operator to put terra-producer's ACLs into Kafka",
-    )
+    _wait_for_own_topic_acls(testbed, "terra-producer", terra_topic)
     env = env_of(terra)
     assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
     assert env["KAFKA_SASL_USERNAME"] == "terra-producer"
@@ -264,11 +263,4 @@ def test_a_groups_shards_connect_as_the_groups_kafkauser(
         assert env_of(shard)["KAFKA_SASL_USERNAME"] == "part-producer"
     group = get(kube, "satellitegroup", namespace, "part") or {}
     topic = group["status"]["topicName"]
-    wait_for(
-        lambda: (
-            _acls_of(testbed, "part-producer")
-            == [(topic, op) for op in ("DESCRIBE", "READ", "WRITE")]
-        ),
-        60,
-        "the group's ACLs in Kafka: its own topic only",
-    )
+    _wait_for_own_topic_acls(testbed, "part-producer", topic)
