@@ -103,41 +103,6 @@ def test_the_start_line_says_how_it_connects_never_the_password(
     assert PASSWORD not in caplog.text
 
 
-@pytest.mark.parametrize(
-    ("left_out", "named"),
-    [
-        (contract.ENV_KAFKA_SASL_USERNAME, "SASL_SSL needs KAFKA_SASL_USERNAME"),
-        (contract.ENV_KAFKA_SASL_PASSWORD_FILE, "SASL_SSL needs KAFKA_SASL_PASSWORD_FILE"),
-        (contract.ENV_KAFKA_CA_FILE, "SASL_SSL needs KAFKA_SSL_CA_FILE"),
-    ],
-)
-def test_scram_without_each_piece_is_a_usage_error_naming_it(
-    capsys: pytest.CaptureFixture[str], mounted: dict[str, str], left_out: str, named: str
-) -> None:
-    env = {k: v for k, v in {**BASE_ENV, **mounted}.items() if k != left_out}
-    with pytest.raises(SystemExit) as exit_info:
-        parse_config([], env)
-    assert exit_info.value.code == 2
-    assert named in capsys.readouterr().err
-
-
-def test_an_unmounted_secret_says_so(
-    capsys: pytest.CaptureFixture[str], mounted: dict[str, str], tmp_path: Path
-) -> None:
-    (tmp_path / "password").unlink()
-    with pytest.raises(SystemExit):
-        parse_config([], {**BASE_ENV, **mounted})
-    err = capsys.readouterr().err
-    assert f"KAFKA_SASL_PASSWORD_FILE={tmp_path / 'password'} is not a readable file" in err
-    assert "is the Secret mounted there?" in err
-
-
-def test_an_unknown_protocol_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        parse_config([], {**BASE_ENV, contract.ENV_KAFKA_SECURITY_PROTOCOL: "SSL"})
-    assert "KAFKA_SECURITY_PROTOCOL='SSL'" in capsys.readouterr().err
-
-
 def test_local_positions_need_no_kafka_security(
     capsys: pytest.CaptureFixture[str], mounted: dict[str, str]
 ) -> None:

@@ -162,23 +162,6 @@ def test_the_operator_gives_its_producers_kafkausers_only_with_sasl_ssl(
     assert secured.kafka_security.describe() == "SCRAM-SHA-512 over TLS as satfeed-operator"
 
 
-def test_sasl_ssl_without_the_operators_own_credentials_stops_it_naming_them(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    with pytest.raises(SystemExit):
-        parse_config(
-            [],
-            {
-                "SATFEED_KAFKA_CLUSTER": "prod",
-                "KAFKA_BOOTSTRAP_SERVERS": "kafka:9093",
-                "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
-            },
-        )
-    err = capsys.readouterr().err
-    assert "SASL_SSL needs KAFKA_SASL_USERNAME" in err
-    assert "KAFKA_SASL_PASSWORD_FILE" in err
-
-
 def test_the_producer_network_policy_allows_dns_and_the_brokers_only() -> None:
     policy = build_networkpolicy(satellite(), plan(bootstrap_servers="k-0:9093,k-1:9093"), "prod")
     spec = policy["spec"]
