@@ -30,7 +30,7 @@ import yaml
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import NewTopic
 from satfeed_dev import images
-from satfeed_dev.node_bed import NAMESPACE, NodeBed, kafka_bootstrap_service
+from satfeed_dev.node_bed import NAMESPACE, NodeBed, prepare_kafka_namespace
 from satfeed_dev.procs import ManagedProcess, free_port
 from satfeed_dev.runs import new_run
 from satfeed_dev.services import producer_argv
@@ -126,9 +126,7 @@ def main() -> None:
     bed = TestBed(run_dir / "node-testbed", with_node=True, pause_image=pause)
     bed.start(node_images=archives)
     try:
-        bed.kube.kubectl_ok("create", "namespace", NAMESPACE)
-        for manifest in kafka_bootstrap_service(bed.kafka.pods_bootstrap_servers):
-            bed.kube.apply(manifest)
+        prepare_kafka_namespace(bed)
         bin_dir = run_dir / "bin"
         bin_dir.mkdir()
         assert bed.kube.tools is not None

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from satfeed_dev import images
 from satfeed_dev.node import HOST_IP, check_node_prerequisites
-from satfeed_dev.node_bed import NAMESPACE, NodeBed, kafka_bootstrap_service, pod_diagnostics
+from satfeed_dev.node_bed import NodeBed, pod_diagnostics, prepare_kafka_namespace
 from satfeed_dev.procs import ServiceError
 from satfeed_dev.testbed import TestBed
 from satfeed_dev.toolchain import SetupError, ensure_all, node_tools
@@ -64,9 +64,7 @@ def node_bed(run_root: Path) -> Iterator[NodeBed]:
     assert tools is not None
     for tool in (tools.kubectl, tools.helm):
         (bin_dir / tool.name).symlink_to(tool)
-    bed.kube.kubectl_ok("create", "namespace", NAMESPACE)
-    for manifest in kafka_bootstrap_service(bed.kafka.pods_bootstrap_servers):
-        bed.kube.apply(manifest)
+    prepare_kafka_namespace(bed)
     node_bed = NodeBed(bed, bin_dir)
     node_bed.report.update(
         {

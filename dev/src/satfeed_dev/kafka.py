@@ -40,6 +40,15 @@ logger.state.level = WARN
 """
 
 
+BOOTSTRAP_SERVICE_NAMES = (
+    "satfeed-kafka-bootstrap",
+    "satfeed-kafka-bootstrap.satfeed",
+    "satfeed-kafka-bootstrap.satfeed.svc",
+    "satfeed-kafka-bootstrap.satfeed.svc.cluster.local",
+)
+"""Strimzi's bootstrap Service of deploy/'s cluster, as the node's pods may name it."""
+
+
 def _cluster_id() -> str:
     """A Kafka cluster id: a random UUID in Kafka's url-safe base64 form.
 
@@ -102,8 +111,13 @@ class KafkaBroker:
 
     @property
     def pods_bootstrap_servers(self) -> str:
-        """The listener pods reach (only with ``pods_address``)."""
+        """The plain listener pods reach (only with ``pods_address``)."""
         return self._advertised()["PODS"]
+
+    @property
+    def pods_tls_bootstrap_servers(self) -> str:
+        """The SCRAM over TLS listener pods reach (only with ``pods_address``)."""
+        return self._advertised()["PODS_TLS"]
 
     def configure(self) -> None:
         """Write a fresh config with free ports and format the storage (first start only)."""
@@ -112,7 +126,11 @@ class KafkaBroker:
         listeners = [f"PLAINTEXT://127.0.0.1:{port}", f"SASL_SSL://127.0.0.1:{free_port()}"]
         keystore = self._write_tls()
         if self.pods_address is not None:
+            # What pods reach, as on Strimzi's internal listeners: plain (9092 behind the
+            # bootstrap Service) and SCRAM over TLS (9093), the one satfeed uses by default.
             listeners.append(f"PODS://{self.pods_address}:{free_port(self.pods_address)}")
+            listeners.append(f"PODS_TLS://{self.pods_address}:{free_port(self.pods_address)}")
+        tls_listeners = ("sasl_ssl", "pods_tls") if self.pods_address else ("sasl_ssl",)
         self.config_path.write_text(
             "\n".join(
                 [
@@ -123,15 +141,22 @@ class KafkaBroker:
                     f"advertised.listeners={','.join(listeners)}",
                     "controller.listener.names=CONTROLLER",
                     "inter.broker.listener.name=PLAINTEXT",
-                    "listener.security.protocol.map="
-                    "PLAINTEXT:PLAINTEXT,PODS:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL",
-                    # SASL_SSL is the listener Strimzi's clients use with a KafkaUser's
-                    # credentials: SCRAM-SHA-512 over TLS, with the per-run cluster CA.
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,PODS:PLAINTEXT,"
+                    "CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL,PODS_TLS:SASL_SSL",
+                    # SASL_SSL (and PODS_TLS) are the listeners Strimzi's clients use with a
+                    # KafkaUser's credentials: SCRAM-SHA-512 over TLS, with the per-run
+                    # cluster CA.
                     "sasl.enabled.mechanisms=SCRAM-SHA-512",
-                    "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
-                    "org.apache.kafka.common.security.scram.ScramLoginModule required;",
-                    "listener.name.sasl_ssl.ssl.keystore.type=PEM",
-                    f"listener.name.sasl_ssl.ssl.keystore.location={keystore}",
+                    *(
+                        line
+                        for name in tls_listeners
+                        for line in (
+                            f"listener.name.{name}.scram-sha-512.sasl.jaas.config="
+                            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+                            f"listener.name.{name}.ssl.keystore.type=PEM",
+                            f"listener.name.{name}.ssl.keystore.location={keystore}",
+                        )
+                    ),
                     f"log.dirs={self.data_dir}",
                     # As in a Strimzi-managed cluster: topics exist only when declared.
                     "auto.create.topics.enable=false",
@@ -192,7 +217,12 @@ class KafkaBroker:
     def _write_tls(self) -> Path:
         """A cluster CA and the listener's certificate; the PEM keystore Kafka reads."""
         ca = CertificateAuthority(self.run_dir / "tls")
-        pair = ca.issue("broker", "satfeed-kafka", server_names=("127.0.0.1", "localhost"))
+        # The names clients verify: loopback, and for pods the node's address (advertised)
+        # and Strimzi's bootstrap Service (which they dial first).
+        names: tuple[str, ...] = ("127.0.0.1", "localhost", *BOOTSTRAP_SERVICE_NAMES)
+        if self.pods_address is not None:
+            names = (*names, self.pods_address)
+        pair = ca.issue("broker", "satfeed-kafka", server_names=names)
         key = serialization.load_pem_private_key(pair.key.read_bytes(), password=None)
         keystore = self.run_dir / "tls" / "keystore.pem"
         # Kafka's PEM keystores take PKCS#8 keys only.

@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .kafka import KafkaBroker
+from .kafka_users import install_cluster_ca
 from .testbed import TestBed
 
 NAMESPACE = "satfeed"
@@ -32,16 +34,23 @@ class NodeBed:
         }
 
 
-def kafka_bootstrap_service(pods_bootstrap: str) -> list[dict[str, object]]:
-    """What Strimzi's ``<cluster>-kafka-bootstrap`` Service is, for the host's broker."""
-    host, port = pods_bootstrap.rsplit(":", 1)
-    ports = [{"name": "tcp-clients", "port": int(port), "protocol": "TCP"}]
+def kafka_bootstrap_service(kafka: KafkaBroker) -> list[dict[str, object]]:
+    """What Strimzi's ``<cluster>-kafka-bootstrap`` Service is, for the host's broker: its
+    plain port 9092 and its SCRAM over TLS port 9093."""
+    host, plain = kafka.pods_bootstrap_servers.rsplit(":", 1)
+    tls = kafka.pods_tls_bootstrap_servers.rsplit(":", 1)[1]
+    names = (("tcp-clients", 9092, int(plain)), ("tcp-clientstls", 9093, int(tls)))
     return [
         {
             "apiVersion": "v1",
             "kind": "Service",
             "metadata": {"name": "satfeed-kafka-bootstrap", "namespace": NAMESPACE},
-            "spec": {"ports": [{"name": "tcp-clients", "port": 9092, "targetPort": int(port)}]},
+            "spec": {
+                "ports": [
+                    {"name": name, "port": port, "targetPort": target}
+                    for name, port, target in names
+                ]
+            },
         },
         {
             "apiVersion": "discovery.k8s.io/v1",
@@ -55,10 +64,21 @@ def kafka_bootstrap_service(pods_bootstrap: str) -> list[dict[str, object]]:
                 },
             },
             "addressType": "IPv4",
-            "ports": ports,
+            "ports": [
+                {"name": name, "port": target, "protocol": "TCP"} for name, _, target in names
+            ],
             "endpoints": [{"addresses": [host]}],
         },
     ]
+
+
+def prepare_kafka_namespace(bed: TestBed) -> None:
+    """deploy/'s namespace as Strimzi would leave it for satfeed: the Kafka cluster's
+    bootstrap Service (for the host's broker) and its cluster CA Secret."""
+    bed.kube.kubectl_ok("create", "namespace", NAMESPACE)
+    for manifest in kafka_bootstrap_service(bed.kafka):
+        bed.kube.apply(manifest)
+    install_cluster_ca(bed, NAMESPACE)
 
 
 def pod_diagnostics(bed: TestBed) -> str:
