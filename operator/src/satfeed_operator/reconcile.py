@@ -283,10 +283,12 @@ async def _apply_children(
     cluster: str,
     unusable: str | None,
 ) -> tuple[Condition, Condition]:
-    """Apply ConfigMap, KafkaTopic and Deployment, in that order; TopicReady, ProducerReady.
+    """Apply ConfigMap, KafkaTopic, NetworkPolicy, KafkaUser (with an authenticating
+    Kafka) and Deployment, in that order; TopicReady, ProducerReady.
 
     The KafkaTopic goes before the Deployment, which starts with 0 replicas and gets 1
     once the topic is Ready: the producer never writes to a topic that does not exist.
+    Nor is the Deployment made before its KafkaUser's credentials exist.
     With ``unusable`` elements (the reason why) the producer is scaled to 0: it would only
     fail every sample.
     """

@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from confluent_kafka.admin import NewTopic
+from confluent_kafka import KafkaError, KafkaException, Producer
+from confluent_kafka.admin import AdminClient, NewTopic
+from satfeed_core.kafka_security import SASL_SSL, KafkaSecurity
 from satfeed_dev.frontend_bed import FrontendRunner, produce
 from satfeed_dev.kafka_users import kafkauser, password_file, topic_acl
 from satfeed_dev.testbed import TestBed
@@ -33,7 +35,7 @@ CHART_ACLS = [
 ]
 
 
-def test_the_frontend_reads_as_its_kafkauser_with_topic_acls_only(
+def test_the_frontend_reads_as_its_kafkauser_and_can_write_nothing(
     testbed: TestBed, namespace: str, run_root: Path, frontends: FrontendRunner
 ) -> None:
     ours = f"satfeed.positions.{namespace}.terra"
@@ -69,3 +71,26 @@ def test_the_frontend_reads_as_its_kafkauser_with_topic_acls_only(
     assert f"topic '{theirs}' of --topics does not exist in Kafka" in log
     assert "authorization" not in log.lower()
     assert frontend.metric("satfeed_frontend_records_consumed_total") == 5
+
+    # The same credentials can neither write its topics nor create one.
+    settings: dict[str, str | int | float | bool] = {
+        "bootstrap.servers": testbed.kafka.sasl_ssl_bootstrap_servers,
+        **KafkaSecurity(SASL_SSL, USER, password, testbed.kafka.ca_cert).client_settings(),
+    }
+    writer = Producer({**settings, "message.timeout.ms": 10000})
+    delivered: list[KafkaError | None] = []
+    writer.produce(ours, value=b"forged", on_delivery=lambda error, _: delivered.append(error))
+    writer.flush(20)
+    assert [error.code() if error else None for error in delivered] == [
+        KafkaError.TOPIC_AUTHORIZATION_FAILED
+    ]
+    creator = AdminClient(settings)
+    with pytest.raises(KafkaException) as refused:
+        creator.create_topics([NewTopic(f"satfeed.positions.{namespace}.new", 1, 1)])[
+            f"satfeed.positions.{namespace}.new"
+        ].result(30)
+    assert refused.value.args[0].code() in (
+        KafkaError.TOPIC_AUTHORIZATION_FAILED,
+        KafkaError.CLUSTER_AUTHORIZATION_FAILED,
+    )
+    assert frontend.metric("satfeed_frontend_records_consumed_total") == 5  # nothing forged
