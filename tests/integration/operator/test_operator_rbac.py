@@ -101,9 +101,17 @@ def test_every_granted_verb_is_needed(
 
         def group_built() -> bool:
             found = kube.get_json("get", "satellitegroup", "part", "-n", namespace)
-            return bool((found.get("status") or {}).get("elements", {}).get("chunks") == 2)
+            shards = kube.get_json(
+                "get", "deployments", "-n", namespace, "-l", "satfeed.io/satellite-group=part"
+            )["items"]
+            # Both shards exist (made once the group's KafkaUser is Ready), so that the
+            # shrink below has one to delete.
+            chunks = (found.get("status") or {}).get("elements", {}).get("chunks")
+            return bool(chunks == 2 and len(shards) == 2)
 
-        wait_for(lambda: refusals(operator) or group_built(), 60, "the group in two chunks")
+        wait_for(
+            lambda: refusals(operator) or group_built(), 90, "the group in two chunks, two shards"
+        )
         kube.apply(
             group(namespace, source={"configMaps": refs}, shards=1, members={"noradIds": [25994]})
         )
