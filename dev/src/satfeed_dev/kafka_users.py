@@ -66,6 +66,23 @@ def password_file(testbed: TestBed, name: str, namespace: str, directory: Path) 
     return path
 
 
+def mounted_env(
+    directory: Path,
+    username: str,
+    secret: str = "s3cret-Pa55",  # noqa: S107 (a test value)
+) -> dict[str, str]:
+    """A KafkaUser's Secret and the cluster CA written into ``directory`` as a pod sees them
+    mounted, and the variables that point a satfeed client at them."""
+    (directory / "password").write_text(secret + "\n")
+    (directory / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\n")
+    return {
+        contract.ENV_KAFKA_SECURITY_PROTOCOL: SASL_SSL,
+        contract.ENV_KAFKA_SASL_USERNAME: username,
+        contract.ENV_KAFKA_SASL_PASSWORD_FILE: str(directory / "password"),
+        contract.ENV_KAFKA_CA_FILE: str(directory / "ca.crt"),
+    }
+
+
 def install_cluster_ca(testbed: TestBed, namespace: str) -> None:
     """``<cluster>-cluster-ca-cert`` in ``namespace``, as a user copies it there."""
     certificate = base64.b64encode(testbed.kafka.ca_cert.read_bytes()).decode()

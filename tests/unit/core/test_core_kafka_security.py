@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from satfeed_core import contract
+from satfeed_dev.kafka_users import mounted_env
 from satfeed_frontend.config import parse_config as frontend_config
 from satfeed_operator.config import parse_config as operator_config
 from satfeed_producer.config import parse_config as producer_config
@@ -46,15 +47,8 @@ def service(request: pytest.FixtureRequest) -> tuple[Parse, dict[str, str]]:
 
 @pytest.fixture
 def mounted(tmp_path: Path) -> dict[str, str]:
-    """A KafkaUser's Secret and the cluster CA as the pod sees them."""
-    (tmp_path / "password").write_text("s3cret-Pa55\n")
-    (tmp_path / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\n")
-    return {
-        contract.ENV_KAFKA_SECURITY_PROTOCOL: "SASL_SSL",
-        contract.ENV_KAFKA_SASL_USERNAME: "some-user",
-        contract.ENV_KAFKA_SASL_PASSWORD_FILE: str(tmp_path / "password"),
-        contract.ENV_KAFKA_CA_FILE: str(tmp_path / "ca.crt"),
-    }
+    """The KafkaUser's Secret and the cluster CA as the pod sees them."""
+    return mounted_env(tmp_path, "some-user")
 
 
 def test_plaintext_is_the_default_and_a_kafkauser_is_taken_whole(

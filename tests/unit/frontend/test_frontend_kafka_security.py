@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from satfeed_core import contract
 from satfeed_core.kafka_security import KafkaSecurity
+from satfeed_dev.kafka_users import mounted_env
 from satfeed_frontend import main as frontend_main
 from satfeed_frontend.config import parse_config
 from satfeed_frontend.data import consumer as consumer_module
@@ -30,14 +30,7 @@ PASSWORD = "s3cret-Pa55"
 @pytest.fixture
 def mounted(tmp_path: Path) -> dict[str, str]:
     """The KafkaUser's Secret and the cluster CA as the pod sees them."""
-    (tmp_path / "password").write_text(PASSWORD + "\n")
-    (tmp_path / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\n")
-    return {
-        contract.ENV_KAFKA_SECURITY_PROTOCOL: "SASL_SSL",
-        contract.ENV_KAFKA_SASL_USERNAME: "satfeed-frontend",
-        contract.ENV_KAFKA_SASL_PASSWORD_FILE: str(tmp_path / "password"),
-        contract.ENV_KAFKA_CA_FILE: str(tmp_path / "ca.crt"),
-    }
+    return mounted_env(tmp_path, "satfeed-frontend", PASSWORD)
 
 
 def test_plaintext_is_the_default_and_adds_no_client_settings() -> None:

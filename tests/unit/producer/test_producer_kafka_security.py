@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from satfeed_core import contract
 from satfeed_core.kafka_security import KafkaSecurity
+from satfeed_dev.kafka_users import mounted_env
 from satfeed_producer.config import parse_config, parse_settings
 from satfeed_producer.group_config import GroupConfig
 
@@ -22,14 +22,7 @@ BASE_ENV = {
 @pytest.fixture
 def mounted(tmp_path: Path) -> dict[str, str]:
     """The KafkaUser's Secret and the cluster CA as the pod sees them."""
-    (tmp_path / "password").write_text("s3cret-Pa55\n")
-    (tmp_path / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\n")
-    return {
-        contract.ENV_KAFKA_SECURITY_PROTOCOL: "SASL_SSL",
-        contract.ENV_KAFKA_SASL_USERNAME: "terra-producer",
-        contract.ENV_KAFKA_SASL_PASSWORD_FILE: str(tmp_path / "password"),
-        contract.ENV_KAFKA_CA_FILE: str(tmp_path / "ca.crt"),
-    }
+    return mounted_env(tmp_path, "terra-producer")
 
 
 def test_plaintext_is_the_default_and_adds_no_client_settings() -> None:
