@@ -24,12 +24,12 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
+from satfeed_core import cadence
 from satfeed_core.record import decode_record
 from satfeed_dev.compose_bed import COMPOSE_FILE, ComposeStack, ImageTimes, build_images
 from satfeed_dev.docker_engine import DockerEngine, engine_missing
 from satfeed_dev.procs import free_port
 from satfeed_dev.waiting import wait_for
-from satfeed_producer import cadence
 
 from tests.integration.frontend.conftest import WatchedPage
 

@@ -21,6 +21,7 @@ import pytest
 from confluent_kafka import Consumer
 from confluent_kafka.admin import NewTopic
 from numpy.typing import NDArray
+from satfeed_core import cadence
 from satfeed_core.batch import decode_batch
 from satfeed_core.elements import Elements, elements_text, load_elements
 from satfeed_core.shards import ShardPlan, shard_of
@@ -30,7 +31,6 @@ from satfeed_dev.procs import ManagedProcess, free_port
 from satfeed_dev.sample_data import CATALOGUE, tle_file
 from satfeed_dev.testbed import TestBed
 from satfeed_dev.waiting import wait_for
-from satfeed_producer import cadence
 
 from tests.unit.producer.projected_volume import ProjectedVolume
 

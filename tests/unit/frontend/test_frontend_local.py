@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from satfeed_core import cadence
 from satfeed_dev.sample_data import tle_file
 from satfeed_dev.tle_edit import checksum, three_line_sets
 from satfeed_dev.waiting import wait_for
 from satfeed_frontend.config import DiscoveryMode, parse_config
 from satfeed_frontend.data.local import load_local_elements, satellite_ids
 from satfeed_frontend.service import FrontendService
-from satfeed_producer import cadence
 
 EARTH_OBSERVATION = tle_file("earth-observation.tle")
 EXAMPLES = (25994, 27424, 28376)  # TERRA, AQUA, AURA

@@ -18,11 +18,11 @@ from types import FrameType
 from typing import Final
 
 from confluent_kafka import KafkaException
+from satfeed_core import cadence
 from satfeed_core.batch import encode_batch
 from satfeed_core.propagation import PropagationError
 from satfeed_core.shards import ShardPlan
 
-from satfeed_producer import cadence
 from satfeed_producer.batch_publisher import BatchPublisher
 from satfeed_producer.group_config import GroupConfig
 from satfeed_producer.group_reload import GroupReloader

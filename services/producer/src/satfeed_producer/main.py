@@ -21,18 +21,18 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from confluent_kafka import KafkaException
+from satfeed_core import cadence
+from satfeed_core.elements_source import ElementsSource
 from satfeed_core.record import RecordError
+from satfeed_core.sampling import Identity, Sampler
 
-from satfeed_producer import cadence
 from satfeed_producer.config import ProducerConfig, parse_settings
-from satfeed_producer.elements_source import ElementsSource
 from satfeed_producer.group_config import GroupConfig
 from satfeed_producer.group_service import run_group
 from satfeed_producer.health import HealthServer
 from satfeed_producer.logs import configure_logging
 from satfeed_producer.metrics import ProducerMetrics
 from satfeed_producer.publisher import Publisher
-from satfeed_producer.sampling import Identity, Sampler
 
 log = logging.getLogger("satfeed_producer")
 

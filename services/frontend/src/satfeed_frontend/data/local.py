@@ -1,12 +1,13 @@
 """Positions computed in this process (``--local-elements``): no Kafka, no Kubernetes.
 
-The producer's own code does the work: its elements source reads and checks the file (the
-same messages for a bad file, the same "usable now and over the next orbit" test), its
-sampler turns elements and grid times into schema-v1 records, and its cadence puts them on
-the same wall-clock grid. The records then take the consumer's path into the page: each
-object is shown as if it had a topic of its own (``local.<id>``), its records go into
-:class:`FeedState` and the :class:`Catalogue`, whose tick gate wakes the push thread. So
-the page, the cards and the updates are the ones a Kafka-fed frontend serves.
+The producer's code, shared through satfeed_core, does the work: the elements source reads
+and checks the file (the same messages for a bad file, the same "usable now and over the
+next orbit" test), the sampler turns elements and grid times into schema-v1 records, and
+the cadence puts them on the same wall-clock grid. The records then take the consumer's
+path into the page: each object is shown as if it had a topic of its own (``local.<id>``),
+its records go into :class:`FeedState` and the :class:`Catalogue`, whose tick gate wakes
+the push thread. So the page, the cards and the updates are the ones a Kafka-fed frontend
+serves.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
+from satfeed_core import cadence
 from satfeed_core.contract import DEFAULT_ELEMENTS_STALE_AFTER
 from satfeed_core.elements import Elements
-from satfeed_producer import cadence
-from satfeed_producer.elements_source import ElementsSource
-from satfeed_producer.sampling import Identity, Sampler
+from satfeed_core.elements_source import ElementsSource
+from satfeed_core.sampling import Identity, Sampler
 
 from satfeed_frontend.data.catalogue import Catalogue
 from satfeed_frontend.data.feed import FeedState, TopicInfo

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from satfeed_producer.cadence import backfill_indices, grid_index, grid_time, next_index
+from satfeed_core.cadence import backfill_indices, grid_index, grid_time, next_index
 
 
 def test_grid_times_are_whole_multiples_of_the_interval() -> None:

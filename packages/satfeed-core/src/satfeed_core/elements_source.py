@@ -1,5 +1,6 @@
-"""Where the producer's elements come from: inline text, or a file that is re-read when its
-content changes (the operator mounts a ConfigMap there and refreshes it).
+"""Where a Satellite's elements come from: inline text, or a file that is re-read when its
+content changes (the operator mounts a ConfigMap there and refreshes it). The producer and
+the frontend's single-process mode (``--local-elements``) both read elements through it.
 
 Elements are taken only when they are usable now and over the next orbit
 (:func:`satfeed_core.usability.assess`): unusable ones are refused at start-up (the producer

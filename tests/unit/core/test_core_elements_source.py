@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from satfeed_core.elements import tle_elements
+from satfeed_core.elements_source import ElementsSource
 from satfeed_dev.sample_data import tle_file
 from satfeed_dev.tle_edit import shifted_epoch, three_line_sets
-from satfeed_producer.elements_source import ElementsSource
 
 from tests.unit.core.tle_samples import edited
 
