@@ -9,11 +9,14 @@ reconcile fails and is retried).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Sequence
 from typing import Final
 
 from confluent_kafka import KafkaError, Message, Producer
-from satfeed_core.kafka_security import KafkaSecurity
+from satfeed_core.kafka_security import KafkaSecurity, PasswordWatch
+
+log = logging.getLogger(__name__)
 
 FLUSH_TIMEOUT_SECONDS: Final = 15.0
 
@@ -25,18 +28,26 @@ class PublishError(Exception):
 class PassPublisher:
     def __init__(self, security: KafkaSecurity) -> None:
         self._security = security
+        self._password = PasswordWatch(security)
         self._producers: dict[str, Producer] = {}
 
-    def _producer(self, bootstrap: str) -> Producer:
+    async def _producer(self, bootstrap: str) -> Producer:
+        if self._password.rotated():
+            # Every batch was flushed, so nothing is in flight: made anew, the producers
+            # connect with the new password at once, not at their next failed reconnection.
+            log.info("the operator's KafkaUser password was rotated: its producers reconnect")
+            await self.close()
         producer = self._producers.get(bootstrap)
         if producer is None:
+            security = self._security.client_settings()
+            self._password.made_with(security)
             producer = Producer(
                 {
                     "bootstrap.servers": bootstrap,
                     "enable.idempotence": True,
                     "linger.ms": 5,
                     "client.id": "satfeed-operator-passes",
-                    **self._security.client_settings(),
+                    **security,
                 }
             )
             self._producers[bootstrap] = producer
@@ -49,7 +60,7 @@ class PassPublisher:
         Kafka acknowledged every one."""
         if not records:
             return
-        producer = self._producer(bootstrap)
+        producer = await self._producer(bootstrap)
         failures: list[str] = []
 
         def delivered(error: KafkaError | None, _: Message) -> None:

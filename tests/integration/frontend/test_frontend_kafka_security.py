@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from satfeed_core.kafka_security import SASL_SSL, KafkaSecurity
 from satfeed_dev.frontend_bed import FrontendRunner, produce
-from satfeed_dev.kafka_users import kafkauser, password_file, topic_acl
+from satfeed_dev.kafka_users import kafkauser, password, password_file, ready, topic_acl
 from satfeed_dev.testbed import TestBed
 from satfeed_dev.waiting import wait_for
 from satfeed_frontend.data.consumer import GROUP_PREFIX
@@ -94,3 +95,57 @@ def test_the_frontend_reads_as_its_kafkauser_and_can_write_nothing(
         KafkaError.CLUSTER_AUTHORIZATION_FAILED,
     )
     assert frontend.metric("satfeed_frontend_records_consumed_total") == 5  # nothing forged
+
+
+def test_a_rotated_password_is_taken_up_without_a_restart(
+    testbed: TestBed, namespace: str, run_root: Path, frontends: FrontendRunner
+) -> None:
+    topic = f"satfeed.positions.{namespace}.terra"
+    admin = testbed.kafka.admin()
+    admin.create_topics([NewTopic(topic, 1, 1)])[topic].result(30)
+    now = datetime.now(UTC)
+    produce(testbed.kafka.bootstrap_servers, topic, history(now, 5))
+    testbed.kube.apply(kafkauser(USER, namespace, CHART_ACLS))
+    run_dir = run_root / "artifacts" / f"frontend-rotation-{uuid.uuid4().hex[:6]}"
+    run_dir.mkdir(parents=True)
+    mounted = password_file(testbed, USER, namespace, run_dir)
+    old = mounted.read_text()
+    frontends.bootstrap_servers = testbed.kafka.sasl_ssl_bootstrap_servers
+    frontend = frontends.start(
+        "--topics", topic,
+        "--kafka-security-protocol", "SASL_SSL", "--kafka-sasl-username", USER,
+        "--kafka-sasl-password-file", str(mounted), "--kafka-ca-file", str(testbed.kafka.ca_cert),
+    )  # fmt: skip
+    consumed = partial(frontend.metric, "satfeed_frontend_records_consumed_total")
+    wait_for(lambda: consumed() == 5, 60, "the frontend to read its topic's backfill")
+
+    # Strimzi's way to rotate a SCRAM password: delete the Secret, the User Operator makes a
+    # new one; the kubelet then rewrites the mounted file in place (an atomic rename).
+    testbed.kube.kubectl_ok("delete", "secret", USER, "-n", namespace)
+
+    def rotated() -> str | None:
+        fresh = _password_if_made(testbed, namespace)
+        return fresh if fresh not in (None, old) else None
+
+    new: str = wait_for(rotated, 90, "the User Operator to make a new password")
+    staged = run_dir / "password.new"
+    staged.write_text(new)
+    staged.replace(mounted)
+    wait_for(
+        lambda: "password was rotated" in frontend.log(), 30, "the frontend to follow the rotation"
+    )
+
+    # Only a client with the new password can read on: the old one is refused by the broker.
+    produce(testbed.kafka.bootstrap_servers, topic, history(datetime.now(UTC), 3))
+    wait_for(lambda: consumed() == 8, 60, "the records written after the rotation to be read")
+    log = frontend.log()
+    assert "authentication" not in log.lower()
+    assert new not in log
+    assert old not in log
+
+
+def _password_if_made(testbed: TestBed, namespace: str) -> str | None:
+    if not ready(testbed, USER, namespace):
+        return None
+    found = testbed.kube.kubectl("get", "secret", USER, "-n", namespace, "-o", "name")
+    return password(testbed, USER, namespace) if found.returncode == 0 else None

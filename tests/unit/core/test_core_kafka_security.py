@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from satfeed_core import contract
+from satfeed_core.kafka_security import SASL_SSL, KafkaSecurity, PasswordWatch
 from satfeed_dev.kafka_users import mounted_env
 from satfeed_frontend.config import parse_config as frontend_config
 from satfeed_operator.config import parse_config as operator_config
@@ -106,3 +107,29 @@ def test_an_unknown_protocol_is_refused(
     with pytest.raises(SystemExit):
         parse([], {**base, contract.ENV_KAFKA_SECURITY_PROTOCOL: "SSL"})
     assert "KAFKA_SECURITY_PROTOCOL='SSL'" in capsys.readouterr().err
+
+
+def test_a_rotated_password_is_noticed_once_and_only_when_readable(tmp_path: Path) -> None:
+    mounted = mounted_env(tmp_path, "some-user")
+    password = Path(mounted[contract.ENV_KAFKA_SASL_PASSWORD_FILE])
+    security = KafkaSecurity(
+        SASL_SSL, "some-user", password, Path(mounted[contract.ENV_KAFKA_CA_FILE])
+    )
+    watch = PasswordWatch(security)
+    assert not watch.rotated()  # no client made yet: nothing to make anew
+    watch.made_with(security.client_settings())
+    assert not watch.rotated()
+    password.write_text("")  # the kubelet between two writes: not a password
+    assert not watch.rotated()
+    password.unlink()  # the Secret deleted, its new one not yet made
+    assert not watch.rotated()
+    password.write_text("the-new-one\n")
+    assert watch.rotated()
+    watch.made_with(security.client_settings())
+    assert not watch.rotated()
+
+
+def test_plaintext_has_no_password_to_rotate() -> None:
+    watch = PasswordWatch(KafkaSecurity())
+    watch.made_with(KafkaSecurity().client_settings())
+    assert not watch.rotated()

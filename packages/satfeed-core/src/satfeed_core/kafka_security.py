@@ -76,6 +76,38 @@ class KafkaSecurity:
         return f"{SASL_MECHANISM} over TLS as {self.username}"
 
 
+class PasswordWatch:
+    """Says when a KafkaUser's password has been rotated under a running client.
+
+    When Strimzi's User Operator changes a KafkaUser's password (its Secret deleted, or a
+    new one given), the kubelet rewrites the mounted file in place, but a Kafka client keeps
+    the password it was made with: it goes on working until its next connection to a broker
+    (a broker restart), which then fails authentication. A long-running client (the
+    frontend's consumer, the operator's pass publisher) asks :meth:`rotated` now and then and
+    makes itself anew when it says so. Producers need none of this: the operator rolls their
+    pods when the Secret changes.
+    """
+
+    def __init__(self, security: KafkaSecurity) -> None:
+        self._file = security.password_file if security.protocol == SASL_SSL else None
+        self._in_use: str | None = None
+
+    def made_with(self, settings: dict[str, str]) -> None:
+        """The client was just made with these settings (from :meth:`client_settings`)."""
+        self._in_use = settings.get("sasl.password")
+
+    def rotated(self) -> bool:
+        """True when the file holds a password other than the client's, and it can be read
+        (a file being replaced, or unreadable, is not a new password yet)."""
+        if self._file is None or self._in_use is None:
+            return False
+        try:
+            current = self._file.read_text().strip()
+        except OSError:
+            return False
+        return bool(current) and current != self._in_use
+
+
 FLAGS: Final = (
     EnvFlag(
         "--kafka-security-protocol",

@@ -39,7 +39,7 @@ from typing import Final
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from satfeed_core.batch import MAGIC, BatchError, decode_batch
 from satfeed_core.elements import Elements
-from satfeed_core.kafka_security import KafkaSecurity
+from satfeed_core.kafka_security import KafkaSecurity, PasswordWatch
 from satfeed_core.record import RecordError, decode_record
 from satfeed_core.usability import plausible_position
 
@@ -138,6 +138,7 @@ class FeedConsumer:
         self._thread = threading.Thread(target=self._run, name="kafka-consumer", daemon=True)
         self._assigned: set[PartitionKey] = set()
         self._consumer: Consumer  # made by the thread, in _run
+        self._password = PasswordWatch(self.security)
         self._problems = _ProblemLog(set())
         self._in_outage = False
         self._next_reconcile = 0.0
@@ -156,6 +157,10 @@ class FeedConsumer:
             self._thread.join(timeout)  # the thread closes the client on its way out
 
     def _client(self) -> Consumer:
+        # SCRAM-SHA-512 over TLS as a KafkaUser: its password is read from the mounted Secret
+        # here; the client keeps it for every reconnection, until the password is rotated.
+        security = self.security.client_settings()
+        self._password.made_with(security)
         return Consumer(
             {
                 "bootstrap.servers": self.bootstrap_servers,
@@ -167,9 +172,7 @@ class FeedConsumer:
                 "reconnect.backoff.max.ms": 2000,
                 "error_cb": self._on_error,
                 "logger": kafka_client_log,
-                # SCRAM-SHA-512 over TLS as a KafkaUser: its password is read from the
-                # mounted Secret here, once; the client keeps it for every reconnection.
-                **self.security.client_settings(),
+                **security,
             }
         )
 
@@ -185,6 +188,8 @@ class FeedConsumer:
                     self._next_reconcile = time.monotonic() + self._reconcile()
                 if now >= next_lag:
                     self._measure_lag()
+                    if self._password.rotated():
+                        self._reconnect()
                     next_lag = now + LAG_EVERY_S
                 if self._assigned:
                     self._take_records()
@@ -195,6 +200,24 @@ class FeedConsumer:
             raise
         finally:
             self._consumer.close()
+
+    def _reconnect(self) -> None:
+        """A new client with the rotated password, reading on from where the old one was:
+        nothing is read twice or skipped (a partition it had not started on is positioned
+        again by the next metadata request)."""
+        log.info(
+            "the KafkaUser's password was rotated (%s): connecting anew with the new one",
+            self.security.describe(),
+        )
+        assigned = [TopicPartition(t, p) for t, p in sorted(self._assigned)]
+        positions = self._consumer.position(assigned) if assigned else []
+        self._consumer.close()
+        self._consumer = self._client()
+        resumed = [tp for tp in positions if tp.offset >= 0]
+        if resumed:
+            self._consumer.incremental_assign(resumed)
+        self._assigned = {(tp.topic, tp.partition) for tp in resumed}
+        self._next_reconcile = 0.0
 
     def _take_records(self) -> None:
         """Waits for a record, then takes what else has come, without waiting. (``consume``
