@@ -47,6 +47,10 @@ fmt: ## Format the code with ruff
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
+.PHONY: plotly-bundle
+plotly-bundle: ## Rebuild the page's plotly.js (services/frontend/plotly: npm ci, esbuild; needs npm)
+	cd services/frontend/plotly && npm ci --ignore-scripts --no-audit --no-fund && node build.mjs
+
 .PHONY: test-unit
 test-unit: ## Fast tests that need no services (no set-up of the test bed)
 	$(UV) sync --frozen --quiet
