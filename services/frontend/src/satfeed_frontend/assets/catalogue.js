@@ -203,10 +203,16 @@
         // Names for hover, a colour per layer: only when the roster changed. Colours as
         // '#rrggbb' strings: Plotly converts every point's colour at every update, and
         // these it converts fastest (a colour scale over numbers took three times as long).
+        // All in one colour (one layer): that colour once, not once a point (a point's
+        // colour is most of a frame's cost, and of the first frame's).
         const colours = state.layers.map(each => each.colour);
         const colour = new Array(n);
-        for (let i = 0; i < n; i++) colour[i] = colours[state.layer[i]] || '#4cc9f0';
-        styling = {text: state.names.map(label), 'marker.color': colour};
+        let one = true;
+        for (let i = 0; i < n; i++) {
+          colour[i] = colours[state.layer[i]] || '#4cc9f0';
+          one = one && colour[i] === colour[0];
+        }
+        styling = {text: state.names.map(label), 'marker.color': one && n ? colour[0] : colour};
         state.styled = state.version;
         stats.styled += 1;
       }
