@@ -27,6 +27,11 @@ producers write them.
     through Dash's pattern-matching outputs) against ours (one trace for all, cards for the
     picked): main thread, card sample-to-screen (before: all 150 cards; ours: 5 picked), the
     server with 10 pages.
+(d) The first drawing of (a)'s catalogue, nothing picked: the page before its own plotly.js
+    (the frontend as of ``--first-drawing-before``, run from ``git archive``) and ours, on
+    the same feed, in turns, a fresh Chromium each time (``--first-drawings`` each): where
+    the time goes (scripts run, the first whole drawing, the first frame drawn) and the
+    medians' ratio.
 """
 
 from __future__ import annotations
@@ -68,6 +73,17 @@ from satfeed_dev.waiting import wait_for
 
 BASELINE: Final = "7358efd806ede8f5f589450ee0980c03081e87a3"
 """The last commit with the per-satellite page (issue 14's measurements)."""
+FIRST_DRAWING_BEFORE: Final = "921c30e0221091dc6aeb9011257559326dc82870"
+"""The last commit whose page loaded Dash's whole plotly.js (and coloured every point of a
+one-layer catalogue): the first drawing's baseline."""
+FIRST_DRAWINGS: Final = 5
+STAGES: Final = """() => {
+    const mark = name => (performance.getEntriesByName(name)[0] || {}).startTime ?? null;
+    const nav = performance.getEntriesByType('navigation')[0];
+    return [nav.domContentLoadedEventEnd, mark('satfeed-drawn'), mark('satfeed-first-frame')];
+}"""
+"""When the page's scripts had run, its first whole drawing came (the update stream then
+opens), and the first frame of every object was drawn: ms since navigation."""
 SHARDS: Final = 4
 HISTORY: Final = 180
 PICKS: Final = 5
@@ -176,7 +192,9 @@ def server_costs(frontend: FrontendProcess, seconds: float) -> tuple[dict[int, C
     return costs, frontend.rss_mib()
 
 
-def group_case(broker: KafkaBroker, run_dir: Path, seconds: float) -> None:
+def catalogue_group(broker: KafkaBroker, run_dir: Path) -> tuple[CatalogueFeed, int, list[str]]:
+    """The bundled catalogue in :data:`SHARDS` shards at 1 Hz, started: the feed, how many
+    objects have positions, and the frontend's arguments that read it."""
     members = catalogue()
     topic = "bench.group.catalogue"
     create_topic(broker.bootstrap_servers, topic, SHARDS)
@@ -192,17 +210,17 @@ def group_case(broker: KafkaBroker, run_dir: Path, seconds: float) -> None:
     feed.backfill(2)
     feed.start()
     objects = sum(len(each) for each in feed.batches(datetime.now(UTC)))
-    process = FrontendProcess(
-        run_dir,
-        broker.bootstrap_servers,
-        ["--group-topics", f"Catalogue={topic}", "--elements-file", str(elements)],
-        name="frontend-catalogue",
-    )
+    return feed, objects, ["--group-topics", f"Catalogue={topic}", "--elements-file", str(elements)]
+
+
+def group_case(broker: KafkaBroker, run_dir: Path, seconds: float) -> None:
+    feed, objects, args = catalogue_group(broker, run_dir)
+    process = FrontendProcess(run_dir, broker.bootstrap_servers, args, name="frontend-catalogue")
     try:
         started = time.monotonic()
         process.start(lambda p: p.metric("satfeed_frontend_objects") >= objects)
         print(
-            f"(a) SatelliteGroup: {objects:,} objects of {len(members):,} in {SHARDS} shards "
+            f"(a) SatelliteGroup: {objects:,} objects of {len(feed.norad_id):,} in {SHARDS} shards "
             f"at 1 Hz; frontend up and every object read in {time.monotonic() - started:.1f} s "
             f"(16,069 element sets parsed); load {uptime()}"
         )
@@ -224,6 +242,60 @@ def group_case(broker: KafkaBroker, run_dir: Path, seconds: float) -> None:
         print(f"  a tick's four batches gathered into one push: mean wait {wait * 1000:.0f} ms")
     finally:
         process.stop()
+        feed.stop()
+
+
+def first_stages(url: str) -> list[float]:
+    """One fresh Chromium, one page: :data:`STAGES`, in ms since navigation."""
+    with launch_chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url, timeout=120_000)
+        wait_for(lambda: catalogue_drawn(page), 120, "the first drawing", interval=0.05)
+        stages: list[float] = page.evaluate(STAGES)
+        return stages
+
+
+def first_drawing_case(broker: KafkaBroker, run_dir: Path, before: str, count: int) -> None:
+    feed, objects, args = catalogue_group(broker, run_dir)
+    designs = {
+        "before": FrontendProcess(
+            run_dir,
+            broker.bootstrap_servers,
+            args,
+            name="frontend-first-before",
+            env=baseline_frontend(before, run_dir),
+        ),
+        "ours": FrontendProcess(run_dir, broker.bootstrap_servers, args, name="frontend-first"),
+    }
+    try:
+        for process in designs.values():
+            process.start(lambda p: p.metric("satfeed_frontend_objects") >= objects)
+        print(
+            f"(d) first drawing of {objects:,} objects, nothing picked: before ({before[:7]}) "
+            f"and ours in turns, {count} fresh pages each; load {uptime()}"
+        )
+        stages: dict[str, list[list[float]]] = {name: [] for name in designs}
+        for turn in range(count):
+            order = list(designs) if turn % 2 == 0 else list(reversed(designs))
+            for name in order:
+                stages[name].append(first_stages(designs[name].url))
+        medians = {}
+        for name, runs in stages.items():
+            scripts, drawn, first = ([each[k] / 1000 for each in runs] for k in range(3))
+            medians[name] = percentile(first, 0.5)
+            print(
+                f"  {name:>6}: first drawing median {medians[name]:.2f} s "
+                f"({', '.join(f'{each:.2f}' for each in first)}); scripts run "
+                f"{percentile(scripts, 0.5):.2f} s, first whole drawing "
+                f"{percentile(drawn, 0.5):.2f} s (medians)"
+            )
+        print(
+            f"  ours / before: {medians['ours'] / medians['before']:.2f} of the first drawing's "
+            f"time; load {uptime()}"
+        )
+    finally:
+        for process in designs.values():
+            process.stop()
         feed.stop()
 
 
@@ -288,7 +360,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=20, help="measuring time per case")
     parser.add_argument("--baseline", default=BASELINE, help="the commit of the design before")
     parser.add_argument(
-        "--only", choices=("group", "satellites", "before-after"), help="one case only"
+        "--first-drawing-before",
+        default=FIRST_DRAWING_BEFORE,
+        help="the commit whose first drawing (d) compares against",
+    )
+    parser.add_argument(
+        "--first-drawings", type=int, default=FIRST_DRAWINGS, help="pages per design in (d)"
+    )
+    parser.add_argument(
+        "--only",
+        choices=("group", "satellites", "before-after", "first-drawing"),
+        help="one case only",
     )
     args = parser.parse_args(argv)
     ensure_all()
@@ -306,6 +388,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.only in (None, "before-after"):
             print("(c) 150 Satellites: the per-satellite design before, and ours")
             satellites_case(broker, run_dir, args.seconds, 150, baseline=True)
+        if args.only in (None, "first-drawing"):
+            first_drawing_case(broker, run_dir, args.first_drawing_before, args.first_drawings)
     finally:
         broker.stop()
     print(f"targets: {TARGETS}")
