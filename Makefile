@@ -26,7 +26,7 @@ setup: ## Install Python deps from uv.lock and build/fetch the test bed (cached 
 
 .PHONY: lint
 DOCKERFILES   := $(wildcard services/*/Dockerfile operator/Dockerfile dev/docker/*/Dockerfile)
-SHELL_SCRIPTS := .ci/run deploy/cluster.sh deploy/compose/up.sh \
+SHELL_SCRIPTS := .ci/run deploy/cluster.sh $(wildcard deploy/compose/*.sh) \
                  $(wildcard scripts/*.sh dev/scripts/*.sh dev/docker/kafka/bin/*.sh)
 
 lint: ## ruff (lint + format check), mypy, hadolint (Dockerfiles), shellcheck (scripts), checkov
@@ -142,7 +142,7 @@ COMPOSE_FILE ?= deploy/compose/compose.yaml
 compose-up: ## Kafka, producers for TERRA, AQUA, AURA and the dashboard with Docker Compose (after make images)
 	COMPOSE="$(COMPOSE)" COMPOSE_PROJECT_NAME=$(COMPOSE_PROJECT) COMPOSE_FILE=$(COMPOSE_FILE) \
 	  deploy/compose/up.sh
-compose-down: ## Stop the Compose stack; removes its containers, network and Kafka's volume
+compose-down: ## Stop the Compose stack; removes its containers, network and volumes (Kafka's data, certificates, passwords)
 	COMPOSE_FILE=$(COMPOSE_FILE) $(COMPOSE) --project-name $(COMPOSE_PROJECT) down --volumes
 
 .PHONY: clean
