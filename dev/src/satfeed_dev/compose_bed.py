@@ -9,6 +9,10 @@ No registry is reachable here, so the images the Compose file names come from th
   (plus kafka-tools, ``dev/maven/kafka-image``) laid out as the official ``apache/kafka``
   image is, passed through the Compose file's ``KAFKA_IMAGE``. Users pull apache/kafka.
 
+The stack is secure by default (SCRAM-SHA-512 over TLS, ACLs): :meth:`ComposeStack.security`
+gives a client on this host the credentials of one of its services, taken from the container
+as a user would (``docker exec ... cat``).
+
 Builds run with ``--network host`` (the engine's bridges have no route out) and are cached
 by Docker in the engine's per-machine data root. Their base carries this machine's CA
 bundle (:data:`BASE_WITH_CA`), so these images are for the tests here, never for users.
@@ -26,6 +30,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from satfeed_core.kafka_security import SASL_SSL, KafkaSecurity
+
 from . import images
 from .docker_engine import DockerEngine
 from .procs import ServiceError
@@ -37,6 +43,9 @@ KAFKA_POM = REPO_ROOT / "dev" / "maven" / "kafka-image" / "pom.xml"
 KAFKA_VERSION = "4.3.1"
 KAFKA_IMAGE = f"satfeed-kafka-standin:{KAFKA_VERSION}"
 BUILD_FLAGS = "--network host --force-rm"
+PASSWORD_FILE = "/etc/satfeed/kafka-user/password"  # noqa: S105 (a path)
+CA_FILE = "/etc/satfeed/kafka-ca/ca.crt"
+"""Where the Compose file mounts each client's password and the stack's CA."""
 HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 BASE_WITH_CA = "localhost/satfeed-base-ca:bookworm"
 """The base with this machine's CA bundle, which ``docker build`` (unlike buildah) cannot
@@ -118,6 +127,28 @@ class ComposeStack:
     kafka_port: int
     project: str = field(default_factory=lambda: f"satfeed-test-{uuid.uuid4().hex[:8]}")
     overrides: tuple[Path, ...] = ()
+    variables: dict[str, str] = field(default_factory=dict)
+    """More of the Compose file's variables, e.g. SATFEED_KAFKA_SECURITY_PROTOCOL."""
+    secrets: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="compose-")))
+    """This host's copies of the credentials :meth:`security` hands out."""
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The stack's listener for this host."""
+        return f"127.0.0.1:{self.kafka_port}"
+
+    def security(self, service: str) -> KafkaSecurity:
+        """The Kafka credentials of ``service`` (producer-*, frontend), for a client here."""
+        container = self.container(service)
+        (self.secrets / service).mkdir(parents=True, exist_ok=True)
+        password = self.secrets / service / "password"
+        ca = self.secrets / "ca.crt"
+        for source, target in ((PASSWORD_FILE, password), (CA_FILE, ca)):
+            target.write_text(self.engine.docker("exec", container, "cat", source).stdout)
+        username = self.engine.docker(
+            "exec", container, "printenv", "KAFKA_SASL_USERNAME"
+        ).stdout.strip()
+        return KafkaSecurity(SASL_SSL, username, password, ca)
 
     def env(self) -> dict[str, str]:
         return {
@@ -125,6 +156,7 @@ class ComposeStack:
             "KAFKA_IMAGE": KAFKA_IMAGE,
             "SATFEED_HTTP_PORT": str(self.http_port),
             "SATFEED_KAFKA_PORT": str(self.kafka_port),
+            **self.variables,
         }
 
     def compose(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -144,6 +176,7 @@ class ComposeStack:
         )  # fmt: skip
 
     def down(self) -> subprocess.CompletedProcess[str]:
+        shutil.rmtree(self.secrets, ignore_errors=True)
         return self.compose("down", "--volumes", "--remove-orphans", "--timeout", "20")
 
     def container(self, service: str) -> str:
