@@ -59,7 +59,8 @@ if [ "$purpose" != demo ]; then
   # The node test bed (tests/node) runs the images as pods: it needs these on Linux as root.
   if is_debian && [ "$(id -u)" = 0 ]; then
     # docker.io and docker-compose: the Compose tests (tests/integration/compose) run them.
-    for package in runc containerd containernetworking-plugins iptables conntrack buildah \
+    # ipset: kube-router's network policy controller (the node enforces NetworkPolicies).
+    for package in runc containerd containernetworking-plugins iptables conntrack ipset buildah \
                    debootstrap docker.io docker-compose; do
       package_missing "$package" && debian_packages+=("$package")
     done

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test bed's Go binaries (kube-apiserver, kube-controller-manager,
 # kubectl, etcd, helm, prometheus and promtool; for the node: kubelet, kube-proxy, CoreDNS and the pause
-# binary) from source through the Go module proxy, into a cache keyed by version
+# binary, kube-router) from source through the Go module proxy, into a cache keyed by version
 # so a cold build happens once per machine.
 #
 # Usage: build-go-tools.sh [kubernetes|etcd|helm|node|prometheus|all]
@@ -29,6 +29,9 @@ ETCD_VERSION="$(mod_version "$here/go/etcd/go.mod" go.etcd.io/etcd/server/v3)"
 HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 COREDNS_VERSION="${COREDNS_VERSION:-v1.15.0}"
 PROMETHEUS_VERSION="${PROMETHEUS_VERSION:-v0.316.0}"
+# The proxy serves kube-router v2 only at v2.1.0, which has reported security flaws: it is
+# a test-bed tool (the node's NetworkPolicy enforcement), never shipped or deployed.
+KUBE_ROUTER_VERSION="${KUBE_ROUTER_VERSION:-v2.1.0}"
 
 build_date="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 
@@ -128,13 +131,25 @@ build_prometheus() {
     "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
 }
 
+# kube-router, for its network policy controller only: it makes the node enforce
+# NetworkPolicies with iptables and ipsets in the node's network namespace.
+build_kube_router() {
+  local out="$cache/bin/kube-router-$KUBE_ROUTER_VERSION"
+  if [ -x "$out/kube-router" ]; then echo "cached: $out/kube-router"; return; fi
+  echo "building kube-router $KUBE_ROUTER_VERSION (a cold build takes a few minutes) ..."
+  mkdir -p "$out"
+  go_install "$out" \
+    "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" \
+    "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION"
+}
+
 case "${1:-all}" in
   kubernetes) build_kubernetes ;;
   etcd) build_etcd ;;
   helm) build_helm ;;
-  node) build_kubernetes node; build_pause; build_coredns ;;
+  node) build_kubernetes node; build_pause; build_coredns; build_kube_router ;;
   prometheus) build_prometheus ;;
   all) build_etcd; build_kubernetes; build_helm; build_prometheus ;;
-  versions) echo "KUBERNETES=$K8S_VERSION ETCD=$ETCD_VERSION HELM=$HELM_VERSION COREDNS=$COREDNS_VERSION PROMETHEUS=$PROMETHEUS_VERSION" ;;
+  versions) echo "KUBERNETES=$K8S_VERSION ETCD=$ETCD_VERSION HELM=$HELM_VERSION COREDNS=$COREDNS_VERSION PROMETHEUS=$PROMETHEUS_VERSION KUBE_ROUTER=$KUBE_ROUTER_VERSION" ;;
   *) die "unknown target '$1' (expected kubernetes, etcd, helm, node, prometheus, all or versions)" ;;
 esac

@@ -30,7 +30,7 @@ def node(tmp_path: Path) -> Node:
         kube,
         NodeNetwork("satfeed-node-test"),
         "localhost/satfeed-pause:v1.36.3",
-        tools=NodeTools(fake, fake, fake, fake, fake),
+        tools=NodeTools(fake, fake, fake, fake, fake, fake),
     )
     node.configure()
     return node
@@ -81,6 +81,22 @@ def test_kube_proxy_and_coredns_serve_on_the_node_address(node: Node) -> None:
     corefile = (node.run_dir / "config" / "Corefile").read_text()
     assert f"bind {NODE_IP}" in corefile
     assert "kubernetes cluster.local" in corefile
+
+
+def test_kube_router_runs_only_its_network_policy_controller_in_the_node(node: Node) -> None:
+    (kube_router,) = [p for p in node.components() if p.name == "kube-router"]
+    argv = list(kube_router.argv)
+    assert argv[:2] == ["nsenter", "--target=0"]  # the node's namespaces once it runs
+    assert {"--net", "--mount", "--pid"} <= set(argv)
+    for flag in (
+        "--run-firewall=true",
+        "--run-router=false",
+        "--run-service-proxy=false",
+        "--enable-cni=false",
+        "--hostname-override=satfeed-node",
+        "--service-cluster-ip-range=10.96.0.0/16",
+    ):
+        assert flag in argv
 
 
 def test_a_missing_runtime_is_named_with_the_package_to_install(

@@ -126,10 +126,12 @@ class KafkaBroker:
         listeners = [f"PLAINTEXT://127.0.0.1:{port}", f"SASL_SSL://127.0.0.1:{free_port()}"]
         keystore = self._write_tls()
         if self.pods_address is not None:
-            # What pods reach, as on Strimzi's internal listeners: plain (9092 behind the
-            # bootstrap Service) and SCRAM over TLS (9093), the one satfeed uses by default.
-            listeners.append(f"PODS://{self.pods_address}:{free_port(self.pods_address)}")
-            listeners.append(f"PODS_TLS://{self.pods_address}:{free_port(self.pods_address)}")
+            # What pods reach, on Strimzi's internal listeners' ports: plain 9092 and SCRAM
+            # over TLS 9093 (the one satfeed uses by default), so that the NetworkPolicies'
+            # Kafka rules (bootstrap ports) hold on the node, which enforces them. Only the
+            # node's run binds this address (one node per machine at a time).
+            listeners.append(f"PODS://{self.pods_address}:9092")
+            listeners.append(f"PODS_TLS://{self.pods_address}:9093")
         tls_listeners = ("sasl_ssl", "pods_tls") if self.pods_address else ("sasl_ssl",)
         self.config_path.write_text(
             "\n".join(

@@ -43,6 +43,8 @@ CONTROLLERS = (
 # its not-ready taint once its kubelet reports Ready.
 NODE_CONTROLLERS = ("endpointslice-controller", "node-lifecycle-controller")
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
+SERVICE_SUBNET = "10.96.0.0/16"
+"""The apiserver's ``--service-cluster-ip-range``."""
 NODE_NAME = "satfeed-node"
 """The node's name (its kubelet's client certificate says ``system:node:<name>``)."""
 
@@ -69,6 +71,10 @@ def write_kubeconfig(path: Path, server: str, ca: Path, user: dict[str, str]) ->
 
 
 COREDNS_USER = "satfeed-testbed:coredns"
+KUBE_ROUTER_USER = "satfeed-testbed:kube-router"
+APISERVER_NODE_PORT = 6443
+"""The apiserver's port when the test bed has a node: kubeadm's and kind's, one of the
+ports the charts' NetworkPolicies allow toward the apiserver (the node enforces them)."""
 APISERVER_KUBELET_CLIENT = "kube-apiserver-kubelet-client"
 # What Kubernetes' bootstrap roles do not already grant: the apiserver's calls into the
 # kubelet (logs, port-forward) and CoreDNS's watch of Services and EndpointSlices (the
@@ -96,6 +102,28 @@ kind: ClusterRoleBinding
 metadata: {name: "satfeed-testbed:coredns"}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "satfeed-testbed:coredns"}
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "satfeed-testbed:coredns"}]
+---
+# kube-router's network policy controller: what it watches to build its rules.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "satfeed-testbed:kube-router"}
+rules:
+  - apiGroups: [""]
+    resources: [pods, namespaces, nodes, services, endpoints]
+    verbs: [get, list, watch]
+  - apiGroups: [networking.k8s.io]
+    resources: [networkpolicies]
+    verbs: [get, list, watch]
+  - apiGroups: [discovery.k8s.io]
+    resources: [endpointslices]
+    verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "satfeed-testbed:kube-router"}
+roleRef:
+  {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "satfeed-testbed:kube-router"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "satfeed-testbed:kube-router"}]
 """
 
 
@@ -179,7 +207,7 @@ class ControlPlane:
                 f"--service-account-issuer={SERVICE_ACCOUNT_ISSUER}",
                 f"--service-account-key-file={pki / 'sa.pub'}",
                 f"--service-account-signing-key-file={pki / 'sa.key'}",
-                "--service-cluster-ip-range=10.96.0.0/16",
+                f"--service-cluster-ip-range={SERVICE_SUBNET}",
                 *self._node_apiserver_flags(),
                 "--anonymous-auth=false",
                 "--profiling=false",
@@ -261,6 +289,9 @@ class ControlPlane:
         if self.node_ip is not None:
             names.append("scheduler")
         ports = {name: free_port() for name in names}
+        if self.node_ip is not None:
+            # Only the node's run binds this address (one node per machine at a time).
+            ports["apiserver"] = APISERVER_NODE_PORT
         self._state_path.write_text(json.dumps(ports))
         ca = CertificateAuthority(self.pki_dir)
         ca.issue(
@@ -295,6 +326,7 @@ class ControlPlane:
             "kubelet": ca.issue("kubelet", f"system:node:{NODE_NAME}", organization="system:nodes"),
             "kube-proxy": ca.issue("kube-proxy", "system:kube-proxy"),
             "coredns": ca.issue("coredns", COREDNS_USER),
+            "kube-router": ca.issue("kube-router", KUBE_ROUTER_USER),
         }
         for name, pair in clients.items():
             self._client_kubeconfig(self.run_dir / f"{name}.kubeconfig", pair)
@@ -302,7 +334,7 @@ class ControlPlane:
         ca.issue("kubelet-serving", f"system:node:{NODE_NAME}", server_names=(node_ip,))
 
     def node_kubeconfig(self, component: str) -> Path:
-        """The kubeconfig of a node component: kubelet, kube-proxy or coredns."""
+        """The kubeconfig of a node component: kubelet, kube-proxy, coredns or kube-router."""
         return self.run_dir / f"{component}.kubeconfig"
 
     def _client_kubeconfig(self, path: Path, pair: CertPair) -> Path:

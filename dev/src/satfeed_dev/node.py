@@ -1,5 +1,6 @@
-"""A real Kubernetes node for the test bed: containerd, runc, CNI, kubelet, kube-proxy
-and CoreDNS, in namespaces of its own so it leaves nothing behind.
+"""A real Kubernetes node for the test bed: containerd, runc, CNI, kubelet, kube-proxy,
+CoreDNS and kube-router's network policy controller, in namespaces of its own so it
+leaves nothing behind.
 
 Layout (addresses are fixed: one node per machine at a time)::
 
@@ -10,9 +11,18 @@ Layout (addresses are fixed: one node per machine at a time)::
 Every node process runs in the node's network namespace and in one PID and mount
 namespace whose PID 1 is :mod:`satfeed_dev.nodeinit`. Stopping the node stops that
 process: the kernel then kills whatever is left (shims, containers) and drops every
-mount; deleting the network namespace removes the veth, the bridge and the iptables
-rules of kube-proxy and CNI. Pod cgroups live under one cgroup root per run, removed
-last.
+mount; deleting the network namespace removes the veth, the bridge, the iptables rules
+of kube-proxy, CNI and kube-router, and kube-router's ipsets (both are per network
+namespace). Pod cgroups live under one cgroup root per run, removed last.
+
+The node enforces NetworkPolicies: kube-router runs with its network policy controller
+only (no routing, no service proxy, no CNI), which filters the pods' traffic with
+iptables and ipsets, as it does on a cluster that uses it for policies alone. Policies
+name their peers by pod labels, and two of satfeed's peers are not pods here: CoreDNS
+runs on the node (at its address) and Kafka on the host. Each gets a stand-in Pod object,
+with the labels a real cluster's pods have and the address the service really answers
+on, that no kubelet runs (:func:`stand_in_pod`); kube-router puts its address into the
+peer sets as it would a real pod's.
 
 This machine's cgroup layout is v1 (cpu, memory, pids, ... are v1 hierarchies; only
 hugetlb is on the unified v2 mount). Kubelet 1.35+ refuses cgroup v1 unless its
@@ -34,9 +44,10 @@ from pathlib import Path
 
 import yaml
 
-from .kube import NODE_NAME, ControlPlane
+from .kube import NODE_NAME, SERVICE_SUBNET, ControlPlane
 from .procs import ManagedProcess, ServiceError, http_ok, log_tail
 from .toolchain import NodeTools, SetupError, node_tools
+from .waiting import wait_for
 
 HOST_IP = "10.233.0.1"
 NODE_IP = "10.233.0.2"
@@ -47,6 +58,11 @@ CLUSTER_DOMAIN = "cluster.local"
 CNI_BIN_DIR = Path("/usr/lib/cni")
 NETNS_PREFIX = "satfeed-node-"
 
+KUBE_ROUTER_HEALTH_PORT = 20244
+STAND_IN_SCHEDULER = "satfeed-testbed-none"
+"""No scheduler has this name: a stand-in pod is never bound to the node."""
+STAND_IN_LABEL = "satfeed.io/testbed-stand-in"
+
 SYSTEM_TOOLS = {
     "containerd": "apt-get install containerd",
     "ctr": "apt-get install containerd",
@@ -55,6 +71,7 @@ SYSTEM_TOOLS = {
     "iptables": "apt-get install iptables",
     "conntrack": "apt-get install conntrack",
     "ip": "apt-get install iproute2",
+    "ipset": "apt-get install ipset",
     "nsenter": "apt-get install util-linux",
     "unshare": "apt-get install util-linux",
 }
@@ -237,7 +254,7 @@ class Node:
         )
 
     def components(self) -> list[ManagedProcess]:
-        """containerd, kubelet, kube-proxy, CoreDNS, in start order."""
+        """containerd, kubelet, kube-proxy, CoreDNS, kube-router, in start order."""
         config = self.run_dir / "config"
         return [
             self.component("containerd", ["containerd", f"--config={config / 'containerd.toml'}"]),
@@ -259,6 +276,23 @@ class Node:
                 [str(self.tools.kube_proxy), f"--config={config / 'kube-proxy.yaml'}", "--v=1"],
             ),
             self.component("coredns", [str(self.tools.coredns), "-conf", str(config / "Corefile")]),
+            self.component(
+                "kube-router",
+                [
+                    str(self.tools.kube_router),
+                    f"--kubeconfig={self.control_plane.node_kubeconfig('kube-router')}",
+                    f"--hostname-override={NODE_NAME}",
+                    # The network policy controller only: the bridge CNI, host-local IPAM
+                    # and kube-proxy keep doing the rest.
+                    "--run-firewall=true",
+                    "--run-router=false",
+                    "--run-service-proxy=false",
+                    "--enable-cni=false",
+                    f"--service-cluster-ip-range={SERVICE_SUBNET}",
+                    f"--health-port={KUBE_ROUTER_HEALTH_PORT}",
+                    "--v=1",
+                ],
+            ),
         ]
 
     # -- configuration -------------------------------------------------------------------
@@ -467,7 +501,7 @@ disabled_plugins = [
             init = self.init
             init.start()
             init.wait_until(self._ready_file.exists, 30, "did not set up its namespaces")
-            containerd, kubelet, kube_proxy, coredns = self.components()
+            containerd, kubelet, kube_proxy, coredns, kube_router = self.components()
             containerd.start()
             containerd.wait_until(
                 lambda: bool(self.ctr("version", timeout=5)), 60, "did not answer"
@@ -482,6 +516,20 @@ disabled_plugins = [
             coredns.start()
             coredns.wait_until(
                 lambda: http_ok(f"http://{NODE_IP}:8181/ready"), 60, "did not become ready"
+            )
+            # CoreDNS is not a pod here: its stand-in makes policies' DNS rules reach it.
+            stand_in_pod(
+                self.control_plane,
+                "coredns-testbed",
+                "kube-system",
+                {"k8s-app": "kube-dns"},
+                NODE_IP,
+            )
+            kube_router.start()
+            kube_router.wait_until(
+                lambda: http_ok(f"http://{NODE_IP}:{KUBE_ROUTER_HEALTH_PORT}/healthz"),
+                60,
+                "did not become healthy",
             )
         except BaseException:
             self.stop()
@@ -519,11 +567,79 @@ disabled_plugins = [
     def logs(self) -> str:
         """The last lines of every node component's log, for failure messages."""
         parts = []
-        for name in ("node-init", "containerd", "kubelet", "kube-proxy", "coredns"):
+        for name in ("node-init", "containerd", "kubelet", "kube-proxy", "coredns", "kube-router"):
             path = self.run_dir / f"{name}.log"
             if path.exists():
                 parts.append(f"--- {name} ({path})\n{log_tail(path)}")
         return "\n".join(parts)
+
+    def filter_rules(self) -> str:
+        """The node's iptables filter table (kube-proxy's and kube-router's rules)."""
+        proc = subprocess.run(
+            ["ip", "netns", "exec", self.network.name, "iptables-save", "-t", "filter"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return proc.stdout
+
+    def enforces_policies_for(self, namespace: str, pod: str) -> bool:
+        """Whether kube-router has made the firewall chain of a pod on this node (every
+        pod's traffic passes it, whether or not a policy selects the pod)."""
+        return f"traffic from POD name:{pod} namespace: {namespace} " in self.filter_rules()
+
+    def forget_connections(self, ip: str) -> None:
+        """Drop the node's conntrack entries of ``ip``'s connections: the next packet of
+        each is filtered afresh (policies let established connections through)."""
+        for direction in ("--orig-src", "--orig-dst"):
+            subprocess.run(
+                ["ip", "netns", "exec", self.network.name, "conntrack", "-D", direction, ip],
+                capture_output=True,
+                check=False,  # exit 1 when there is none
+            )
+
+
+def stand_in_pod(
+    kube: ControlPlane, name: str, namespace: str, labels: dict[str, str], ip: str
+) -> None:
+    """A Pod object standing in for a service that is not a pod in the test bed: running,
+    with ``labels`` and the address ``ip`` where the service answers, never scheduled
+    (no scheduler has its scheduler name) and so never run by a kubelet. Network
+    policy controllers take its address as a pod's with those labels."""
+    # A pod is admitted only once its namespace's default ServiceAccount exists.
+    wait_for(
+        lambda: kube.kubectl("get", "serviceaccount", "default", "-n", namespace).returncode == 0,
+        60,
+        f"the default ServiceAccount of {namespace}",
+    )
+    kube.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "labels": {**labels, STAND_IN_LABEL: "true"},
+            },
+            "spec": {
+                "schedulerName": STAND_IN_SCHEDULER,
+                "automountServiceAccountToken": False,
+                "containers": [{"name": "stand-in", "image": "satfeed-testbed/stand-in"}],
+            },
+        }
+    )
+    status = {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}]}
+    kube.kubectl_ok(
+        "patch",
+        "pod",
+        name,
+        "-n",
+        namespace,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        json.dumps({"status": status}),
+    )
 
 
 def _on_node(pid: int, node_pid_ns: str) -> bool:

@@ -9,9 +9,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from satfeed_core.labels import STRIMZI_CLUSTER_KEY
+
 from .kafka import KafkaBroker
 from .kafka_users import install_cluster_ca
-from .testbed import TestBed
+from .node import STAND_IN_LABEL, stand_in_pod
+from .testbed import KAFKA_CLUSTER, TestBed
 
 NAMESPACE = "satfeed"
 """deploy/'s namespace: the charts' defaults then point at ``satfeed-kafka-bootstrap``."""
@@ -74,16 +77,22 @@ def kafka_bootstrap_service(kafka: KafkaBroker) -> list[dict[str, object]]:
 
 def prepare_kafka_namespace(bed: TestBed) -> None:
     """deploy/'s namespace as Strimzi would leave it for satfeed: the Kafka cluster's
-    bootstrap Service (for the host's broker) and its cluster CA Secret."""
+    bootstrap Service (for the host's broker), a stand-in for its broker pod (labelled as
+    Strimzi labels it, at the host's address: the NetworkPolicies' Kafka rules name broker
+    pods, and the node enforces them) and its cluster CA Secret."""
     bed.kube.kubectl_ok("create", "namespace", NAMESPACE)
     for manifest in kafka_bootstrap_service(bed.kafka):
         bed.kube.apply(manifest)
+    host = bed.kafka.pods_bootstrap_servers.rsplit(":", 1)[0]
+    labels = {STRIMZI_CLUSTER_KEY: KAFKA_CLUSTER, "strimzi.io/kind": "Kafka"}
+    stand_in_pod(bed.kube, f"{KAFKA_CLUSTER}-kafka-testbed", NAMESPACE, labels, host)
     install_cluster_ca(bed, NAMESPACE)
 
 
 def pod_diagnostics(bed: TestBed) -> str:
     """``kubectl describe`` and logs of every pod that is not Ready or has restarted (a
-    crash-looping container is Ready for a moment between its crashes)."""
+    crash-looping container is Ready for a moment between its crashes); stand-ins, never
+    run, are left out."""
     proc = bed.kube.kubectl("get", "pods", "-A", "-o", "json")
     if proc.returncode != 0:
         return f"(kubectl get pods failed: {proc.stderr.strip()})"
@@ -94,7 +103,8 @@ def pod_diagnostics(bed: TestBed) -> str:
             c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions", [])
         )
         restarted = any(c.get("restartCount", 0) for c in status.get("containerStatuses", []))
-        if (ready and not restarted) or status.get("phase") == "Succeeded":
+        stand_in = STAND_IN_LABEL in pod["metadata"].get("labels", {})
+        if (ready and not restarted) or status.get("phase") == "Succeeded" or stand_in:
             continue
         namespace, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
         describe = bed.kube.kubectl("describe", "pod", name, "-n", namespace)
