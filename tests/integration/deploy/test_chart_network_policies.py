@@ -1,8 +1,8 @@
 """The charts' NetworkPolicies: accepted by the real apiserver, selecting exactly the pods
 they are for, and letting through only the ports docs/operations.md lists.
 
-The test bed's node (bridge CNI) does not enforce NetworkPolicies, so what is checked here
-is the policy as written and as the apiserver stores it, not packets."""
+What is checked here is the policy as written and as the apiserver stores it; that the
+packets obey them is tests/node/test_node_network_policies.py's (the node enforces them)."""
 
 from __future__ import annotations
 
