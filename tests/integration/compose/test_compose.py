@@ -3,10 +3,14 @@
 The test bed starts its own dockerd (satfeed_dev.docker_engine); the project's images are
 built by `make images` itself and Kafka's from the test bed's jars (satfeed_dev.compose_bed).
 In order: the images; `make compose-up`'s script brings every service up healthy; schema-v1
-records in each topic; Chromium sees three satellites updating; a killed producer, started
+records in each topic, read from this host as the frontend's user (SCRAM-SHA-512 over TLS);
+the broker refuses clients without credentials or with wrong ones, a producer's credentials
+writing another satellite's topic and the frontend's writing or creating any; Chromium sees
+three satellites updating; a killed producer, started
 again, leaves its topic on the time grid with nothing lost and nothing twice; a warm start;
-one more satellite from an override file; `down -v` leaves nothing. Then bad input: a taken
-port, and Kafka failing its health check. Figures go to artifacts/compose-report.json
+one more satellite from an override file; a setup that fails is named with its output;
+`down -v` leaves nothing. Then bad input: a taken port, and Kafka failing its health check;
+and the plaintext variant for development, rendered. Figures go to artifacts/compose-report.json
 (docs/benchmarks.md).
 """
 
@@ -21,10 +25,14 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, TopicPartition
+import yaml
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
 from satfeed_core import cadence
+from satfeed_core.kafka_security import SASL_SSL, KafkaSecurity
 from satfeed_core.record import decode_record
 from satfeed_dev.compose_bed import COMPOSE_FILE, ComposeStack, ImageTimes, build_images
 from satfeed_dev.docker_engine import DockerEngine, engine_missing
@@ -38,7 +46,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 SATELLITES = ("terra", "aqua", "aura")
 NOAA_19 = COMPOSE_FILE.parent / "noaa-19.yaml"
-SERVICES = {"kafka", "topics", "frontend", *(f"producer-{s}" for s in SATELLITES)}
+ONE_SHOTS = {"certs", "setup"}
+SERVICES = {"kafka", *ONE_SHOTS, "frontend", *(f"producer-{s}" for s in SATELLITES)}
 REPORT: dict[str, object] = {}
 
 
@@ -96,10 +105,18 @@ def _up_until_first_record(stack: ComposeStack) -> float:
     return round(time.monotonic() - started, 1)
 
 
+def _settings(stack: ComposeStack, security: KafkaSecurity) -> dict[str, Any]:
+    return {"bootstrap.servers": stack.bootstrap_servers, **security.client_settings()}
+
+
 def _records(stack: ComposeStack, topic: str) -> list[tuple[bytes, int, bytes]]:
-    """(key, timestamp ms, value) of every record in the topic, read from this host."""
+    """(key, timestamp ms, value) of every record in the topic, read from this host as the
+    frontend's user (its ACLs: Describe on groups satfeed-frontend-*)."""
     consumer = Consumer(
-        {"bootstrap.servers": f"127.0.0.1:{stack.kafka_port}", "group.id": "compose-test"}
+        {
+            **_settings(stack, stack.security("frontend")),
+            "group.id": "satfeed-frontend-compose-test",
+        }
     )
     try:
         low, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=20)
@@ -126,7 +143,7 @@ def test_every_service_comes_up_healthy_with_records_in_every_topic(
     stack: ComposeStack,
 ) -> None:
     REPORT["cold_up_to_first_record_s"] = _up_until_first_record(stack)
-    expected = {service: "healthy" for service in SERVICES} | {"topics": "exited"}
+    expected = {service: "healthy" for service in SERVICES} | dict.fromkeys(ONE_SHOTS, "exited")
     wait_for(lambda: stack.health() == expected, 120, "every service healthy")
     for satellite in SATELLITES:
         topic = f"satfeed.{satellite}"
@@ -135,6 +152,79 @@ def test_every_service_comes_up_healthy_with_records_in_every_topic(
             record = decode_record(value)  # schema v1, validated
             assert key == satellite.encode() == record.satellite.encode()
             assert timestamp_ms == round(record.time.timestamp() * 1000)
+
+
+def _refused(settings: dict[str, Any]) -> list[int]:
+    """The client errors met writing one record with these settings, which must fail (the
+    client's callbacks are served while it flushes)."""
+    errors: list[int] = []
+    config: dict[str, Any] = {**settings, "error_cb": lambda error: errors.append(error.code())}
+    assert _write(config, "satfeed.terra", b"compose-test-forged") != [None]
+    return errors
+
+
+def test_the_broker_refuses_clients_without_credentials_or_with_wrong_ones(
+    stack: ComposeStack,
+) -> None:
+    frontend = stack.security("frontend")
+    assert "satfeed.terra" in AdminClient(_settings(stack, frontend)).list_topics(timeout=20).topics
+    # No credentials at all: plaintext against the TLS listener gets nowhere.
+    assert KafkaError._AUTHENTICATION not in _refused(
+        {"bootstrap.servers": stack.bootstrap_servers}
+    )
+    wrong = stack.secrets / "wrong-password"
+    wrong.write_text("not-the-password\n")
+    for username in ("frontend", "nobody"):
+        security = KafkaSecurity(SASL_SSL, username, wrong, frontend.ca_file)
+        assert KafkaError._AUTHENTICATION in _refused(_settings(stack, security)), username
+    # Inside the Compose network, the plaintext listeners (controller, setup) are out of
+    # reach: they are bound to the kafka container's loopback.
+    network = f"{stack.project}_default"
+    for port in (9093, 9095):
+        probe = stack.engine.docker(
+            "run", "--rm", f"--network={network}", "--entrypoint=bash", stack.env()["KAFKA_IMAGE"],
+            "-c", f"exec 3<>/dev/tcp/kafka/{port}", check=False,
+        )  # fmt: skip
+        assert probe.returncode != 0, port
+        assert "refused" in probe.stderr, (port, probe.stderr)
+
+
+def _write(settings: dict[str, Any], topic: str, key: bytes) -> list[int | None]:
+    """The delivery results of one record written with these settings."""
+    writer = Producer({**settings, "message.timeout.ms": 8000})
+    delivered: list[int | None] = []
+    writer.produce(
+        topic,
+        key=key,
+        value=b"forged",
+        on_delivery=lambda error, _: delivered.append(error.code() if error else None),
+    )
+    writer.flush(20)
+    return delivered
+
+
+def test_a_producers_credentials_write_its_own_topic_only(stack: ComposeStack) -> None:
+    terra = _settings(stack, stack.security("producer-terra"))
+    key = b"compose-test-forged"
+    assert _write(terra, "satfeed.aqua", key) == [KafkaError.TOPIC_AUTHORIZATION_FAILED]
+    assert all(record_key != key for record_key, _, _ in _records(stack, "satfeed.aqua"))
+
+
+def test_the_frontends_credentials_can_neither_write_nor_create_topics(
+    stack: ComposeStack,
+) -> None:
+    frontend = _settings(stack, stack.security("frontend"))
+    key = b"compose-test-forged"
+    assert _write(frontend, "satfeed.terra", key) == [KafkaError.TOPIC_AUTHORIZATION_FAILED]
+    assert all(record_key != key for record_key, _, _ in _records(stack, "satfeed.terra"))
+    creator = AdminClient(frontend)  # kept: the future fails when its client goes
+    with pytest.raises(KafkaException) as refused:
+        creator.create_topics([NewTopic("satfeed.forged", 1, 1)])["satfeed.forged"].result(30)
+    assert refused.value.args[0].code() in (
+        KafkaError.TOPIC_AUTHORIZATION_FAILED,
+        KafkaError.CLUSTER_AUTHORIZATION_FAILED,
+    )
+    assert "satfeed.forged" not in creator.list_topics(timeout=20).topics
 
 
 def test_chromium_sees_three_satellites_updating(
@@ -195,7 +285,7 @@ def test_a_warm_start_and_the_stacks_memory(stack: ComposeStack) -> None:
     }
     REPORT["memory_mib"] = {name.removeprefix(stack.project + "_"): m for name, m in mib.items()}
     REPORT["memory_total_mib"] = round(sum(mib.values()))
-    assert len(mib) == len(SERVICES) - 1  # every service but the finished one-shot
+    assert len(mib) == len(SERVICES) - len(ONE_SHOTS)  # every service but the one-shots
     assert stack.compose("stop").returncode == 0
     REPORT["warm_up_to_first_record_s"] = _up_until_first_record(stack)
 
@@ -222,6 +312,29 @@ def _state(stack: ComposeStack, container: str) -> dict[str, object]:
 def _mib(usage: str) -> float:
     number, unit = re.fullmatch(r"([\d.]+)([KMG]i?B)", usage).groups()  # type: ignore[union-attr]
     return round(float(number) * {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024}[unit], 1)
+
+
+def test_a_setup_that_fails_is_named_with_its_output(
+    stack: ComposeStack, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # A satellite whose name Kafka refuses as a topic's (satfeed.noaa+19): setup stops
+    # there, and up says which service failed and why, in setup's own words.
+    override = tmp_path_factory.mktemp("compose") / "bad-satellite.yaml"
+    override.write_text(
+        "services:\n"
+        "  setup:\n"
+        "    volumes: ['producer-bad-credentials:/credentials/producer-noaa+19']\n"
+        "volumes:\n"
+        "  producer-bad-credentials:\n"
+    )
+    stack.overrides = (NOAA_19, override)  # kept: down -v removes its volume too
+    done = stack.up()
+    output = done.stdout + done.stderr
+    REPORT["failed_setup_report"] = done.stderr
+    assert done.returncode == 1, output
+    assert "setup: it exited with status 1" in output
+    assert "setup: FAILED: creating topic satfeed.noaa+19" in output
+    assert "illegal" in output  # Kafka's reason, from kafka-topics.sh
 
 
 def test_down_v_leaves_no_container_network_or_volume(stack: ComposeStack) -> None:
@@ -264,7 +377,8 @@ def test_kafka_failing_its_health_check_is_named_with_the_checks_output(
         "services:\n"
         "  kafka:\n"
         "    environment:\n"
-        "      KAFKA_ADVERTISED_LISTENERS: PLAINTEXT://nowhere.invalid:9092,EXTERNAL://127.0.0.1:1\n"
+        "      KAFKA_ADVERTISED_LISTENERS: >-\n"
+        "        CLIENTS://nowhere.invalid:9092,HOST://127.0.0.1:1,SETUP://nowhere.invalid:9095\n"
         "    healthcheck: {interval: 3s, timeout: 10s, retries: 3, start_period: 15s}\n"
     )
     another_stack.overrides = (override,)
@@ -274,3 +388,23 @@ def test_kafka_failing_its_health_check_is_named_with_the_checks_output(
     assert done.returncode == 1, output
     assert "kafka: its health check fails" in output
     assert "last health check output:" in output
+
+
+def test_plaintext_is_one_variable_for_development(engine: DockerEngine) -> None:
+    """SATFEED_KAFKA_SECURITY_PROTOCOL=PLAINTEXT: every client and the broker's client
+    listeners in plaintext, noaa-19's producer included; the default is SCRAM over TLS."""
+    for variables, protocol in (
+        ({}, SASL_SSL),
+        ({"SATFEED_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT"}, "PLAINTEXT"),
+    ):
+        stack = ComposeStack(engine, 8050, 9094, overrides=(NOAA_19,), variables=variables)
+        done = stack.compose("config")
+        assert done.returncode == 0, done.stderr
+        services = yaml.safe_load(done.stdout)["services"]
+        clients = [name for name in services if name.startswith("producer-")] + ["frontend"]
+        assert len(clients) == 5
+        for name in clients:
+            assert services[name]["environment"]["KAFKA_SECURITY_PROTOCOL"] == protocol, name
+        kafka = services["kafka"]["environment"]
+        assert f"CLIENTS:{protocol}" in kafka["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]
+        assert f"HOST:{protocol}" in kafka["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]
