@@ -334,7 +334,7 @@ def test_a_setup_that_fails_is_named_with_its_output(
     assert done.returncode == 1, output
     assert "setup: it exited with status 1" in output
     assert "setup: FAILED: creating topic satfeed.noaa+19" in output
-    assert "illegal" in output  # Kafka's reason, from kafka-topics.sh
+    assert "Topic name is invalid" in output  # Kafka's reason, from kafka-topics.sh
 
 
 def test_down_v_leaves_no_container_network_or_volume(stack: ComposeStack) -> None:
