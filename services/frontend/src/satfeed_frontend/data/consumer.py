@@ -131,6 +131,9 @@ class FeedConsumer:
         self.feed = feed
         self.source = source
         self.metrics = metrics
+        # Read at each scrape: set at the next metadata request instead, it lagged the feed
+        # by up to RESYNC_EVERY_S (0 for the first 30 s of a static topic list).
+        metrics.satellites.set_function(feed.track_count)
         self.clock = clock
         self.reachable = False
         """True after Kafka answered, until it stops answering."""
@@ -278,7 +281,6 @@ class FeedConsumer:
                     ", ".join(f"{tp.topic}[{tp.partition}]@{tp.offset}" for tp in positioned),
                 )
         self.metrics.assigned_partitions.set(len(self._assigned))
-        self.metrics.satellites.set(self.feed.track_count())
         if missing or self._assigned != wanted:
             return RETRY_EVERY_S
         return PATTERN_EVERY_S if self.source.needs_kafka_topics() else RESYNC_EVERY_S

@@ -89,6 +89,7 @@ class LocalPositions:
         self.feed = feed
         self.catalogue = catalogue
         self.metrics = metrics
+        metrics.satellites.set_function(feed.track_count)  # read at each scrape
         self._objects = [
             _Object(f"local.{sid}", Sampler(each, Identity(sid, each.name or sid)))
             for sid, each in zip(satellite_ids(objects), objects, strict=True)
@@ -114,7 +115,6 @@ class LocalPositions:
         self.catalogue.set_topics(self._infos)
         started = time.time()
         self._publish(cadence.backfill_indices(started, self.interval_s, self.feed.capacity))
-        self.metrics.satellites.set(self.feed.track_count())
         next_tick = cadence.next_index(started, self.interval_s)
         while not self._stopping.is_set():
             due = cadence.grid_time(next_tick, self.interval_s).timestamp()
