@@ -60,9 +60,7 @@ def test_demo_serves_three_satellites_and_leaves_nothing_behind(tmp_path: Path) 
         demo.send_signal(signal.SIGINT)
         assert demo.wait(timeout=120) == 0
     finally:
-        if demo.poll() is None:
-            demo.kill()
-            demo.wait()
+        _stop(demo)
     output = log.read_text()
     assert "stopped; no demo process is left" in output
     for name, (pid, start_time) in started.items():
@@ -103,9 +101,20 @@ def test_make_local_serves_three_satellites_from_one_process(tmp_path: Path) -> 
         demo.send_signal(signal.SIGINT)
         assert demo.wait(timeout=60) == 0
     finally:
-        if demo.poll() is None:
-            demo.kill()
-            demo.wait()
+        _stop(demo)
     assert "stopped; no demo process is left" in log.read_text()
     pid, start_time = started["frontend"]
     assert process_start_time(int(pid)) != start_time, f"the frontend (pid {pid}) still runs"
+
+
+def _stop(demo: subprocess.Popen[bytes]) -> None:
+    """On a failed check too, the demo stops as Ctrl-C stops it, so that it stops what it
+    started (a SIGKILL would leave its broker and producers running)."""
+    if demo.poll() is not None:
+        return
+    demo.send_signal(signal.SIGINT)
+    try:
+        demo.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        demo.kill()
+        demo.wait()
