@@ -113,6 +113,19 @@
     }
   }, 1000);
 
+  // An update built for the drawing before (a stream message handled while the back
+  // button's drawing was on its way) may name traces the new drawing lacks: Plotly would
+  // refuse it ("indices must be valid indices for gd.data"). It is dropped; the new
+  // drawing's stream brings what that drawing lacks from its own cursor.
+  function fits(extension, graphId) {
+    if (!extension) return false;
+    const graph = document.getElementById(graphId);
+    const plot = graph && (graph.classList.contains('js-plotly-plot')
+      ? graph : graph.querySelector('.js-plotly-plot'));
+    const traces = plot && plot.data ? plot.data.length : 0;
+    return (extension[1] || []).every(index => index < traces);
+  }
+
   window.satfeedPush = {reopen: open};
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.satfeed = {
@@ -136,8 +149,8 @@
       const card = (outputs, part) =>
         outputs.map(output => (changed[output.id.satellite] || [skip, skip])[part]);
       return [
-        update.altitude || skip,
-        update.ground || skip,
+        fits(update.altitude, 'altitude') ? update.altitude : skip,
+        fits(update.ground, 'ground') ? update.ground : skip,
         card(cardOutputs, 0),
         card(valueOutputs, 1),
         update.listing === null || update.listing === undefined ? skip : update.listing,
