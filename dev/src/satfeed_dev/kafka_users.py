@@ -66,6 +66,28 @@ def password_file(testbed: TestBed, name: str, namespace: str, directory: Path) 
     return path
 
 
+def rotate_password(testbed: TestBed, name: str, namespace: str, mounted: Path) -> str:
+    """Strimzi's way to rotate a SCRAM password: delete the Secret, and the User Operator
+    makes a new one; then ``mounted`` is rewritten in place (an atomic rename), as the
+    kubelet rewrites a mounted Secret. Returns the new password."""
+    old = mounted.read_text()
+    testbed.kube.kubectl_ok("delete", "secret", name, "-n", namespace)
+
+    def made() -> str | None:
+        if not ready(testbed, name, namespace):
+            return None
+        if testbed.kube.kubectl("get", "secret", name, "-n", namespace).returncode != 0:
+            return None
+        fresh = password(testbed, name, namespace)
+        return fresh if fresh != old else None
+
+    new: str = wait_for(made, 90, f"the User Operator to make {name} a new password")
+    staged = mounted.with_name(mounted.name + ".new")
+    staged.write_text(new)
+    staged.replace(mounted)
+    return new
+
+
 def mounted_env(
     directory: Path,
     username: str,

@@ -16,7 +16,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from satfeed_core.kafka_security import SASL_SSL, KafkaSecurity
 from satfeed_dev.frontend_bed import FrontendRunner, produce
-from satfeed_dev.kafka_users import kafkauser, password, password_file, ready, topic_acl
+from satfeed_dev.kafka_users import kafkauser, password_file, rotate_password, topic_acl
 from satfeed_dev.testbed import TestBed
 from satfeed_dev.waiting import wait_for
 from satfeed_frontend.data.consumer import GROUP_PREFIX
@@ -119,18 +119,7 @@ def test_a_rotated_password_is_taken_up_without_a_restart(
     consumed = partial(frontend.metric, "satfeed_frontend_records_consumed_total")
     wait_for(lambda: consumed() == 5, 60, "the frontend to read its topic's backfill")
 
-    # Strimzi's way to rotate a SCRAM password: delete the Secret, the User Operator makes a
-    # new one; the kubelet then rewrites the mounted file in place (an atomic rename).
-    testbed.kube.kubectl_ok("delete", "secret", USER, "-n", namespace)
-
-    def rotated() -> str | None:
-        fresh = _password_if_made(testbed, namespace)
-        return fresh if fresh not in (None, old) else None
-
-    new: str = wait_for(rotated, 90, "the User Operator to make a new password")
-    staged = run_dir / "password.new"
-    staged.write_text(new)
-    staged.replace(mounted)
+    new = rotate_password(testbed, USER, namespace, mounted)
     wait_for(
         lambda: "password was rotated" in frontend.log(), 30, "the frontend to follow the rotation"
     )
@@ -142,10 +131,3 @@ def test_a_rotated_password_is_taken_up_without_a_restart(
     assert "authentication" not in log.lower()
     assert new not in log
     assert old not in log
-
-
-def _password_if_made(testbed: TestBed, namespace: str) -> str | None:
-    if not ready(testbed, USER, namespace):
-        return None
-    found = testbed.kube.kubectl("get", "secret", USER, "-n", namespace, "-o", "name")
-    return password(testbed, USER, namespace) if found.returncode == 0 else None

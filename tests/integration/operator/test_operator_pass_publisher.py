@@ -13,9 +13,8 @@ import pytest
 from confluent_kafka import KafkaError, Producer
 from confluent_kafka.admin import NewTopic
 from satfeed_core.kafka_security import SASL_SSL, KafkaSecurity
-from satfeed_dev.kafka_users import kafkauser, password, password_file, ready, topic_acl
+from satfeed_dev.kafka_users import kafkauser, password_file, rotate_password, topic_acl
 from satfeed_dev.testbed import TestBed
-from satfeed_dev.waiting import wait_for
 from satfeed_operator.pass_publisher import PassPublisher
 
 pytestmark = pytest.mark.integration
@@ -45,24 +44,12 @@ def test_a_rotated_password_is_taken_up_by_the_next_publish(
 
     asyncio.run(publish("before"))
 
-    # Strimzi's way to rotate: delete the Secret, the User Operator makes a new password;
-    # the kubelet rewrites the mounted file in place.
-    testbed.kube.kubectl_ok("delete", "secret", USER, "-n", namespace)
-
-    def rotated() -> str | None:
-        if not ready(testbed, USER, namespace):
-            return None
-        if testbed.kube.kubectl("get", "secret", USER, "-n", namespace).returncode != 0:
-            return None
-        fresh = password(testbed, USER, namespace)
-        return fresh if fresh != old else None
-
-    new = wait_for(rotated, 90, "the User Operator to make a new password")
-    staged = run_dir / "password.new"
-    staged.write_text(new)
-    staged.replace(mounted)
+    old_file = run_dir / "old.password"
+    old_file.write_text(old)
+    rotate_password(testbed, USER, namespace, mounted)
     # The broker now refuses the old password: a client made with it cannot write.
-    assert _write_with(bootstrap, topic, old, testbed) == KafkaError._AUTHENTICATION
+    old_security = KafkaSecurity(SASL_SSL, USER, old_file, testbed.kafka.ca_cert)
+    assert _write_with(bootstrap, topic, old_security) == KafkaError._AUTHENTICATION
 
     with caplog.at_level(logging.INFO, logger="satfeed_operator.pass_publisher"):
         asyncio.run(publish("after"))
@@ -71,20 +58,17 @@ def test_a_rotated_password_is_taken_up_by_the_next_publish(
     assert testbed.kafka.records_in(topic) == 2
 
 
-def _write_with(bootstrap: str, topic: str, secret: str, testbed: TestBed) -> int | None:
+def _write_with(bootstrap: str, topic: str, security: KafkaSecurity) -> int | None:
+    """The first error a client with these credentials meets writing one record."""
     errors: list[int] = []
-    settings = {
-        "bootstrap.servers": bootstrap,
-        "security.protocol": SASL_SSL,
-        "sasl.mechanism": "SCRAM-SHA-512",
-        "sasl.username": USER,
-        "sasl.password": secret,
-        "ssl.ca.location": str(testbed.kafka.ca_cert),
-        "message.timeout.ms": 10000,
-        "error_cb": lambda error: errors.append(error.code()),
-    }
-    producer = Producer(settings)
-    delivered: list[KafkaError | None] = []
-    producer.produce(topic, value=b"{}", on_delivery=lambda error, _: delivered.append(error))
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "message.timeout.ms": 10000,
+            "error_cb": lambda error: errors.append(error.code()),
+            **security.client_settings(),
+        }
+    )
+    producer.produce(topic, value=b"{}")
     producer.flush(20)
     return errors[0] if errors else None
